@@ -1,0 +1,237 @@
+"""The catalogue: which Prefect 1.4.1 classes need which secrets, loaded from rules/catalogue/*.toml.
+
+The knowledge is data so that it can be read, reviewed and proven against the real package;
+this module only loads it and answers look-ups by any import path that works.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from .tomlcompat import toml
+
+WHERES = ("init", "run", "init+run", "call")
+MECHANISMS = ("context", "secret_get", "storage_preload", "template")
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """One secret a class reads, and what changes or skips that read."""
+
+    name: Optional[str]
+    mechanism: str
+    family: str
+    required: bool
+    name_param: str = ""
+    name_where: str = ""
+    satisfied_by: Tuple[str, ...] = ()
+    none_disables: bool = False
+    only_if_name_param: bool = False
+    skip_if: Tuple[Tuple[str, str], ...] = ()
+    shape: str = "any"
+    shape_doc: str = ""
+    when: str = ""
+
+
+@dataclass(frozen=True)
+class CredentialParam:
+    """An argument that carries a credential value (never a name)."""
+
+    param: str
+    where: str
+    kind: str = "dedicated"
+    ignored: str = ""
+    expected: str = ""
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    name_param: str = ""
+    at: str = "run"
+    credential: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    symbol: str
+    aliases: Tuple[str, ...]
+    kind: str
+    integration: str
+    credentials: bool
+    secrets: Tuple[SecretSpec, ...] = ()
+    credential_params: Tuple[CredentialParam, ...] = ()
+    env_vars: Tuple[EnvVar, ...] = ()
+    notes: Tuple[str, ...] = ()
+    source_file: str = ""
+
+    @property
+    def short_name(self) -> str:
+        return self.symbol.rsplit(".", 1)[-1]
+
+    def credential_param(self, name: str) -> Optional[CredentialParam]:
+        for param in self.credential_params:
+            if param.param == name:
+                return param
+        return None
+
+    @property
+    def name_params(self) -> Tuple[str, ...]:
+        return tuple(s.name_param for s in self.secrets if s.name_param)
+
+    def to_json(self) -> dict:
+        return {
+            "symbol": self.symbol,
+            "aliases": list(self.aliases),
+            "kind": self.kind,
+            "integration": self.integration,
+            "secrets": [
+                {
+                    "name": s.name,
+                    "mechanism": s.mechanism,
+                    "name_param": s.name_param or None,
+                    "required": s.required,
+                    "shape": s.shape_doc or s.shape,
+                }
+                for s in self.secrets
+            ],
+            "credential_params": [
+                {"param": p.param, "where": p.where, "expected": p.expected} for p in self.credential_params
+            ],
+            "env_vars": [e.name or f"<from {e.name_param}>" for e in self.env_vars],
+            "notes": list(self.notes),
+        }
+
+
+class CatalogueError(ValueError):
+    """The catalogue data is malformed (a bug in credlint's data, or in a user's extension)."""
+
+
+@dataclass
+class Catalogue:
+    entries: Dict[str, Entry] = field(default_factory=dict)
+    by_path: Dict[str, Entry] = field(default_factory=dict)
+    digest: str = ""
+
+    def lookup(self, qualname: Optional[str]) -> Optional[Entry]:
+        if not qualname:
+            return None
+        return self.by_path.get(qualname)
+
+    def __iter__(self):
+        return iter(sorted(self.entries.values(), key=lambda e: e.symbol))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def module_members(self, module: str) -> Dict[str, str]:
+        """Names a `from module import *` brings in that the catalogue knows (name -> qualname)."""
+        out: Dict[str, str] = {}
+        prefix = module + "."
+        for path in self.by_path:
+            if path.startswith(prefix) and "." not in path[len(prefix):]:
+                out[path[len(prefix):]] = path
+        return out
+
+
+def default_catalogue_dir() -> Path:
+    import credlint.rules as builtin_rules
+
+    return Path(list(builtin_rules.__path__)[0]) / "catalogue"
+
+
+def _secret(raw: dict, where: str) -> SecretSpec:
+    mechanism = raw.get("mechanism", "")
+    if mechanism not in MECHANISMS:
+        raise CatalogueError(f"{where}: unknown mechanism {mechanism!r}")
+    return SecretSpec(
+        name=raw.get("name") or None,
+        mechanism=mechanism,
+        family=raw.get("family", ""),
+        required=bool(raw.get("required", False)),
+        name_param=raw.get("name_param", ""),
+        name_where=raw.get("name_where", ""),
+        satisfied_by=tuple(raw.get("satisfied_by", ())),
+        none_disables=bool(raw.get("none_disables", False)),
+        only_if_name_param=bool(raw.get("only_if_name_param", False)),
+        skip_if=tuple(sorted((str(k), str(v)) for k, v in raw.get("skip_if", {}).items())),
+        shape=raw.get("shape", "any"),
+        shape_doc=raw.get("shape_doc", ""),
+        when=raw.get("when", ""),
+    )
+
+
+def _entry(raw: dict, source: str) -> Entry:
+    symbol = raw.get("symbol")
+    if not symbol:
+        raise CatalogueError(f"{source}: an entry has no symbol")
+    where = f"{source}: {symbol}"
+    return Entry(
+        symbol=symbol,
+        aliases=tuple(raw.get("aliases", ())),
+        kind=raw.get("kind", "task"),
+        integration=raw.get("integration", ""),
+        credentials=bool(raw.get("credentials", True)),
+        secrets=tuple(_secret(s, where) for s in raw.get("secrets", ())),
+        credential_params=tuple(
+            CredentialParam(
+                param=p["param"],
+                where=p.get("where", "init+run"),
+                kind=p.get("kind", "dedicated"),
+                ignored=p.get("ignored", ""),
+                expected=p.get("expected", ""),
+            )
+            for p in raw.get("credential_params", ())
+        ),
+        env_vars=tuple(
+            EnvVar(
+                name=e.get("name", ""),
+                name_param=e.get("name_param", ""),
+                at=e.get("at", "run"),
+                credential=bool(e.get("credential", False)),
+            )
+            for e in raw.get("env_vars", ())
+        ),
+        notes=tuple(raw.get("notes", ())),
+        source_file=source,
+    )
+
+
+def load_catalogue(dirs: Iterable[Path] = ()) -> Catalogue:
+    """Load the built-in catalogue plus any extra directories, checking that paths are unique."""
+    cat = Catalogue()
+    hasher = hashlib.sha256()
+    files: List[Path] = sorted(default_catalogue_dir().glob("*.toml"))
+    for extra in dirs:
+        files.extend(sorted(Path(extra).glob("*.toml")))
+    for path in files:
+        data = path.read_bytes()
+        hasher.update(path.name.encode() + b"\0" + data)
+        try:
+            doc = toml.loads(data.decode("utf-8"))
+        except Exception as exc:  # noqa: BLE001 - any decode problem is a data error
+            raise CatalogueError(f"{path}: {exc}") from exc
+        for raw in doc.get("entry", ()):
+            entry = _entry(raw, path.name)
+            if entry.symbol in cat.entries:
+                raise CatalogueError(f"{path.name}: {entry.symbol} is catalogued twice")
+            cat.entries[entry.symbol] = entry
+            for name in (entry.symbol,) + entry.aliases:
+                other = cat.by_path.get(name)
+                if other is not None and other is not entry:
+                    raise CatalogueError(f"{path.name}: import path {name} names both {other.symbol} and {entry.symbol}")
+                cat.by_path[name] = entry
+    cat.digest = hasher.hexdigest()[:16]
+    return cat
+
+
+_CACHED: Optional[Catalogue] = None
+
+
+def builtin_catalogue() -> Catalogue:
+    global _CACHED
+    if _CACHED is None:
+        _CACHED = load_catalogue()
+    return _CACHED

@@ -1,0 +1,186 @@
+"""The command line: `credlint check | rules | explain`. Exit codes: 0 clean, 1 findings, 2 errors."""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import time
+from typing import List, Optional, Sequence
+
+from . import __version__
+
+
+def _split(values: Optional[List[str]]) -> Optional[List[str]]:
+    if values is None:
+        return None
+    out: List[str] = []
+    for value in values:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="credlint",
+        description="Which credentials each Prefect 1.x flow needs, where they come from, and what leaks.",
+    )
+    parser.add_argument("--version", action="version", version=f"credlint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="lint flows (default: the current folder)")
+    check.add_argument("paths", nargs="*", default=["."], help="files or folders to report on")
+    check.add_argument("--format", choices=("full", "concise", "json"), default="full")
+    check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument("--select", action="append", metavar="CODES", help="rules to run: codes, prefixes or names")
+    check.add_argument("--ignore", action="append", metavar="CODES", help="rules to skip: codes, prefixes or names")
+    check.add_argument("--config", metavar="FILE", help="configuration file (default: found from the project root)")
+    check.add_argument("--backend", choices=("cloud", "server"), help="Prefect backend the flows run against")
+    check.add_argument("--fail-on", choices=("warning", "error"), help="lowest severity that fails the run")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--quiet", "-q", action="store_true", help="findings and the summary only")
+    check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    rules = sub.add_parser("rules", help="list the rules")
+    rules.add_argument("--format", choices=("table", "json"), default="table")
+
+    explain = sub.add_parser("explain", help="show a rule's documentation page")
+    explain.add_argument("rule", help="a rule code (CL101) or name (missing-secret)")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _use_color(choice: str, stream) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def cmd_check(args) -> int:
+    from .config import ConfigError
+    from .engine import RuleError, collect_rules, unknown_selectors
+    from .reporters import get_reporter
+    from .runner import Options, UsageError, check
+
+    select, ignore = _split(args.select), _split(args.ignore)
+    try:
+        if select or ignore:
+            bad = unknown_selectors(collect_rules(), (select or []) + (ignore or []))
+            if bad:
+                raise UsageError(f"unknown rule selector(s): {', '.join(bad)} (see `credlint rules`)")
+        started = time.perf_counter()
+        run = check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
+                            backend=args.backend, fail_on=args.fail_on))
+        elapsed = time.perf_counter() - started
+    except ConfigError as exc:
+        print(f"credlint: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (UsageError, RuleError) as exc:
+        print(f"credlint: error: {exc}", file=sys.stderr)
+        return 2
+    report = run.report
+    render = get_reporter(args.format)
+    if args.output:
+        buffer = io.StringIO()
+        render(report, buffer, color=False, quiet=args.quiet, statistics=args.statistics, elapsed=elapsed,
+               header=f"credlint {__version__} · {run.root}")
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(buffer.getvalue())
+        except OSError as exc:
+            print(f"credlint: error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return 2
+    else:
+        render(report, sys.stdout, color=_use_color(args.color, sys.stdout), quiet=args.quiet,
+               statistics=args.statistics, elapsed=elapsed, header=f"credlint {__version__} · {run.root}")
+    if args.exit_zero:
+        return 0
+    return 1 if report.failed(run.config.fail_on) else 0
+
+
+def cmd_rules(args) -> int:
+    from .engine import collect_rules
+
+    rules = collect_rules()
+    if args.format == "json":
+        json.dump([{"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary} for r in rules],
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="credlint rules", show_lines=False)
+    table.add_column("code", no_wrap=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("what it finds")
+    for r in rules:
+        table.add_row(r.code, r.name, r.severity, r.summary)
+    Console(highlight=False).print(table)
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from .engine import collect_rules
+
+    key = args.rule.strip()
+    rules = [r for r in collect_rules() if r.code == key.upper() or r.name == key]
+    if not rules:
+        print(f"credlint: error: no rule {key!r} (see `credlint rules`)", file=sys.stderr)
+        return 2
+    r = rules[0]
+    sections = r.sections()
+    if args.format == "json":
+        json.dump({"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary,
+                   "sections": {k: v for k, v in sections.items() if k != "summary"},
+                   "bad": [e.file_map for e in r.bad], "good": [e.file_map for e in r.good]},
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(explain_text(r))
+    return 0
+
+
+def explain_text(r) -> str:
+    sections = r.sections()
+    lines = [f"{r.code} {r.name} ({r.severity})", "", sections.get("summary", r.summary), ""]
+    for title in ("What it does", "Why is this bad?"):
+        if title in sections:
+            lines += [f"## {title}", sections[title], ""]
+    for label, examples in (("Example (bad)", r.bad), ("Example (good)", r.good)):
+        for example in examples[:2]:
+            lines.append(f"## {label}" + (f": {example.title}" if example.title else ""))
+            if example.config:
+                lines += ["credlint.toml:", "```toml", example.config.rstrip(), "```"]
+            for path, text in example.file_map.items():
+                lines += [f"{path}:", "```python", text.rstrip(), "```"]
+            lines.append("")
+    for title in ("How to fix",):
+        if title in sections:
+            lines += [f"## {title}", sections[title], ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain}[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last resort: never a traceback with file contents
+        print(f"credlint: internal error: {type(exc).__name__} (please report it)", file=sys.stderr)
+        if os.environ.get("CREDLINT_DEBUG"):
+            raise
+        return 2

@@ -1,0 +1,199 @@
+"""Per-file facts: plain, cacheable data about one Python module, free of secret values.
+
+Everything a rule needs about a file is here, already resolved (qualified names, folded
+constants, positions); nothing here refers back to a syntax tree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Dict, List, Optional, get_type_hints
+
+from .values import Value
+
+
+@dataclass
+class Pos:
+    """1-based line and column span of a node in its file."""
+
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+
+
+@dataclass
+class Arg:
+    """One argument as passed: its folded value and where it sits (plus its parts' places)."""
+
+    value: Value
+    pos: Pos = field(default_factory=Pos)
+    parts: List[Pos] = field(default_factory=list)  # list elements / dict values, in order
+    keys: List[Pos] = field(default_factory=list)  # dict keys, in order
+
+
+@dataclass
+class CallFact:
+    """A catalogued Prefect class or function used in this file (construction or call)."""
+
+    id: int
+    symbol: str
+    pos: Pos
+    init: Dict[str, Arg] = field(default_factory=dict)
+    run: Dict[str, Arg] = field(default_factory=dict)
+    star_kwargs: bool = False
+    context: str = "module"  # module | flow | task | function | class
+    owner: Optional[str] = None  # qualname of the task/function holding it
+    var: Optional[str] = None  # module-level name bound to it
+    handlers: List[int] = field(default_factory=list)  # state handlers (CallFact ids)
+
+
+@dataclass
+class Use:
+    """Something a flow block (or a flow-building function) puts into the flow."""
+
+    call: Optional[int] = None  # a CallFact of this file
+    target: Optional[str] = None  # a qualified name resolved by the project model
+    run: Dict[str, Arg] = field(default_factory=dict)
+    called: bool = True
+    pos: Pos = field(default_factory=Pos)
+
+
+@dataclass
+class FlowFact:
+    index: int
+    name: Optional[str]
+    var: Optional[str]
+    pos: Pos
+    scope: str = ""  # qualname of the function that builds it, "" at module level
+    storage: Optional[int] = None
+    run_config: Optional[int] = None
+    handlers: List[int] = field(default_factory=list)
+    uses: List[Use] = field(default_factory=list)
+
+
+@dataclass
+class Routine:
+    """A function or Task subclass: the consumers it runs and the tasks it adds to a flow."""
+
+    qualname: str
+    is_task: bool
+    pos: Pos
+    calls: List[int] = field(default_factory=list)  # imperative consumers (task bodies)
+    uses: List[Use] = field(default_factory=list)  # instances it calls or adds
+    reads: List[int] = field(default_factory=list)  # SecretRead indexes
+    handlers: List[int] = field(default_factory=list)
+
+
+@dataclass
+class SecretRead:
+    """Secret(...).get(), PrefectSecret(...).run() or a prefect.context.secrets read."""
+
+    name: Optional[str]
+    mechanism: str  # secret_get | context
+    required: bool
+    context: str  # module | flow | task | function | class
+    owner: Optional[str]
+    pos: Pos
+    api: str = ""  # what was called, for messages
+
+
+@dataclass
+class ContextWrite:
+    """A value put into Prefect's secret context from Python code."""
+
+    name: Optional[str]
+    value: Value
+    via: str  # context_assign | context_call | environ
+    pos: Pos
+    value_pos: Pos = field(default_factory=Pos)
+
+
+@dataclass
+class ParameterFact:
+    name: Optional[str]
+    default: Optional[Value]
+    pos: Pos
+    default_pos: Pos = field(default_factory=Pos)
+
+
+@dataclass
+class FlowPatch:
+    """`flow.storage = ...` / `flow.run_config = ...` on a flow defined in another module."""
+
+    target: str
+    attr: str
+    call: int
+    pos: Pos
+
+
+@dataclass
+class ParseError:
+    message: str
+    line: int = 1
+    column: int = 1
+
+
+@dataclass
+class ModuleFacts:
+    path: str  # relative to the project root, with /
+    module: str  # dotted module name relative to the project root
+    is_package: bool = False
+    error: Optional[ParseError] = None
+    prefect1: bool = False  # uses Prefect 1.x APIs
+    prefect2: bool = False  # imports Prefect 2.x-only APIs
+    imports: Dict[str, str] = field(default_factory=dict)  # module-level name -> qualname
+    definitions: Dict[str, str] = field(default_factory=dict)  # module-level name -> def kind
+    instances: Dict[str, int] = field(default_factory=dict)  # module-level name -> CallFact id
+    flow_vars: Dict[str, int] = field(default_factory=dict)  # module-level name -> flow index
+    calls: List[CallFact] = field(default_factory=list)
+    flows: List[FlowFact] = field(default_factory=list)
+    routines: Dict[str, Routine] = field(default_factory=dict)
+    reads: List[SecretRead] = field(default_factory=list)
+    context_writes: List[ContextWrite] = field(default_factory=list)
+    parameters: List[ParameterFact] = field(default_factory=list)
+    patches: List[FlowPatch] = field(default_factory=list)
+    suppressions: Dict[int, List[str]] = field(default_factory=dict)  # line -> codes ("*" = bare)
+    sensitive: List[Pos] = field(default_factory=list)  # spans to mask in snippets
+
+    def call(self, call_id: int) -> CallFact:
+        return self.calls[call_id]
+
+
+def to_data(obj):
+    """Dataclass tree -> JSON-compatible data (for the cache and for debugging)."""
+    if isinstance(obj, Value):
+        return obj.to_dict()
+    if is_dataclass(obj):
+        return {f.name: to_data(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_data(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_data(v) for v in obj]
+    return obj
+
+
+def _from(tp, data):
+    import typing
+
+    if data is None:
+        return None
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Union:
+        inner = [a for a in args if a is not type(None)][0]
+        return _from(inner, data)
+    if tp is Value:
+        return Value.from_dict(data)
+    if origin in (list, List):
+        return [_from(args[0], v) for v in data]
+    if origin in (dict, Dict):
+        key_tp = args[0]
+        return {(int(k) if key_tp is int else k): _from(args[1], v) for k, v in data.items()}
+    if is_dataclass(tp):
+        hints = get_type_hints(tp)
+        return tp(**{f.name: _from(hints[f.name], data[f.name]) for f in fields(tp) if f.name in data})
+    return data
+
+
+def from_data(data) -> ModuleFacts:
+    return _from(ModuleFacts, data)

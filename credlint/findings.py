@@ -1,0 +1,67 @@
+"""Findings as reporters see them: located, named, fingerprinted, and free of secret values."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass
+class Finding:
+    code: str
+    name: str
+    severity: str
+    path: str  # relative to the working directory, with /
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    secret: Optional[str] = None
+    flow: Optional[str] = None
+    symbol: Optional[str] = None
+    fingerprint: str = ""
+    fix: str = ""
+    snippet: List[str] = field(default_factory=list)  # masked source lines, for terminal output
+
+    def sort_key(self):
+        return (self.path, self.line, self.column, self.code, self.message)
+
+    def to_json(self) -> dict:
+        """Exactly the fields of the JSON contract (DESIGN.md section 6)."""
+        data = asdict(self)
+        for private in ("fix", "snippet"):
+            data.pop(private)
+        return data
+
+
+def fingerprint(finding: Finding, anchor: str, occurrence: int) -> str:
+    """Stable across runs and unrelated line shifts: no line numbers, no values.
+
+    `anchor` is the normalised text of the finding's first line, hashed here; `occurrence`
+    tells identical findings in one file apart.
+    """
+    parts = [finding.code, finding.path, finding.secret or "", finding.flow or "", finding.symbol or "",
+             hashlib.sha256(anchor.encode("utf-8", "surrogatepass")).hexdigest(), str(occurrence)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+@dataclass
+class Report:
+    findings: List[Finding]
+    files: int
+    suppressed: int = 0
+    checked_paths: List[str] = field(default_factory=list)
+    checked_paths_display: List[str] = field(default_factory=list)
+
+    def by_severity(self) -> Dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for finding in self.findings:
+            counts[finding.severity] = counts.get(finding.severity, 0) + 1
+        return counts
+
+    def failed(self, fail_on: str) -> bool:
+        threshold = SEVERITY_RANK[fail_on]
+        return any(SEVERITY_RANK[f.severity] >= threshold for f in self.findings)

@@ -1,0 +1,537 @@
+"""The project model: flows linked across modules, their consumers, needs and providers.
+
+Built from per-file facts only (never from syntax trees), so it can be recomputed from cached
+facts whenever a provider changes. Each need ends in one state (DESIGN.md section 2):
+provided, ambient, unverifiable, missing — plus `argument` (a per-task argument replaces the
+secret) and `unknown` (the name is computed at run time).
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from .catalogue import Catalogue, Entry, SecretSpec
+from .config import Config
+from .facts import Arg, CallFact, FlowFact, ModuleFacts, Pos, Routine, SecretRead, Use
+from .providers import ConfigSecret
+from .values import Value
+
+CONTEXT_PREFIXES = ("PREFECT__CONTEXT__SECRETS__", "prefect__context__secrets__")
+
+# Run-config fields that give a flow run a cloud identity (the fallback is then intentional).
+IDENTITY_FIELDS = {
+    "prefect.run_configs.ecs.ECSRun": {"task_role_arn": ("aws",), "task_definition_arn": ("aws",),
+                                       "task_definition_path": ("aws",)},
+    "prefect.run_configs.kubernetes.KubernetesRun": {"service_account_name": ("aws", "gcp", "azure"),
+                                                     "job_template_path": ("aws", "gcp", "azure")},
+    "prefect.run_configs.vertex.VertexRun": {"service_account": ("gcp",)},
+}
+# Variables the client libraries read themselves: set in a run config, they make a fallback explicit.
+LIBRARY_ENV = {
+    "aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+            "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+    "gcp": ("GOOGLE_APPLICATION_CREDENTIALS",),
+    "azure": ("AZURE_STORAGE_CONNECTION_STRING",),
+    "github": ("GITHUB_ACCESS_TOKEN",),
+    "gitlab": ("GITLAB_ACCESS_TOKEN",),
+    "bitbucket": ("BITBUCKET_ACCESS_TOKEN", "BITBUCKET_CLOUD_USERNAME"),
+}
+
+
+def context_secret_name(key: str) -> Optional[str]:
+    """The context secret an env var provides, read as Prefect 1.4.1 does (top-level key)."""
+    for prefix in CONTEXT_PREFIXES:
+        if key.startswith(prefix) and len(key) > len(prefix):
+            return key[len(prefix):].split("__", 1)[0]
+    return None
+
+
+@dataclass
+class Provider:
+    """Where a secret comes from for a run."""
+
+    kind: str  # storage | run_config_env | config_toml | python_context | cloud_inventory
+    secret: str
+    path: str
+    pos: Pos
+    detail: str = ""
+
+    def describe(self) -> str:
+        return f"{self.detail} ({self.path}:{self.pos.line})"
+
+
+@dataclass
+class Consumer:
+    """One catalogued class or function at work in a flow, with the arguments it gets."""
+
+    entry: Entry
+    module: ModuleFacts
+    call: CallFact
+    run: Dict[str, Arg]
+    role: str  # task | storage | run_config | state_handler | imperative
+    path: str
+    pos: Pos
+
+    @property
+    def symbol(self) -> str:
+        return self.entry.symbol
+
+    @property
+    def label(self) -> str:
+        return self.entry.short_name
+
+    def argument(self, name: str, where: str = "init+run") -> Optional[Tuple[str, Arg]]:
+        """The value given for `name`, run-time first; `where` limits where it counts."""
+        if "run" in where or where == "call":
+            if name in self.run:
+                return "run", self.run[name]
+        if "init" in where or where == "call":
+            if name in self.call.init:
+                return "init", self.call.init[name]
+        return None
+
+
+@dataclass
+class Need:
+    """A secret one consumer reads during a flow run, and how it is met."""
+
+    flow: "FlowModel"
+    name: Optional[str]
+    mechanism: str  # context | secret_get | storage_preload
+    required: bool
+    family: str
+    path: str
+    pos: Pos
+    consumer: Optional[Consumer] = None
+    spec: Optional[SecretSpec] = None
+    read: Optional[SecretRead] = None
+    state: str = "missing"  # provided | argument | ambient | unverifiable | missing | unknown
+    providers: List[Provider] = field(default_factory=list)
+    argument: Optional[str] = None
+    ambient_reason: str = ""
+
+    @property
+    def consumer_label(self) -> str:
+        if self.consumer is not None:
+            return self.consumer.label
+        if self.read is not None:
+            return self.read.api
+        return "storage"
+
+    @property
+    def symbol(self) -> Optional[str]:
+        if self.consumer is not None:
+            return self.consumer.symbol
+        if self.mechanism == "storage_preload":
+            return "prefect.storage.base.Storage"
+        return None
+
+
+@dataclass
+class Declaration:
+    """A secret a flow declares for its runs (storage `secrets=[...]`, run-config env)."""
+
+    flow: "FlowModel"
+    kind: str  # storage | run_config_env
+    name: str
+    path: str
+    pos: Pos
+    key: str = ""  # the env var name for run_config_env
+    value: Optional[Value] = None
+
+
+@dataclass
+class FlowModel:
+    module: ModuleFacts
+    fact: FlowFact
+    storage: Optional[Consumer] = None
+    run_config: Optional[Consumer] = None
+    consumers: List[Consumer] = field(default_factory=list)
+    reads: List[Tuple[ModuleFacts, SecretRead]] = field(default_factory=list)
+    needs: List[Need] = field(default_factory=list)
+    declarations: List[Declaration] = field(default_factory=list)
+    opaque: List[str] = field(default_factory=list)  # uses that could not be resolved
+    identity: Dict[str, str] = field(default_factory=dict)  # family -> reason
+    env_keys: Dict[str, Tuple[Arg, Pos]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.fact.name or self.fact.var or f"flow@{self.module.path}:{self.fact.pos.line}"
+
+    @property
+    def path(self) -> str:
+        return self.module.path
+
+
+class Project:
+    """Everything credlint knows about a project, ready for the rules."""
+
+    def __init__(self, modules: Iterable[ModuleFacts], catalogue: Catalogue, config: Config,
+                 config_secrets: Iterable[ConfigSecret] = ()):
+        self.catalogue = catalogue
+        self.config = config
+        self.modules: Dict[str, ModuleFacts] = {}
+        for module in modules:
+            self.modules[module.path] = module
+        self.by_name: Dict[str, ModuleFacts] = {}
+        for module in self.modules.values():
+            if module.module:
+                self.by_name.setdefault(module.module, module)
+        self.config_secrets = list(config_secrets)
+        self.flows: List[FlowModel] = []
+        self._build()
+
+    # ----- symbol resolution across modules ---------------------------------------------------
+    def find_module(self, dotted: str, near: Optional[ModuleFacts] = None) -> Optional[ModuleFacts]:
+        """A project module by import name, also when the import root is a sub-folder."""
+        found = self.by_name.get(dotted)
+        if found is not None:
+            return found
+        suffix = "." + dotted
+        candidates = [m for name, m in self.by_name.items() if name.endswith(suffix)]
+        if not candidates:
+            return None
+        if near is not None and len(candidates) > 1:
+            folder = near.path.rsplit("/", 1)[0] if "/" in near.path else ""
+            for candidate in candidates:
+                if candidate.path.startswith(folder + "/") or not folder:
+                    return candidate
+        return sorted(candidates, key=lambda m: m.path)[0]
+
+    def resolve(self, qual: str, near: Optional[ModuleFacts], depth: int = 0):
+        """('call', module, call) | ('routine', module, routine) | ('flow', module, flow) | None."""
+        if depth > 8 or "." not in qual:
+            return None
+        module_name, attr = qual.rsplit(".", 1)
+        module = self.find_module(module_name, near)
+        if module is None:
+            return None
+        if attr in module.instances:
+            return "call", module, module.calls[module.instances[attr]]
+        routine = module.routines.get(f"{module.module}.{attr}")
+        if routine is not None:
+            return "routine", module, routine
+        if attr in module.flow_vars:
+            return "flow", module, module.flows[module.flow_vars[attr]]
+        if attr in module.imports:
+            return self.resolve(module.imports[attr], module, depth + 1)
+        return None
+
+    # ----- building ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        patches: Dict[Tuple[str, int], List[Tuple[ModuleFacts, str, int]]] = {}
+        for module in self.modules.values():
+            for patch in module.patches:
+                found = self.resolve(patch.target, module)
+                if found and found[0] == "flow":
+                    patches.setdefault((found[1].path, found[2].index), []).append((module, patch.attr, patch.call))
+        for path in sorted(self.modules):
+            module = self.modules[path]
+            if module.error is not None or (module.prefect2 and not module.prefect1):
+                continue
+            for flow_fact in module.flows:
+                flow = FlowModel(module=module, fact=flow_fact)
+                for attr in ("storage", "run_config"):
+                    call_id = getattr(flow_fact, attr)
+                    if call_id is not None:
+                        setattr(flow, attr, self._consumer(module, module.calls[call_id], {}, attr))
+                for patch_module, attr, call_id in patches.get((module.path, flow_fact.index), []):
+                    setattr(flow, attr, self._consumer(patch_module, patch_module.calls[call_id], {}, attr))
+                self._collect(flow)
+                self._providers(flow)
+                self._needs(flow)
+                self.flows.append(flow)
+
+    def _consumer(self, module: ModuleFacts, call: CallFact, run: Dict[str, Arg], role: str,
+                  pos: Optional[Pos] = None, path: Optional[str] = None) -> Optional[Consumer]:
+        entry = self.catalogue.lookup(call.symbol)
+        if entry is None:
+            return None
+        return Consumer(entry=entry, module=module, call=call, run=run, role=role,
+                        path=path or module.path, pos=pos or call.pos)
+
+    def _collect(self, flow: FlowModel) -> None:
+        """Every consumer reachable from the flow: its tasks, their bodies, handlers, storage."""
+        seen_routines: Set[str] = set()
+        called: Dict[Tuple[str, int], bool] = {}
+        pending: List[Tuple[ModuleFacts, CallFact, Dict[str, Arg], str, Pos, str, bool]] = []
+
+        def add_call(module: ModuleFacts, call: CallFact, run: Dict[str, Arg], role: str, pos: Pos,
+                     path: str, was_called: bool) -> None:
+            key = (module.path, call.id)
+            called[key] = called.get(key, False) or was_called
+            pending.append((module, call, run, role, pos, path, was_called))
+            for handler in call.handlers:
+                pending.append((module, module.calls[handler], {}, "state_handler", module.calls[handler].pos,
+                                module.path, True))
+
+        def routine_body(module: ModuleFacts, routine: Routine, as_task: bool) -> None:
+            if routine.qualname in seen_routines:
+                return
+            seen_routines.add(routine.qualname)
+            for handler in routine.handlers:
+                call = module.calls[handler]
+                pending.append((module, call, {}, "state_handler", call.pos, module.path, True))
+            if as_task or routine.is_task:
+                for call_id in routine.calls:
+                    call = module.calls[call_id]
+                    add_call(module, call, call.run, "imperative", call.pos, module.path, True)
+                for index in routine.reads:
+                    flow.reads.append((module, module.reads[index]))
+                for use in routine.uses:
+                    handle_use(module, use, imperative=True)
+            else:
+                for call_id in routine.calls:
+                    call = module.calls[call_id]
+                    add_call(module, call, call.run, "imperative", call.pos, module.path, True)
+                for use in routine.uses:
+                    handle_use(module, use, imperative=False)
+
+        def handle_use(module: ModuleFacts, use: Use, imperative: bool) -> None:
+            if use.call is not None:
+                call = module.calls[use.call]
+                role = "imperative" if imperative else "task"
+                pos = use.pos if use.pos.line else call.pos
+                add_call(module, call, use.run, role, pos, module.path, use.called)
+                return
+            if not use.target:
+                return
+            found = self.resolve(use.target, module)
+            if found is None:
+                if not imperative and not _is_builtin_like(use.target):
+                    flow.opaque.append(use.target)
+                return
+            kind, target_module, obj = found
+            if kind == "call":
+                role = "imperative" if imperative else "task"
+                pos = use.pos if (use.pos.line and module is flow.module) else obj.pos
+                path = module.path if (use.pos.line and module is flow.module) else target_module.path
+                add_call(target_module, obj, use.run, role, pos, path, use.called)
+            elif kind == "routine":
+                routine_body(target_module, obj, as_task=obj.is_task)
+
+        for handler in flow.fact.handlers:
+            call = flow.module.calls[handler]
+            pending.append((flow.module, call, {}, "state_handler", call.pos, flow.module.path, True))
+        for use in flow.fact.uses:
+            handle_use(flow.module, use, imperative=False)
+
+        # Drop "passed along" uses of instances that are also called: the call has the arguments.
+        seen: Set[Tuple[str, int, str, int, int]] = set()
+        for module, call, run, role, pos, path, was_called in pending:
+            key = (module.path, call.id)
+            if not was_called and called.get(key):
+                continue
+            dedupe = (module.path, call.id, path, pos.line, pos.column)
+            if dedupe in seen:
+                continue
+            seen.add(dedupe)
+            consumer = self._consumer(module, call, run, role, pos, path)
+            if consumer is not None:
+                flow.consumers.append(consumer)
+
+    def _providers(self, flow: FlowModel) -> None:
+        storage = flow.storage
+        if storage is not None:
+            arg = storage.call.init.get("secrets")
+            if arg is not None and arg.value.kind == "list":
+                for index, element in enumerate(arg.value.elements):
+                    if element.kind == "str" and element.text:
+                        pos = arg.parts[index] if index < len(arg.parts) else arg.pos
+                        flow.declarations.append(Declaration(flow, "storage", element.text, storage.path, pos))
+        run_config = flow.run_config
+        if run_config is not None:
+            arg = run_config.call.init.get("env")
+            if arg is not None and arg.value.kind == "dict":
+                for index, (key, value) in enumerate(arg.value.items.items()):
+                    pos = arg.keys[index] if index < len(arg.keys) else arg.pos
+                    value_pos = arg.parts[index] if index < len(arg.parts) else arg.pos
+                    flow.env_keys[key] = (Arg(value=value, pos=value_pos), pos)
+                    name = context_secret_name(key)
+                    if name:
+                        flow.declarations.append(
+                            Declaration(flow, "run_config_env", name, run_config.path, pos, key=key, value=value))
+                    for family, names in LIBRARY_ENV.items():
+                        if key in names and value.kind != "none":
+                            flow.identity.setdefault(family, f"run config env sets {key}")
+            for field_name, families in IDENTITY_FIELDS.get(run_config.symbol, {}).items():
+                given = run_config.call.init.get(field_name)
+                if given is not None and given.value.kind != "none":
+                    for family in families:
+                        flow.identity.setdefault(family, f"{run_config.label}({field_name}=...) grants an identity")
+            template = run_config.call.init.get("job_template") or run_config.call.init.get("task_definition")
+            if template is not None and _has_key(template.value, ("serviceAccountName", "taskRoleArn")):
+                for family in ("aws", "gcp", "azure"):
+                    flow.identity.setdefault(family, f"{run_config.label} template sets an identity")
+
+    def providers_for(self, flow: FlowModel, name: str, mechanism: str) -> List[Provider]:
+        out: List[Provider] = []
+        for declaration in flow.declarations:
+            if declaration.name != name:
+                continue
+            if declaration.kind == "storage":
+                if mechanism == "storage_preload":
+                    continue
+                out.append(Provider("storage", name, declaration.path, declaration.pos,
+                                    f"{flow.storage.label}(secrets=[...])" if flow.storage else "storage secrets"))
+            else:
+                out.append(Provider("run_config_env", name, declaration.path, declaration.pos,
+                                    f"{flow.run_config.label if flow.run_config else 'run config'} env "
+                                    f"{declaration.key}"))
+        for secret in self.config_secrets:
+            if secret.name == name:
+                out.append(Provider("config_toml", name, secret.path, secret.pos, "[context.secrets] in config.toml"))
+        for write in flow.module.context_writes:
+            if write.name == name:
+                out.append(Provider("python_context", name, flow.module.path, write.pos, "set in Python context"))
+        if mechanism in ("secret_get", "storage_preload") and self.config.cloud_secrets is not None:
+            if name in self.config.cloud_secrets:
+                source = self.config.path or "configuration"
+                out.append(Provider("cloud_inventory", name, source, Pos(), "cloud-secrets inventory"))
+        return out
+
+    # ----- needs ------------------------------------------------------------------------------
+    def _needs(self, flow: FlowModel) -> None:
+        for consumer in flow.consumers:
+            for spec in consumer.entry.secrets:
+                if spec.mechanism == "storage_preload":
+                    continue  # the declarations themselves, below
+                need = self._need(flow, consumer, spec)
+                if need is not None:
+                    flow.needs.append(need)
+        for module, read in flow.reads:
+            need = Need(flow=flow, name=read.name, mechanism=read.mechanism, required=read.required,
+                        family="", path=module.path, pos=read.pos, read=read)
+            self._settle(need)
+            flow.needs.append(need)
+        for declaration in flow.declarations:
+            if declaration.kind != "storage":
+                continue
+            need = Need(flow=flow, name=declaration.name, mechanism="storage_preload", required=True,
+                        family="storage", path=declaration.path, pos=declaration.pos)
+            self._settle(need)
+            flow.needs.append(need)
+
+    def _need(self, flow: FlowModel, consumer: Consumer, spec: SecretSpec) -> Optional[Need]:
+        if consumer.call.star_kwargs:
+            return None  # arguments we cannot see may change everything
+        name = spec.name
+        need = Need(flow=flow, name=name, mechanism=spec.mechanism, required=spec.required, family=spec.family,
+                    path=consumer.path, pos=consumer.pos, consumer=consumer, spec=spec)
+        if spec.name_param:
+            given = consumer.argument(spec.name_param, spec.name_where or "init+run")
+            if given is None:
+                if spec.only_if_name_param:
+                    return None
+            else:
+                value = given[1].value
+                if value.kind == "none" or (value.kind == "str" and value.text == ""):
+                    if spec.none_disables or spec.only_if_name_param:
+                        return None
+                    need.name = "None"
+                elif value.kind == "str" and value.text is not None:
+                    need.name = value.text
+                else:
+                    need.name = None
+                    need.state = "unknown"
+                    return need
+        for key, expected in spec.skip_if:
+            given = consumer.argument(key)
+            if given is not None and _matches(given[1].value, expected):
+                return None
+        for param_name in spec.satisfied_by:
+            cred = consumer.entry.credential_param(param_name)
+            where = cred.where if cred is not None else "init+run"
+            given = consumer.argument(param_name, where)
+            if given is None:
+                continue
+            place, arg = given
+            if cred is not None and cred.ignored and cred.ignored == place:
+                continue
+            if arg.value.kind in ("none",) or (arg.value.kind == "str" and arg.value.length == 0):
+                continue
+            need.state = "argument"
+            need.argument = f"{param_name}= ({place})"
+            return need
+        self._settle(need)
+        return need
+
+    def _settle(self, need: Need) -> None:
+        if need.name is None:
+            need.state = "unknown"
+            return
+        need.providers = self.providers_for(need.flow, need.name, need.mechanism)
+        if need.providers:
+            need.state = "provided"
+            return
+        if need.mechanism == "context":
+            if need.read is not None:
+                need.state = "missing" if need.required else "ambient"
+                return
+            reason = need.flow.identity.get(need.family)
+            if reason is None and need.family in self.config.allow_fallback:
+                reason = f"allow-fallback includes {need.family}"
+            if reason is not None:
+                need.state = "ambient"
+                need.ambient_reason = reason
+            else:
+                need.state = "missing"
+            return
+        if self.config.backend == "cloud" and self.config.cloud_secrets is None:
+            need.state = "unverifiable"
+        else:
+            need.state = "missing"
+
+    # ----- queries for rules ------------------------------------------------------------------
+    def needed_names(self, flow: FlowModel) -> Set[str]:
+        names = {n.name for n in flow.needs if n.name and n.mechanism != "storage_preload"}
+        return names
+
+    def helper_reads(self) -> Set[str]:
+        """Secret names read by any function of the project (helpers a task may call)."""
+        cached = getattr(self, "_helper_reads", None)
+        if cached is None:
+            cached = {r.name for m in self.modules.values() for r in m.reads
+                      if r.name and r.context in ("task", "function")}
+            cached |= {c.init["name"].value.text for m in self.modules.values() for c in m.calls
+                       if c.symbol == "prefect.tasks.secrets.base.PrefectSecret" and "name" in c.init
+                       and c.init["name"].value.text}
+            self._helper_reads = cached
+        return cached
+
+    def close_name(self, name: str, candidates: Iterable[str]) -> Optional[str]:
+        matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.75)
+        return matches[0] if matches else None
+
+    def default_names(self) -> Set[str]:
+        return {s.name for e in self.catalogue for s in e.secrets if s.name}
+
+
+def _matches(value: Value, expected: str) -> bool:
+    if value.kind == "bool":
+        return (value.text or "") == expected
+    if value.kind == "str" and value.text is not None:
+        return value.text == expected
+    return False
+
+
+def _has_key(value: Value, keys: Tuple[str, ...]) -> bool:
+    if value.kind != "dict":
+        return False
+    for key, item in value.items.items():
+        if key in keys or _has_key(item, keys):
+            return True
+    for item in value.elements:
+        if _has_key(item, keys):
+            return True
+    return False
+
+
+_BUILTIN_PREFIXES = ("builtins.", "os.", "sys.", "json.", "datetime.", "time.", "logging.", "pathlib.",
+                     "typing.", "functools.", "itertools.", "collections.", "prefect.")
+
+
+def _is_builtin_like(qual: str) -> bool:
+    return qual.startswith(_BUILTIN_PREFIXES)

@@ -1,0 +1,74 @@
+"""The terminal report, pytest-like: per-file progress, findings grouped by file with their
+source lines and a fix, and one closing summary line."""
+from collections import Counter, defaultdict
+from typing import Dict, List, TextIO
+
+from rich.console import Console
+from rich.markup import escape
+from rich.rule import Rule as RichRule
+
+from ..findings import Finding, Report
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _console(out: TextIO, color: bool) -> Console:
+    return Console(file=out, force_terminal=color, no_color=not color, highlight=False, width=None if color else 100,
+                   soft_wrap=not color)
+
+
+def render(report: Report, out: TextIO, color: bool = False, quiet: bool = False, statistics: bool = False,
+           elapsed: float = 0.0, header: str = "") -> None:
+    console = _console(out, color)
+    by_file: Dict[str, List[Finding]] = defaultdict(list)
+    for finding in report.findings:
+        by_file[finding.path].append(finding)
+    if not quiet:
+        if header:
+            console.print(RichRule(escape(header), style="bold"))
+        for path in report.checked_paths_display or sorted(by_file):
+            found = by_file.get(path, [])
+            counts = Counter(f.severity for f in found)
+            marks = "".join("E" if f.severity == "error" else "W" if f.severity == "warning" else "i" for f in found)
+            status = "[green]ok[/]" if not found else f"[{_STYLE['error'] if counts['error'] else _STYLE['warning']}]{marks}[/]"
+            console.print(f"{escape(path)} {status}")
+    for path in sorted(by_file):
+        console.print()
+        console.print(RichRule(escape(path), style="dim"))
+        for f in by_file[path]:
+            style = _STYLE.get(f.severity, "")
+            console.print(f"[bold]{escape(f.path)}:{f.line}:{f.column}[/]: [{style}]{f.code}[/] "
+                          f"[{style}]{escape(f.name)}[/] [dim]({f.severity})[/]")
+            console.print(f"  {escape(f.message)}")
+            if f.snippet:
+                width = len(str(f.line + len(f.snippet)))
+                for offset, text in enumerate(f.snippet):
+                    number = f.line + offset
+                    console.print(f"  [dim]{number:>{width}} |[/] {escape(text.rstrip())}")
+                    if offset == 0:
+                        start = max(f.column - 1, 0)
+                        end = f.end_column - 1 if f.end_line == f.line and f.end_column > f.column else len(text.rstrip())
+                        console.print(f"  [dim]{'':>{width}} |[/] {' ' * start}[{style}]{'^' * max(end - start, 1)}[/]")
+            if f.fix:
+                console.print(f"  [green]fix[/]: {escape(f.fix)}")
+    if statistics and report.findings:
+        console.print()
+        console.print(RichRule("statistics", style="dim"))
+        counts = Counter((f.code, f.name) for f in report.findings)
+        for (code, name), count in sorted(counts.items()):
+            console.print(f"{count:>5}  {code}  {escape(name)}")
+    console.print()
+    sev = report.by_severity()
+    parts = []
+    if sev["error"]:
+        parts.append(f"[bold red]{sev['error']} error{'s' if sev['error'] != 1 else ''}[/]")
+    if sev["warning"]:
+        parts.append(f"[yellow]{sev['warning']} warning{'s' if sev['warning'] != 1 else ''}[/]")
+    if sev["info"]:
+        parts.append(f"[cyan]{sev['info']} info[/]")
+    if not parts:
+        parts.append("[bold green]no findings[/]")
+    tail = f" ({report.suppressed} suppressed)" if report.suppressed else ""
+    files = f"{report.files} file{'s' if report.files != 1 else ''}"
+    console.print(RichRule(f"{', '.join(parts)} in {files}{tail} ({elapsed:.2f}s)",
+                           style="red" if sev["error"] else "yellow" if sev["warning"] else "green"))

@@ -1,0 +1,290 @@
+"""One check run: files -> facts -> project model -> rules -> findings.
+
+The only place that knows the order of the pipeline. It reads the whole project (providers
+may live anywhere under the root) and reports findings only for the paths asked about.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .catalogue import Catalogue, builtin_catalogue
+from .config import Config, discover_config, find_root
+from .engine import Hit, Rule, collect_rules, run_rule, select_rules
+from .facts import ModuleFacts, Pos
+from .findings import Finding, Report, fingerprint
+from .project import Project
+from .providers import ConfigSecret, read_config_toml
+from .pyfacts import extract
+
+DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",
+                    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".credlint_cache", "build", "dist",
+                    "site-packages", ".eggs", "*.egg-info")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# A file that never mentions Prefect cannot hold a flow, a consumer or a context secret.
+_PREFILTER = re.compile(rb"prefect", re.IGNORECASE)
+
+
+@dataclass
+class Options:
+    paths: List[str] = field(default_factory=lambda: ["."])
+    config_file: Optional[str] = None
+    select: Optional[List[str]] = None
+    ignore: Optional[List[str]] = None
+    backend: Optional[str] = None
+    fail_on: Optional[str] = None
+
+
+@dataclass
+class Run:
+    report: Report
+    config: Config
+    root: Path
+    rules: List[Rule]
+
+
+class UsageError(Exception):
+    """Bad paths or options: exit code 2."""
+
+
+def _excluded(rel: str, patterns: Sequence[str]) -> bool:
+    parts = rel.split("/")
+    for pattern in patterns:
+        pat = pattern.rstrip("/")
+        if not pat:
+            continue
+        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat + "/*"):
+            return True
+        if "/" not in pat and any(fnmatch.fnmatch(part, pat) for part in parts):
+            return True
+    return False
+
+
+def _rel(path: Path, base: Path) -> Optional[str]:
+    try:
+        return path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return None
+
+
+def discover(root: Path, excludes: Sequence[str]) -> List[Tuple[str, Path]]:
+    """Every Python and TOML file of the project, as (root-relative path, absolute path)."""
+    out: List[Tuple[str, Path]] = []
+    for folder, dirs, files in os.walk(root):
+        folder_path = Path(folder)
+        rel_folder = folder_path.relative_to(root).as_posix()
+        rel_folder = "" if rel_folder == "." else rel_folder
+        dirs[:] = sorted(d for d in dirs if not _excluded(f"{rel_folder}/{d}".lstrip("/"), excludes))
+        for name in sorted(files):
+            if not (name.endswith(".py") or name.endswith(".toml")):
+                continue
+            rel = f"{rel_folder}/{name}".lstrip("/")
+            if _excluded(rel, excludes):
+                continue
+            out.append((rel, folder_path / name))
+    return out
+
+
+def _display(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return os.path.relpath(path, cwd).replace(os.sep, "/") if os.name != "nt" else path.as_posix()
+
+
+def check(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:
+    """Run credlint as the command line does and return its findings (no printing)."""
+    cwd = Path.cwd().resolve()
+    targets = [Path(p) for p in options.paths] or [Path(".")]
+    for target in targets:
+        if not target.exists():
+            raise UsageError(f"{target}: no such file or directory")
+    root = find_root(targets[0])
+    config = discover_config(root, Path(options.config_file) if options.config_file else None)
+    if options.backend:
+        config.backend = options.backend
+    if options.fail_on:
+        config.fail_on = options.fail_on
+    excludes = list(DEFAULT_EXCLUDES) + config.exclude + config.extend_exclude
+    catalogue = builtin_catalogue()
+    rules_dirs = [root / d for d in config.rules]
+    all_rules = collect_rules(rules_dirs)
+    chosen = select_rules(all_rules, options.select if options.select is not None else config.select,
+                          options.ignore if options.ignore is not None else config.ignore)
+
+    # The project, read whole; then the subset of files the user asked about.
+    files = discover(root, excludes)
+    known = {rel for rel, _ in files}
+    wanted: List[str] = []
+    for target in targets:
+        resolved = target.resolve()
+        rel = _rel(resolved, root)
+        if resolved.is_file():
+            if rel is None:
+                continue
+            if _excluded(rel, excludes):
+                continue
+            if rel not in known and (rel.endswith(".py") or rel.endswith(".toml")):
+                files.append((rel, resolved))
+                known.add(rel)
+            wanted.append(rel)
+        else:
+            prefix = "" if rel in (None, "", ".") else rel + "/"
+            wanted.extend(r for r, _ in files if r.startswith(prefix))
+    wanted_set = set(wanted)
+
+    modules: List[ModuleFacts] = []
+    config_secrets: List[ConfigSecret] = []
+    sources: Dict[str, bytes] = {}
+    for index, (rel, path) in enumerate(sorted(files)):
+        try:
+            size = path.stat().st_size
+            data = path.read_bytes() if size <= MAX_FILE_BYTES else b""
+        except OSError as exc:
+            facts = ModuleFacts(path=rel, module="")
+            from .facts import ParseError
+
+            facts.error = ParseError(f"cannot read: {exc.strerror or exc}")
+            modules.append(facts)
+            continue
+        if rel.endswith(".toml"):
+            config_secrets.extend(read_config_toml(rel, data))
+            continue
+        if size > MAX_FILE_BYTES:
+            facts = ModuleFacts(path=rel, module="")
+            from .facts import ParseError
+
+            facts.error = ParseError(f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, not analysed")
+            modules.append(facts)
+            continue
+        if not _PREFILTER.search(data):
+            continue
+        sources[rel] = data
+        modules.append(extract(data, rel, catalogue))
+        if progress is not None and rel in wanted_set:
+            progress(rel, index)
+    project = Project(modules, catalogue, config, config_secrets)
+
+    hits: List[Tuple[Rule, Hit]] = []
+    for rule_ in chosen:
+        for hit in run_rule(rule_, project):
+            hits.append((rule_, hit))
+
+    findings, suppressed = _to_findings(hits, project, config, root, cwd, wanted_set, sources)
+    checked = sorted(r for r in wanted_set if r.endswith(".py"))
+    display = sorted(_display(root / r, cwd) for r in checked)
+    return Run(Report(findings=findings, files=len(checked), suppressed=suppressed,
+                      checked_paths=checked, checked_paths_display=display), config, root, chosen)
+
+
+def _suppressed(code: str, name: str, line_codes: Sequence[str]) -> bool:
+    return any(c == code or c == name.upper() for c in line_codes)
+
+
+def _per_file_ignored(rel: str, code: str, config: Config) -> bool:
+    for pattern, codes in config.per_file_ignores.items():
+        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern.rstrip("/") + "/*"):
+            if any(code.startswith(c) for c in codes):
+                return True
+    return False
+
+
+_STRING_RE = re.compile(r"""(?P<q>[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|"))""")
+
+
+def _mask_line(line: str, spans: List[Tuple[int, int]]) -> str:
+    """Replace each span's content (columns, 1-based, end exclusive) by a fixed mask."""
+    for start, end in sorted(spans, reverse=True):
+        start0, end0 = max(start - 1, 0), max(end - 1, 0)
+        segment = line[start0:end0]
+        quote = re.match(r"[rRbBuUfF]{0,2}('''|\"\"\"|'|\")", segment)
+        if quote and segment.endswith(quote.group(1)) and len(segment) >= 2 * len(quote.group(1)):
+            opening = quote.group(0)
+            masked = opening + "********" + quote.group(1)
+        else:
+            masked = "********"
+        line = line[:start0] + masked + line[end0:]
+    return line
+
+
+def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, wanted: set,
+                 sources: Dict[str, bytes]) -> Tuple[List[Finding], int]:
+    findings: List[Finding] = []
+    suppressed = 0
+    seen = set()
+    lines_cache: Dict[str, List[str]] = {}
+
+    def lines_of(rel: str) -> List[str]:
+        if rel not in lines_cache:
+            data = sources.get(rel)
+            if data is None:
+                try:
+                    data = (root / rel).read_bytes()
+                except OSError:
+                    data = b""
+            lines_cache[rel] = data.decode("utf-8", "replace").splitlines()
+        return lines_cache[rel]
+
+    for rule_, hit in hits:
+        if hit.path not in wanted:
+            continue
+        module = project.modules.get(hit.path)
+        line_codes = module.suppressions.get(hit.pos.line, []) if module else []
+        if _suppressed(rule_.code, rule_.name, line_codes) or _per_file_ignored(hit.path, rule_.code, config):
+            suppressed += 1
+            continue
+        pos = hit.pos if hit.pos.line else Pos(1, 1, 1, 1)
+        key = (rule_.code, hit.path, pos.line, pos.column, hit.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        text_lines = lines_of(hit.path)
+        masks: Dict[int, List[Tuple[int, int]]] = {}
+        if module is not None:
+            for span in module.sensitive:
+                if span.line == span.end_line:
+                    masks.setdefault(span.line, []).append((span.column, span.end_column))
+                else:
+                    for line_no in range(span.line, span.end_line + 1):
+                        masks.setdefault(line_no, []).append((1, 10 ** 6))
+        if hit.mask:
+            if pos.line == pos.end_line:
+                masks.setdefault(pos.line, []).append((pos.column, pos.end_column))
+        snippet = []
+        last = min(pos.end_line or pos.line, pos.line + 2)
+        for line_no in range(pos.line, last + 1):
+            if 1 <= line_no <= len(text_lines):
+                snippet.append(_mask_line(text_lines[line_no - 1], _merge(masks.get(line_no, []))))
+        display = _display(root / hit.path, cwd)
+        findings.append(Finding(
+            code=rule_.code, name=rule_.name, severity=hit.severity or rule_.severity, path=display,
+            line=pos.line, column=pos.column, end_line=pos.end_line or pos.line,
+            end_column=pos.end_column or pos.column, message=hit.message, secret=hit.secret, flow=hit.flow,
+            symbol=hit.symbol, fix=hit.fix, snippet=snippet,
+        ))
+    findings.sort(key=Finding.sort_key)
+    occurrences: Dict[Tuple, int] = {}
+    for finding in findings:
+        rel = _rel(cwd / finding.path, root) or finding.path
+        text_lines = lines_of(rel)
+        anchor = text_lines[finding.line - 1].strip() if 1 <= finding.line <= len(text_lines) else ""
+        anchor = re.sub(r"\s+", " ", anchor)
+        base = (finding.code, finding.path, finding.secret, finding.flow, finding.symbol, anchor)
+        occurrence = occurrences.get(base, 0)
+        occurrences[base] = occurrence + 1
+        finding.fingerprint = fingerprint(finding, anchor, occurrence)
+    return findings, suppressed
+
+
+def _merge(spans: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+    merged: List[Tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

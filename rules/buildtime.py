@@ -1,0 +1,112 @@
+"""CL301 and CL302: secrets read or passed at the wrong time."""
+from credlint.engine import Example, Hit, rule
+from credlint.naming import is_credential_name
+from credlint.values import describe
+
+
+@rule(
+    "CL301", "secret-at-build-time", "error",
+    bad=[
+        Example("""
+            from prefect import Flow
+            from prefect.client import Secret
+            from prefect.tasks.postgres import PostgresFetch
+
+            PASSWORD = Secret("PG_PASSWORD").get()
+
+            with Flow("report") as flow:
+                PostgresFetch(db_name="sales", user="report", host="db")(password=PASSWORD, query="select 1")
+            """),
+    ],
+    good=[
+        Example("""
+            from prefect import Flow
+            from prefect.tasks.postgres import PostgresFetch
+            from prefect.tasks.secrets import PrefectSecret
+
+            with Flow("report") as flow:
+                password = PrefectSecret("PG_PASSWORD")
+                PostgresFetch(db_name="sales", user="report", host="db")(password=password, query="select 1")
+            """),
+    ],
+)
+def check_secret_at_build_time(read):
+    """A secret is read while the flow is built or registered, not while it runs.
+
+    ## What it does
+    Reports `Secret(NAME).get()`, `PrefectSecret(NAME).run()` and `prefect.context.secrets[...]`
+    reads at module level or inside a `with Flow(...)` block, outside any task.
+
+    ## Why is this bad?
+    At module level the value is fetched on the machine that registers the flow and baked into
+    the serialized flow (pickle storage) or into task arguments; inside `with Flow(...)`
+    Prefect raises `ValueError: Secrets should only be retrieved during a Flow run`.
+
+    ## How to fix
+    Use `PrefectSecret("NAME")` as a task inside the flow and pass its result on, or read the
+    secret inside a `@task` function.
+    """
+    module, fact = read
+    if fact.context not in ("module", "flow", "class"):
+        return
+    when = "while the flow is built (Prefect raises here)" if fact.context == "flow" else "at import/registration time"
+    name = f"'{fact.name}'" if fact.name else "a secret"
+    yield Hit(
+        path=module.path, pos=fact.pos, secret=fact.name,
+        message=f"{fact.api} reads {name} {when}, outside any task: the value is fixed when the flow is built",
+        fix=(f"use PrefectSecret(\"{fact.name or 'NAME'}\") as a task in the flow, or read it inside a @task"),
+    )
+
+
+@rule(
+    "CL302", "secret-parameter", "warning",
+    bad=[
+        Example("""
+            from prefect import Flow, Parameter
+
+            with Flow("sync") as flow:
+                api_token = Parameter("api_token")
+            """),
+    ],
+    good=[
+        Example("""
+            from prefect import Flow, Parameter
+            from prefect.tasks.secrets import PrefectSecret
+
+            with Flow("sync") as flow:
+                token_name = Parameter("token_secret_name", default="API_TOKEN")
+                api_token = PrefectSecret("API_TOKEN")
+            """),
+    ],
+)
+def check_secret_parameter(parameter):
+    """A flow Parameter carries a credential.
+
+    ## What it does
+    Reports `Parameter(...)` whose name says it holds a credential (`password`, `api_token`,
+    `client_secret`, ...) or whose default looks like one (an AWS key id, a GitHub or Slack
+    token, a private key).
+
+    ## Why is this bad?
+    Parameter values are stored with every flow run in Prefect's backend and shown in the UI;
+    defaults are also serialized with the flow at registration.
+
+    ## How to fix
+    Fetch the credential with `PrefectSecret("NAME")` inside the flow; if callers must choose
+    which credential, pass the secret's *name* as the parameter.
+    """
+    module, fact = parameter
+    by_name = bool(fact.name) and is_credential_name(fact.name)
+    default = fact.default
+    shaped = default is not None and default.kind == "str" and default.shaped
+    if not by_name and not shaped:
+        return
+    extra = ""
+    if default is not None and default.is_literal:
+        extra = f", and its default is {describe(default)}"
+    yield Hit(
+        path=module.path, pos=fact.pos, mask=bool(extra),
+        message=(f"Parameter '{fact.name}' carries a credential{extra}: parameter values are stored with every "
+                 f"flow run and shown in the UI"),
+        fix=f"use PrefectSecret(\"{(fact.name or 'NAME').upper()}\") instead, or pass the secret's name as the parameter",
+    )

@@ -1,0 +1,187 @@
+"""CL201 and CL202: secret values written into flow code."""
+from credlint.engine import Example, Hit, rule
+from credlint.naming import is_credential_name
+from credlint.project import context_secret_name
+from credlint.values import describe
+
+
+def _literal_parts(arg):
+    """Positions (and a description) of hard-coded values inside an argument."""
+    value = arg.value
+    if value.is_literal and value.kind in ("str", "bytes"):
+        yield arg.pos, describe(value), None
+    elif value.kind == "dict":
+        for index, (key, item) in enumerate(value.items.items()):
+            if item.is_literal and item.kind in ("str", "bytes") and is_credential_name(key):
+                pos = arg.parts[index] if index < len(arg.parts) else arg.pos
+                yield pos, describe(item), key
+
+
+def _consumer_args(module, project):
+    """(entry, where, args) for every catalogued call and run of this module."""
+    catalogue = project.catalogue
+    for call in module.calls:
+        entry = catalogue.lookup(call.symbol)
+        if entry is None:
+            continue
+        yield entry, "init", call.init
+        if call.run:
+            yield entry, "run", call.run
+    uses = [u for f in module.flows for u in f.uses] + [u for r in module.routines.values() for u in r.uses]
+    for use in uses:
+        if not use.run:
+            continue
+        entry = None
+        if use.call is not None:
+            entry = catalogue.lookup(module.calls[use.call].symbol)
+        elif use.target:
+            found = project.resolve(use.target, module)
+            if found and found[0] == "call":
+                entry = catalogue.lookup(found[2].symbol)
+        if entry is not None:
+            yield entry, "run", use.run
+
+
+@rule(
+    "CL201", "hardcoded-credential-argument", "error",
+    bad=[
+        Example("""
+            from prefect import Flow
+            from prefect.tasks.snowflake import SnowflakeQuery
+
+            query = SnowflakeQuery(account="acme", user="loader", password="Tr0ub4dor-and-3")
+
+            with Flow("load") as flow:
+                query(query="select 1")
+            """),
+        Example("""
+            from prefect.tasks.aws.s3 import S3Download
+
+            SECRET = "wJalrXUtnFEMI" + "/K7MDENG/bPxRfiCYz9xq8"
+            download = S3Download(bucket="raw", boto_kwargs={"aws_secret_access_key": SECRET})
+            """, title="a folded module constant inside boto_kwargs"),
+    ],
+    good=[
+        Example("""
+            import os
+            from prefect import Flow
+            from prefect.tasks.secrets import PrefectSecret
+            from prefect.tasks.snowflake import SnowflakeQuery
+
+            query = SnowflakeQuery(account="acme", user="loader", password=os.environ["SNOWFLAKE_PASSWORD"])
+
+            with Flow("load") as flow:
+                query(query="select 1", password=PrefectSecret("SNOWFLAKE_PASSWORD"))
+            """),
+    ],
+)
+def check_hardcoded_credential_argument(module, project):
+    """A credential parameter of a Prefect class is given a literal value.
+
+    ## What it does
+    Knows which parameters of which Prefect 1.x classes carry credentials (from the catalogue:
+    `password=`, `credentials=`, `access_token=`, `boto_kwargs={"aws_secret_access_key": ...}`,
+    ...) and reports a literal passed to one, also when it reaches the argument through a
+    module constant, concatenation or an f-string. Placeholders such as `"<token>"` or
+    `"${TOKEN}"` and values from `os.environ`, `PrefectSecret` or `Parameter` are fine.
+
+    ## Why is this bad?
+    The secret is in version control, in every clone, and — for pickle-based storage — inside
+    the serialized flow uploaded to storage.
+
+    ## How to fix
+    Pass `PrefectSecret("NAME")` as the argument (resolved at run time), read it from the
+    environment, or drop the argument and let the task use its default secret.
+    """
+    for entry, where, args in _consumer_args(module, project):
+        for name, arg in sorted(args.items()):
+            param = entry.credential_param(name)
+            if param is None or name in entry.name_params:
+                continue
+            if param.kind == "dedicated" and not is_credential_name(name) and arg.value.kind != "dict":
+                continue
+            for pos, what, key in _literal_parts(arg):
+                target = f"{name}[{key!r}]" if key else f"{name}="
+                yield Hit(
+                    path=module.path, pos=pos, symbol=entry.symbol, mask=True,
+                    message=f"{entry.short_name}({target}) is given {what}: a credential hard-coded in the flow",
+                    fix=f"pass PrefectSecret(\"<NAME>\") to {name} at run time, or read it from the environment",
+                )
+
+
+_SECRET_ENV_WORDS = ("SECRET", "PASSWORD", "TOKEN", "PRIVATE_KEY", "API_KEY", "SECRET_ACCESS_KEY")
+
+
+def _env_key_is_secret(key: str) -> bool:
+    return context_secret_name(key) is not None or (
+        is_credential_name(key) and not key.upper().endswith(("_ID", "_NAME", "_FILE", "_PATH", "_ARN")))
+
+
+@rule(
+    "CL202", "hardcoded-context-secret", "error",
+    bad=[
+        Example("""
+            import prefect
+
+            prefect.context.secrets["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0001/B0001/QWERTYUIOPASDFGH"
+            """),
+        Example("""
+            from prefect import Flow
+            from prefect.run_configs import DockerRun
+
+            with Flow("etl", run_config=DockerRun(env={"PREFECT__CONTEXT__SECRETS__REDIS_PASSWORD": "n0t-a-real-pw-91"})) as flow:
+                pass
+            """),
+    ],
+    good=[Example("""
+        import os
+        import prefect
+
+        prefect.context.secrets["SLACK_WEBHOOK_URL"] = os.environ["SLACK_WEBHOOK_URL"]
+        """)],
+)
+def check_hardcoded_context_secret(module, project):
+    """Python code puts a literal value into Prefect's secret context or a run config's env.
+
+    ## What it does
+    Reports literals assigned to `prefect.context.secrets[...]`, passed to
+    `prefect.context(secrets={...})`, set as `os.environ["PREFECT__CONTEXT__SECRETS__X"]`, or given
+    in a run config's `env={...}` for a context secret or a credential variable.
+
+    ## Why is this bad?
+    The value is in the source. A run config's `env` is also serialized and stored in Prefect's
+    backend in plain text with every registration.
+
+    ## How to fix
+    Keep the value out of code: read it from the environment, or declare the secret on storage
+    or the agent and let Prefect load it at run time.
+    """
+    for write in module.context_writes:
+        value = write.value
+        literal = value.is_literal or (value.kind == "dict" and any(v.is_literal for v in value.items.values()))
+        if not literal:
+            continue
+        pos = write.value_pos if write.value_pos.line else write.pos
+        yield Hit(
+            path=module.path, pos=pos, secret=write.name, mask=True,
+            message=f"secret '{write.name}' is set to {describe(value)} in code ({write.via.replace('_', ' ')})",
+            fix="read the value from the environment, or provide the secret through storage secrets or the agent",
+        )
+    for call in module.calls:
+        entry = project.catalogue.lookup(call.symbol)
+        if entry is None or entry.kind != "run_config":
+            continue
+        env = call.init.get("env")
+        if env is None or env.value.kind != "dict":
+            continue
+        for index, (key, item) in enumerate(env.value.items.items()):
+            if not item.is_literal or not _env_key_is_secret(key):
+                continue
+            pos = env.parts[index] if index < len(env.parts) else env.pos
+            name = context_secret_name(key)
+            yield Hit(
+                path=module.path, pos=pos, secret=name, symbol=entry.symbol, mask=True,
+                message=(f"{entry.short_name}(env={{'{key}': ...}}) is {describe(item)}: run-config env is stored "
+                         f"in Prefect's backend in plain text"),
+                fix=f"set {key} on the agent (-e {key}=...) from a secret store instead",
+            )

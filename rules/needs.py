@@ -1,0 +1,204 @@
+"""CL101 and CL102: secrets a flow's consumers read that nothing provides."""
+from credlint.engine import Example, Hit, rule
+
+_CONTEXT_HINT = "PREFECT__CONTEXT__SECRETS__{name}"
+
+
+def _where(need):
+    consumer = need.consumer_label
+    return f"{consumer} in flow '{need.flow.name}'"
+
+
+def _provide_fix(need) -> str:
+    flow = need.flow
+    options = []
+    if flow.storage is not None:
+        options.append(f'add "{need.name}" to {flow.storage.label}(secrets=[...]) '
+                       f"({flow.storage.path}:{flow.storage.pos.line})")
+    else:
+        options.append(f'give the flow a storage with secrets=["{need.name}"]')
+    options.append(f"start the agent with -e {_CONTEXT_HINT.format(name=need.name)}=...")
+    spec = need.spec
+    if spec is not None and spec.name_param:
+        options.append(f"or pass {spec.name_param}='<the secret name you use>'")
+    return "; ".join(options)
+
+
+@rule(
+    "CL101", "missing-secret", "error",
+    bad=[
+        Example("""
+            from prefect import Flow
+            from prefect.tasks.notifications import SlackTask
+
+            notify = SlackTask(message="loaded")
+
+            with Flow("nightly") as flow:
+                notify()
+            """, config='backend = "server"\n', title="SlackTask reads SLACK_WEBHOOK_URL; server has no secret store"),
+        Example("""
+            from prefect import Flow
+            from prefect.storage import GitHub
+            from prefect.tasks.azure import BlobStorageUpload
+
+            upload = BlobStorageUpload(container="reports")
+
+            with Flow("reports", storage=GitHub(repo="acme/flows", path="flows/reports.py")) as flow:
+                upload(data="x")
+            """, config='cloud-secrets = ["GITHUB_ACCESS_TOKEN"]\n',
+            title="AZ_CONNECTION_STRING is not in the Cloud inventory"),
+    ],
+    good=[
+        Example("""
+            from prefect import Flow
+            from prefect.run_configs import DockerRun
+            from prefect.tasks.notifications import SlackTask
+
+            notify = SlackTask(message="loaded")
+
+            with Flow("nightly", run_config=DockerRun(env={"PREFECT__CONTEXT__SECRETS__SLACK_WEBHOOK_URL": "$HOOK"})) as flow:
+                notify()
+            """, config='backend = "server"\n'),
+        Example("""
+            from prefect import Flow
+            from prefect.tasks.notifications import SlackTask
+
+            with Flow("nightly") as flow:
+                SlackTask(message="loaded", webhook_secret="TEAM_HOOK")()
+            """, config='cloud-secrets = ["TEAM_HOOK"]\n'),
+    ],
+)
+def check_missing_secret(need, project):
+    """A task, storage or state handler fetches a secret that no provider supplies.
+
+    ## What it does
+    Finds secrets read with `Secret(NAME).get()` (directly, through `PrefectSecret`, or inside a
+    task-library class such as `SlackTask`, `BlobStorageUpload` or the Kubernetes tasks) that no
+    storage `secrets=[...]`, run-config `env`, checked-in `config.toml` or per-task argument
+    provides. Also storage `secrets=[...]` entries that cannot be loaded at flow-run start.
+
+    With `backend = "server"` there is no remote secret store, so the finding is an error. With
+    `backend = "cloud"` and a `cloud-secrets` inventory, a name missing from the inventory is an
+    error; without an inventory credlint cannot see Prefect Cloud and reports a warning.
+
+    ## Why is this bad?
+    `Secret.get` raises `ValueError: Local Secret "NAME" was not found` (or a Cloud `KeyError`)
+    in the middle of the run, after upstream tasks have already done their work.
+
+    ## How to fix
+    Provide the secret where the flow runs: list it in the storage `secrets=[...]` (backed by
+    Prefect Cloud), pass `-e PREFECT__CONTEXT__SECRETS__NAME=...` to the agent, add it to the run
+    config `env`, or pass the value with the task's own argument (`PrefectSecret("NAME")`).
+    """
+    if need.state not in ("missing", "unverifiable"):
+        return
+    if need.mechanism == "context" and need.read is None:
+        return  # silent fallback, not a failure: CL102
+    config = project.config
+    name = need.name
+    if need.mechanism == "storage_preload":
+        if need.state == "unverifiable":
+            return  # the documented Cloud pattern: nothing local to check
+        where = ("it is not in the cloud-secrets inventory" if config.cloud_secrets is not None
+                 else "backend is 'server', so it must already be in the run's context")
+        yield Hit(
+            path=need.path, pos=need.pos, secret=name, flow=need.flow.name, symbol=need.symbol,
+            message=(f"storage of flow '{need.flow.name}' loads secret '{name}' at flow-run start, but {where}; "
+                     f"the run fails before it starts"),
+            fix=(f"create '{name}' in Prefect Cloud and add it to cloud-secrets" if config.cloud_secrets is not None
+                 else f"set {_CONTEXT_HINT.format(name=name)} on the agent or in the run config env"),
+        )
+        return
+    if need.mechanism == "context":  # a custom prefect.context.secrets[...] read
+        yield Hit(
+            path=need.path, pos=need.pos, secret=name, flow=need.flow.name,
+            message=(f"{need.read.api} in flow '{need.flow.name}' needs '{name}' in prefect.context.secrets, "
+                     f"which nothing provides: the task raises KeyError"),
+            fix=_provide_fix(need),
+        )
+        return
+    if need.state == "unverifiable":
+        yield Hit(
+            path=need.path, pos=need.pos, secret=name, flow=need.flow.name, symbol=need.symbol, severity="warning",
+            message=(f"{_where(need)} fetches secret '{name}', which is declared nowhere in the project: "
+                     f"the run fails unless it exists in Prefect Cloud"),
+            fix=f"list '{name}' in cloud-secrets once it exists in Prefect Cloud, or " + _provide_fix(need),
+        )
+        return
+    why = ("it is not in the cloud-secrets inventory" if config.cloud_secrets is not None and config.backend == "cloud"
+           else "backend is 'server', which has no secret store")
+    yield Hit(
+        path=need.path, pos=need.pos, secret=name, flow=need.flow.name, symbol=need.symbol,
+        message=f"{_where(need)} fetches secret '{name}', but nothing provides it and {why}",
+        fix=_provide_fix(need),
+    )
+
+
+_LIBRARY = {"aws": "boto3", "gcp": "google-auth", "azure": "the Azure SDK", "github": "PyGithub",
+            "gitlab": "python-gitlab", "bitbucket": "the Bitbucket client"}
+
+
+@rule(
+    "CL102", "credentials-fallback", "warning",
+    bad=[Example("""
+        from prefect import Flow
+        from prefect.tasks.aws.s3 import S3Download
+
+        download = S3Download(bucket="raw-data")
+
+        with Flow("ingest") as flow:
+            data = download(key="2024/01/orders.csv")
+        """, title="AWS_CREDENTIALS is read from context only; nothing puts it there")],
+    good=[
+        Example("""
+            from prefect import Flow
+            from prefect.storage import S3
+            from prefect.tasks.aws.s3 import S3Download
+
+            download = S3Download(bucket="raw-data")
+
+            with Flow("ingest", storage=S3(bucket="flows", secrets=["AWS_CREDENTIALS"])) as flow:
+                data = download(key="2024/01/orders.csv")
+            """),
+        Example("""
+            from prefect import Flow
+            from prefect.run_configs import ECSRun
+            from prefect.tasks.aws.s3 import S3Download
+
+            with Flow("ingest", run_config=ECSRun(task_role_arn="arn:aws:iam::123456789012:role/etl")) as flow:
+                data = S3Download(bucket="raw-data")(key="orders.csv")
+            """),
+    ],
+)
+def check_credentials_fallback(need):
+    """A consumer looks for a context secret that nothing provides, so the library's default chain is used.
+
+    ## What it does
+    AWS tasks and S3 storage read `AWS_CREDENTIALS`, GCP tasks and GCS storage read
+    `GCP_CREDENTIALS`, GitHub/GitLab/Bitbucket storage read their access tokens, straight from
+    `prefect.context.secrets` — never from Prefect Cloud. When no storage `secrets=[...]`, agent
+    or run-config env, or `config.toml` puts the secret in context and no credentials argument is
+    passed, the client library silently falls back to its own chain (env vars, profiles,
+    instance roles).
+
+    ## Why is this bad?
+    The flow runs with whatever identity the machine happens to have: it works on a laptop and
+    fails on the agent, or worse, runs with broader permissions than intended.
+
+    ## How to fix
+    Declare the secret on the flow's storage (`secrets=["AWS_CREDENTIALS"]`) or the agent
+    (`-e PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS=...`). If the ambient identity is what you
+    want, say so: grant it in the run config (`ECSRun(task_role_arn=...)`,
+    `KubernetesRun(service_account_name=...)`, `VertexRun(service_account=...)`) or add the
+    family to `allow-fallback`.
+    """
+    if need.mechanism != "context" or need.read is not None or need.state != "missing":
+        return
+    library = _LIBRARY.get(need.family, "the client library")
+    yield Hit(
+        path=need.path, pos=need.pos, secret=need.name, flow=need.flow.name, symbol=need.symbol,
+        message=(f"{_where(need)} reads '{need.name}' from prefect.context.secrets only, and nothing provides it: "
+                 f"{library} will silently fall back to its default credential chain"),
+        fix=(_provide_fix(need) + f"; if the ambient identity is intended, grant it in the run config or add "
+             f"'{need.family}' to allow-fallback"),
+    )

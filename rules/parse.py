@@ -1,0 +1,42 @@
+"""CL000: files credlint could not read, decode or parse."""
+from credlint.engine import Example, Hit, rule
+from credlint.facts import Pos
+
+
+@rule(
+    "CL000", "parse-error", "error",
+    bad=[Example("""
+        from prefect import Flow
+        with Flow("etl") as flow
+            pass
+        """, title="a syntax error")],
+    good=[Example("""
+        from prefect import Flow
+        with Flow("etl") as flow:
+            pass
+        """)],
+)
+def check_parse_error(module):
+    """A file could not be read, decoded or parsed, so credlint could not check it.
+
+    ## What it does
+    Reports a Python file that is not valid UTF-8, does not parse, or is too large or too deeply
+    nested to analyse. The rest of the project is still checked.
+
+    ## Why is this bad?
+    Whatever the file declares (flows, storage secrets, credentials) is invisible to credlint,
+    so other findings may be missing or wrong, and Prefect will not be able to load it either.
+
+    ## How to fix
+    Fix the syntax error or the encoding; for a generated file that is not a flow, add it to
+    `exclude` in the configuration.
+    """
+    if module.error is None:
+        return
+    error = module.error
+    yield Hit(
+        path=module.path,
+        pos=Pos(error.line, error.column, error.line, error.column),
+        message=f"cannot check this file: {error.message}",
+        fix="fix the file, or add it to `exclude` if it is not meant to be checked",
+    )

@@ -1,0 +1,54 @@
+"""CL104: secrets declared for a flow that nothing in the flow reads."""
+from credlint.engine import Example, Hit, rule
+
+
+@rule(
+    "CL104", "unused-secret", "warning",
+    bad=[Example("""
+        from prefect import Flow
+        from prefect.storage import GCS
+        from prefect.tasks.gcp.storage import GCSDownload
+
+        with Flow("reports", storage=GCS(bucket="flows", secrets=["GCP_CREDENTIALS", "AWS_CREDENTIALS"])) as flow:
+            GCSDownload(bucket="raw")(blob="orders.csv")
+        """, title="AWS_CREDENTIALS is handed to every run but nothing uses AWS")],
+    good=[Example("""
+        from prefect import Flow
+        from prefect.storage import GCS
+        from prefect.tasks.gcp.storage import GCSDownload
+
+        with Flow("reports", storage=GCS(bucket="flows", secrets=["GCP_CREDENTIALS"])) as flow:
+            GCSDownload(bucket="raw")(blob="orders.csv")
+        """)],
+)
+def check_unused_secret(declaration, project):
+    """A flow declares a secret for its runs that none of its tasks, storage or handlers reads.
+
+    ## What it does
+    Compares the secrets a flow declares — storage `secrets=[...]` and run-config
+    `env={"PREFECT__CONTEXT__SECRETS__NAME": ...}` — with the secrets its consumers read. A name
+    nothing reads is reported, with the closest needed name when it looks like a typo.
+    Flows that call tasks credlint cannot see into are not reported.
+
+    ## Why is this bad?
+    Every declared secret is loaded into every run of the flow: an unused one widens what a
+    compromised task could reach (least privilege), and a misspelt one means the real name is
+    not provided at all.
+
+    ## How to fix
+    Remove the declaration, or correct the name to the one the task reads.
+    """
+    flow = declaration.flow
+    if flow.opaque:
+        return
+    needed = project.needed_names(flow)
+    if declaration.name in needed or declaration.name in project.helper_reads():
+        return
+    close = project.close_name(declaration.name, needed | project.default_names())
+    where = "storage secrets" if declaration.kind == "storage" else f"run config env {declaration.key}"
+    hint = f"; did you mean '{close}'?" if close and close != declaration.name else ""
+    yield Hit(
+        path=declaration.path, pos=declaration.pos, secret=declaration.name, flow=flow.name,
+        message=f"secret '{declaration.name}' is declared in {where} of flow '{flow.name}' but nothing in the flow reads it{hint}",
+        fix=(f"rename it to '{close}'" if hint else "remove it from the declaration"),
+    )
