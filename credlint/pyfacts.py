@@ -1032,6 +1032,13 @@ def extract(source_bytes: bytes, relpath: str, catalogue: Catalogue) -> ModuleFa
         where = re.search(r"error at (\d+):(\d+)", message)
         line, column = (int(where.group(1)), int(where.group(2))) if where else (exc.raw_line, exc.raw_column + 1)
         message = re.sub(r"^parser error: error at \d+:\d+: ", "", message)
+        try:  # Python's own message is the one users know ("expected ':'")
+            compile(source, relpath, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
+        except SyntaxError as syntax:
+            message = syntax.msg
+            line, column = syntax.lineno or line, syntax.offset or column
+        except (ValueError, RecursionError, MemoryError):
+            pass
         facts.error = ParseError(f"syntax error: {message}", line, column)
         return facts
     except (RecursionError, MemoryError) as exc:

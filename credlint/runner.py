@@ -196,12 +196,18 @@ def _per_file_ignored(rel: str, code: str, config: Config) -> bool:
 _STRING_RE = re.compile(r"""(?P<q>[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|"))""")
 
 
-def _mask_line(line: str, spans: List[Tuple[int, int]]) -> str:
-    """Replace each span's content (columns, 1-based, end exclusive) by a fixed mask."""
-    for start, end in sorted(spans, reverse=True):
+def _mask_line(line: str, spans: List[Tuple[int, int]], literal_only: Sequence[Tuple[int, int]] = ()) -> str:
+    """Replace each span's content (columns, 1-based, end exclusive) by a fixed mask.
+
+    `literal_only` spans are masked only where they hold a string literal: a finding placed on
+    a name that folds to a secret shows the name."""
+    extra = [s for s in literal_only if s not in spans]
+    for start, end in sorted(list(spans) + extra, reverse=True):
         start0, end0 = max(start - 1, 0), max(end - 1, 0)
         segment = line[start0:end0]
         quote = re.match(r"[rRbBuUfF]{0,2}('''|\"\"\"|'|\")", segment)
+        if (start, end) in extra and not quote:
+            continue
         if quote and segment.endswith(quote.group(1)) and len(segment) >= 2 * len(quote.group(1)):
             opening = quote.group(0)
             masked = opening + "********" + quote.group(1)
@@ -251,14 +257,15 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
                 else:
                     for line_no in range(span.line, span.end_line + 1):
                         masks.setdefault(line_no, []).append((1, 10 ** 6))
-        if hit.mask:
-            if pos.line == pos.end_line:
-                masks.setdefault(pos.line, []).append((pos.column, pos.end_column))
+        literal_only: List[Tuple[int, int]] = []
+        if hit.mask and pos.line == pos.end_line:
+            literal_only.append((pos.column, pos.end_column))
         snippet = []
         last = min(pos.end_line or pos.line, pos.line + 2)
         for line_no in range(pos.line, last + 1):
             if 1 <= line_no <= len(text_lines):
-                snippet.append(_mask_line(text_lines[line_no - 1], _merge(masks.get(line_no, []))))
+                snippet.append(_mask_line(text_lines[line_no - 1], _merge(masks.get(line_no, [])),
+                                          literal_only if line_no == pos.line else ()))
         display = _display(root / hit.path, cwd)
         findings.append(Finding(
             code=rule_.code, name=rule_.name, severity=hit.severity or rule_.severity, path=display,

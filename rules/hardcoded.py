@@ -5,11 +5,12 @@ from credlint.project import context_secret_name
 from credlint.values import describe
 
 
-def _literal_parts(arg):
+def _literal_parts(name, arg):
     """Positions (and a description) of hard-coded values inside an argument."""
     value = arg.value
     if value.is_literal and value.kind in ("str", "bytes"):
-        yield arg.pos, describe(value), None
+        if is_credential_name(name) or value.shaped:
+            yield arg.pos, describe(value), None
     elif value.kind == "dict":
         for index, (key, item) in enumerate(value.items.items()):
             if item.is_literal and item.kind in ("str", "bytes") and is_credential_name(key):
@@ -98,9 +99,9 @@ def check_hardcoded_credential_argument(module, project):
             param = entry.credential_param(name)
             if param is None or name in entry.name_params:
                 continue
-            if param.kind == "dedicated" and not is_credential_name(name) and arg.value.kind != "dict":
-                continue
-            for pos, what, key in _literal_parts(arg):
+            if entry.kind == "run_config" and name == "env":
+                continue  # CL202 owns run-config env
+            for pos, what, key in _literal_parts(name, arg):
                 target = f"{name}[{key!r}]" if key else f"{name}="
                 yield Hit(
                     path=module.path, pos=pos, symbol=entry.symbol, mask=True,

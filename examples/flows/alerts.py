@@ -1,0 +1,13 @@
+"""Alerts for the on-call channel."""
+import prefect
+from prefect import Flow
+from prefect.run_configs import LocalRun
+from prefect.tasks.notifications import SlackTask
+
+prefect.context.secrets["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0A1B2C3D/B0E1F2G3H/Zk81mQpXv02LwNc7"
+
+with Flow(
+    "alerts",
+    run_config=LocalRun(env={"PREFECT__CONTEXT__SECRETS__PAGER_TOKEN": "u+7ZK0p9Qm2LxW4vRt"}),
+) as flow:
+    SlackTask(message="orders loaded")()
