@@ -80,8 +80,10 @@ def _key_line(text: str, key: str, table: Optional[str]) -> int:
                 start = number
                 break
     pattern = re.compile(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*=")
+    prefix = (re.escape(table) + r"\s*\.\s*") if table else ""
+    as_table = re.compile(r"^\s*\[\s*" + prefix + r"[\"']?" + re.escape(key) + r"[\"']?\s*\]")
     for number in range(start, len(lines)):
-        if pattern.match(lines[number]):
+        if pattern.match(lines[number]) or as_table.match(lines[number]):
             return number + 1
     return start + 1
 

@@ -37,13 +37,13 @@ class Finding:
         return data
 
 
-def fingerprint(finding: Finding, anchor: str, occurrence: int) -> str:
-    """Stable across runs and unrelated line shifts: no line numbers, no values.
+def fingerprint(finding: Finding, project_path: str, anchor: str, occurrence: int) -> str:
+    """Stable across runs, working directories and unrelated line shifts: no line numbers, no values.
 
-    `anchor` is the normalised text of the finding's first line, hashed here; `occurrence`
-    tells identical findings in one file apart.
+    `project_path` is the file's path from the project root; `anchor` is the normalised text of
+    the finding's first line, hashed here; `occurrence` tells identical findings in a file apart.
     """
-    parts = [finding.code, finding.path, finding.secret or "", finding.flow or "", finding.symbol or "",
+    parts = [finding.code, project_path, finding.secret or "", finding.flow or "", finding.symbol or "",
              hashlib.sha256(anchor.encode("utf-8", "surrogatepass")).hexdigest(), str(occurrence)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
 

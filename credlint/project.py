@@ -312,6 +312,9 @@ class Project:
             elif kind == "routine":
                 routine_body(target_module, obj, as_task=obj.is_task)
 
+        for consumer in (flow.storage, flow.run_config):
+            if consumer is not None:
+                pending.append((consumer.module, consumer.call, {}, consumer.role, consumer.pos, consumer.path, True))
         for handler in flow.fact.handlers:
             call = flow.module.calls[handler]
             pending.append((flow.module, call, {}, "state_handler", call.pos, flow.module.path, True))

@@ -7,7 +7,9 @@ Prefect construct. Positions are computed afterwards for the recorded nodes only
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
+import tokenize
 from typing import Dict, Iterable, List, Optional, Tuple
 
 import libcst as cst
@@ -150,6 +152,8 @@ class Extractor:
             kind = binding[0]
             if kind == "import":
                 self.f.imports[name] = binding[1]
+            elif kind == "value" and binding[1].kind == "qual" and binding[1].qual:
+                self.f.imports[name] = binding[1].qual  # an alias of something importable
             else:
                 self.f.imports.pop(name, None)
             if kind == "def":
@@ -330,12 +334,17 @@ class Extractor:
             if param.default is not None:
                 self.ev(param.default)
         name = node.name.value
-        qual = self.qualify(name)
         enclosing = self.here
         kind = "task" if is_task or enclosing.kind == "task" else "function"
-        routine = Routine(qualname=qual, is_task=kind == "task", pos=self.want(node.name), handlers=handlers)
-        self.f.routines[qual] = routine
-        self.bind(name, ("def", qual, "task" if is_task else "function"))
+        if enclosing.kind == "task" and self.scope_kinds[-1] == "class":
+            # A method of a Task subclass: what it does belongs to the task class itself.
+            qual = enclosing.owner
+            self.f.routines[qual].handlers.extend(handlers)
+        else:
+            qual = self.qualify(name)
+            routine = Routine(qualname=qual, is_task=kind == "task", pos=self.want(node.name), handlers=handlers)
+            self.f.routines[qual] = routine
+        self.bind(name, ("def", self.qualify(name), "task" if is_task else "function"))
         self.scopes.append({})
         self.scope_kinds.append("function")
         self.ctx.append(_Ctx(kind, qual, enclosing.flow if kind == "function" else None))
@@ -795,6 +804,10 @@ class Extractor:
             routine = self.f.routines.get(here.owner or "")
             if routine is not None:
                 routine.uses.append(Use(target=qual, run=self.export_args(None, keywords), pos=self.want(node)))
+        if fv.kind == "class" or (fv.kind == "qual" and qual.rsplit(".", 1)[-1][:1].isupper()):
+            # An instance of a project class (a Task subclass, say): calling it later in a flow
+            # is a use of that class.
+            return V("qual", qual=qual)
         return V("result") if fv.kind == "qual" else DYN
 
     def _function_used(self, entry: Entry, call_id: int, node) -> None:
@@ -1018,11 +1031,18 @@ def extract(source_bytes: bytes, relpath: str, catalogue: Catalogue) -> ModuleFa
     """Facts for one file. Never raises for bad input: a file that cannot be used gets `error`."""
     module, is_package = module_name_for(relpath)
     facts = ModuleFacts(path=relpath, module=module, is_package=is_package)
+    encoding = "utf-8"
     try:
-        source = source_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        facts.error = ParseError(f"cannot decode as UTF-8: {exc.reason} at byte {exc.start}")
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source_bytes).readline)  # PEP 263 cookies
+        source = source_bytes.decode(encoding)
+    except (SyntaxError, LookupError) as exc:
+        facts.error = ParseError(f"cannot decode: {exc}")
         return facts
+    except UnicodeDecodeError as exc:
+        facts.error = ParseError(f"cannot decode as {encoding}: {exc.reason} at byte {exc.start}")
+        return facts
+    if encoding.replace("_", "-").lower() not in ("utf-8", "utf-8-sig"):
+        source = re.sub(r"^(#[^\n]*)coding[:=]\s*[-\w.]+", r"\1coding: utf-8", source, count=1, flags=re.M)
     if source.startswith("\ufeff"):
         source = source[1:]
     try:

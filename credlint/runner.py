@@ -193,7 +193,7 @@ def _per_file_ignored(rel: str, code: str, config: Config) -> bool:
     return False
 
 
-_STRING_RE = re.compile(r"""(?P<q>[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|"))""")
+_STRING_BODY = re.compile(r"""(?P<open>[rRbBuUfF]{0,2}(?P<q>'''|\"\"\"|'|"))(?:\\.|(?!(?P=q)).)*(?P<close>(?P=q)|$)""")
 
 
 def _mask_line(line: str, spans: List[Tuple[int, int]], literal_only: Sequence[Tuple[int, int]] = ()) -> str:
@@ -232,7 +232,8 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
                     data = (root / rel).read_bytes()
                 except OSError:
                     data = b""
-            lines_cache[rel] = data.decode("utf-8", "replace").splitlines()
+            # Lines as Python and libcst count them: only \n (and \r\n) end a line, not \f or \v.
+            lines_cache[rel] = [line.rstrip("\r") for line in data.decode("utf-8", "replace").split("\n")]
         return lines_cache[rel]
 
     for rule_, hit in hits:
@@ -262,9 +263,15 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
             literal_only.append((pos.column, pos.end_column))
         snippet = []
         last = min(pos.end_line or pos.line, pos.line + 2)
+        unanalysed = module is None or module.error is not None
         for line_no in range(pos.line, last + 1):
             if 1 <= line_no <= len(text_lines):
-                snippet.append(_mask_line(text_lines[line_no - 1], _merge(masks.get(line_no, [])),
+                text = text_lines[line_no - 1]
+                if unanalysed:
+                    # Nothing is known about this file's values: show no string's content.
+                    snippet.append(_STRING_BODY.sub(r"\g<open>********\g<close>", text))
+                    continue
+                snippet.append(_mask_line(text, _merge(masks.get(line_no, [])),
                                           literal_only if line_no == pos.line else ()))
         display = _display(root / hit.path, cwd)
         findings.append(Finding(
@@ -280,10 +287,10 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
         text_lines = lines_of(rel)
         anchor = text_lines[finding.line - 1].strip() if 1 <= finding.line <= len(text_lines) else ""
         anchor = re.sub(r"\s+", " ", anchor)
-        base = (finding.code, finding.path, finding.secret, finding.flow, finding.symbol, anchor)
+        base = (finding.code, rel, finding.secret, finding.flow, finding.symbol, anchor)
         occurrence = occurrences.get(base, 0)
         occurrences[base] = occurrence + 1
-        finding.fingerprint = fingerprint(finding, anchor, occurrence)
+        finding.fingerprint = fingerprint(finding, rel, anchor, occurrence)
     return findings, suppressed
 
 
