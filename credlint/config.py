@@ -39,6 +39,10 @@ class Config:
     sources: List[str] = field(default_factory=list)
     rules: List[str] = field(default_factory=list)
     fail_on: str = "error"
+    lines: Dict[str, int] = field(default_factory=dict)  # key -> line in the file, for errors
+
+    def error(self, key: str, message: str) -> "ConfigError":
+        return ConfigError(self.path or "configuration", self.lines.get(key, 1), key, message)
 
 
 # key -> (attribute, type description, validator)
@@ -157,6 +161,7 @@ def config_from_mapping(section: dict, shown: str, text: str = "", table: Option
                 hint = f" (did you mean {close[0]!r}?)"
             raise ConfigError(shown, line, key, f"unknown key{hint}; known keys: {', '.join(sorted(_KEYS))}")
         attribute, described, valid = spec
+        config.lines[key] = line
         if not valid(value):
             raise ConfigError(shown, line, key, f"must be {described}, not {value!r}")
         setattr(config, attribute, list(value) if isinstance(value, list) else value)

@@ -67,6 +67,8 @@ class FlowFact:
     scope: str = ""  # qualname of the function that builds it, "" at module level
     storage: Optional[int] = None
     run_config: Optional[int] = None
+    storage_ref: Optional[str] = None  # defined elsewhere: "pkg.mod.NAME" or "pkg.mod.func()"
+    run_config_ref: Optional[str] = None
     handlers: List[int] = field(default_factory=list)
     uses: List[Use] = field(default_factory=list)
 
@@ -81,6 +83,7 @@ class Routine:
     calls: List[int] = field(default_factory=list)  # imperative consumers (task bodies)
     uses: List[Use] = field(default_factory=list)  # instances it calls or adds
     reads: List[int] = field(default_factory=list)  # SecretRead indexes
+    returns: List[int] = field(default_factory=list)  # catalogued instances it returns
     handlers: List[int] = field(default_factory=list)
 
 
@@ -122,8 +125,9 @@ class FlowPatch:
 
     target: str
     attr: str
-    call: int
+    call: Optional[int]
     pos: Pos
+    ref: Optional[str] = None  # the value is defined elsewhere (see FlowFact.storage_ref)
 
 
 @dataclass

@@ -221,12 +221,13 @@ class Project:
 
     # ----- building ---------------------------------------------------------------------------
     def _build(self) -> None:
-        patches: Dict[Tuple[str, int], List[Tuple[ModuleFacts, str, int]]] = {}
+        patches: Dict[Tuple[str, int], List[tuple]] = {}
         for module in self.modules.values():
             for patch in module.patches:
                 found = self.resolve(patch.target, module)
                 if found and found[0] == "flow":
-                    patches.setdefault((found[1].path, found[2].index), []).append((module, patch.attr, patch.call))
+                    patches.setdefault((found[1].path, found[2].index), []).append(
+                        (module, patch.attr, patch.call, patch.ref, patch.pos))
         for path in sorted(self.modules):
             module = self.modules[path]
             if module.error is not None or (module.prefect2 and not module.prefect1):
@@ -237,12 +238,33 @@ class Project:
                     call_id = getattr(flow_fact, attr)
                     if call_id is not None:
                         setattr(flow, attr, self._consumer(module, module.calls[call_id], {}, attr))
-                for patch_module, attr, call_id in patches.get((module.path, flow_fact.index), []):
-                    setattr(flow, attr, self._consumer(patch_module, patch_module.calls[call_id], {}, attr))
+                    elif getattr(flow_fact, attr + "_ref"):
+                        setattr(flow, attr, self._referenced(module, getattr(flow_fact, attr + "_ref"), attr,
+                                                             flow_fact.pos))
+                for patch_module, attr, call_id, ref, pos in patches.get((module.path, flow_fact.index), []):
+                    if call_id is not None:
+                        setattr(flow, attr, self._consumer(patch_module, patch_module.calls[call_id], {}, attr))
+                    elif ref:
+                        setattr(flow, attr, self._referenced(patch_module, ref, attr, pos))
                 self._collect(flow)
                 self._providers(flow)
                 self._needs(flow)
                 self.flows.append(flow)
+
+    def _referenced(self, module: ModuleFacts, ref: str, role: str, pos: Pos) -> Optional[Consumer]:
+        """A storage or run config defined in another module, or returned by a function.
+
+        Its findings are placed where the flow takes it (`storage=...`), in the flow's file."""
+        found = self.resolve(ref[:-2] if ref.endswith("()") else ref, module)
+        if found is None:
+            return None
+        kind, target_module, obj = found
+        if kind == "call" and not ref.endswith("()"):
+            return self._consumer(target_module, obj, {}, role, pos=pos, path=module.path)
+        if kind == "routine" and ref.endswith("()") and obj.returns:
+            return self._consumer(target_module, target_module.calls[obj.returns[-1]], {}, role, pos=pos,
+                                  path=module.path)
+        return None
 
     def _consumer(self, module: ModuleFacts, call: CallFact, run: Dict[str, Arg], role: str,
                   pos: Optional[Pos] = None, path: Optional[str] = None) -> Optional[Consumer]:

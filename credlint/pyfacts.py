@@ -254,6 +254,11 @@ class Extractor:
             self.import_(node)
         elif isinstance(node, cst.ImportFrom):
             self.import_from(node)
+        elif isinstance(node, cst.Return) and node.value is not None:
+            value = self.ev(node.value)
+            routine = self.f.routines.get(self.here.owner or "")
+            if value.kind == "instance" and routine is not None:
+                routine.returns.append(value.call)
         else:
             for child in _children(node):
                 if isinstance(child, cst.BaseExpression):
@@ -422,6 +427,8 @@ class Extractor:
             attr = target.attr.value
             if attr in ("storage", "run_config") and value.kind == "instance":
                 self.attach(base, attr, value.call, target)
+            elif attr in ("storage", "run_config") and _ref(value):
+                self.attach(base, attr, None, target, ref=_ref(value))
             elif attr == "state_handlers" and base.kind == "flow":
                 self.f.flows[base.flow].handlers.extend(self.handlers(value))
         elif isinstance(target, cst.Subscript):
@@ -432,14 +439,16 @@ class Extractor:
             elif base.qual == ENVIRON and key and key.upper().startswith(CONTEXT_PREFIX):
                 self.context_write(key[len(CONTEXT_PREFIX):], value, "environ", target, value_node)
 
-    def attach(self, base: V, attr: str, call_id: int, node: cst.CSTNode) -> None:
+    def attach(self, base: V, attr: str, call_id: Optional[int], node: cst.CSTNode, ref: Optional[str] = None) -> None:
         if base.kind == "flow":
-            setattr(self.f.flows[base.flow], attr, call_id)
+            flow = self.f.flows[base.flow]
+            setattr(flow, attr, call_id)
+            setattr(flow, attr + "_ref", ref)
         elif base.kind == "qual" and base.qual:
-            self.f.patches.append(FlowPatch(target=base.qual, attr=attr, call=call_id, pos=self.want(node)))
+            self.f.patches.append(FlowPatch(target=base.qual, attr=attr, call=call_id, pos=self.want(node), ref=ref))
         elif base.kind == "flowset":
             for element, _ in base.elements:
-                self.attach(element, attr, call_id, node)
+                self.attach(element, attr, call_id, node, ref)
 
     def context_write(self, name: Optional[str], value: V, via: str, node, value_node) -> None:
         exported = self.export(value, safe=False, node=value_node)
@@ -783,7 +792,13 @@ class Extractor:
                 return V("qual", qual="prefect.context.secrets")
             return DYN
         if qual in TASK_DECORATOR:
-            self._walk_args(node)
+            keywords, positionals, _ = self.args(node)
+            if positionals and positionals[0][0].kind == "qual" and positionals[0][0].qual:
+                # task(fn): the function becomes a task; calling the result in a flow uses it.
+                routine = self.f.routines.get(positionals[0][0].qual)
+                if routine is not None:
+                    routine.is_task = True
+                return V("qual", qual=positionals[0][0].qual)
             return DYN
         entry = self.cat.lookup(qual)
         if entry is not None:
@@ -808,7 +823,7 @@ class Extractor:
             # An instance of a project class (a Task subclass, say): calling it later in a flow
             # is a use of that class.
             return V("qual", qual=qual)
-        return V("result") if fv.kind == "qual" else DYN
+        return V("result", qual=qual) if fv.kind == "qual" else DYN
 
     def _function_used(self, entry: Entry, call_id: int, node) -> None:
         """A catalogued function ran: a utility runs where it is called, a @task function in a
@@ -839,6 +854,8 @@ class Extractor:
         for attr in ("storage", "run_config"):
             if attr in keywords and keywords[attr][0].kind == "instance":
                 setattr(flow, attr, keywords[attr][0].call)
+            elif attr in keywords and _ref(keywords[attr][0]):
+                setattr(flow, attr + "_ref", _ref(keywords[attr][0]))
         if "state_handlers" in keywords:
             flow.handlers.extend(self.handlers(keywords["state_handlers"][0]))
         if "tasks" in keywords and keywords["tasks"][0].kind == "list":
@@ -997,6 +1014,15 @@ class Extractor:
         if kind == "result":
             return Value("result")
         return Value("dynamic")
+
+
+def _ref(value: V) -> Optional[str]:
+    """A reference to a storage/run config defined elsewhere: a name, or a function's result."""
+    if value.kind == "qual" and value.qual:
+        return value.qual
+    if value.kind == "result" and value.qual:
+        return value.qual + "()"
+    return None
 
 
 def _is_function_entry(entry: Optional[Entry]) -> bool:

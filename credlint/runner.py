@@ -14,7 +14,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .catalogue import Catalogue, builtin_catalogue
 from .config import Config, discover_config, find_root
-from .engine import Hit, Rule, collect_rules, run_rule, select_rules
+from .engine import Hit, Rule, collect_rules, run_rule, select_rules, unknown_selectors
 from .facts import ModuleFacts, Pos
 from .findings import Finding, Report, fingerprint
 from .project import Project
@@ -113,6 +113,14 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
     catalogue = builtin_catalogue()
     rules_dirs = [root / d for d in config.rules]
     all_rules = collect_rules(rules_dirs)
+    for key, selectors in (("select", config.select), ("ignore", config.ignore)):
+        unknown = unknown_selectors(all_rules, selectors)
+        if unknown:
+            raise config.error(key, f"unknown rule code or name: {', '.join(unknown)} (see `credlint rules`)")
+    for pattern, codes in config.per_file_ignores.items():
+        unknown = unknown_selectors(all_rules, codes)
+        if unknown:
+            raise config.error("per-file-ignores", f"unknown rule code or name for {pattern!r}: {', '.join(unknown)}")
     chosen = select_rules(all_rules, options.select if options.select is not None else config.select,
                           options.ignore if options.ignore is not None else config.ignore)
 
@@ -185,10 +193,10 @@ def _suppressed(code: str, name: str, line_codes: Sequence[str]) -> bool:
     return any(c == code or c == name.upper() for c in line_codes)
 
 
-def _per_file_ignored(rel: str, code: str, config: Config) -> bool:
+def _per_file_ignored(rel: str, code: str, name: str, config: Config) -> bool:
     for pattern, codes in config.per_file_ignores.items():
         if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern.rstrip("/") + "/*"):
-            if any(code.startswith(c) for c in codes):
+            if any(code.startswith(c.strip().upper()) or c.strip() == name or c.strip() == "ALL" for c in codes):
                 return True
     return False
 
@@ -241,7 +249,7 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
             continue
         module = project.modules.get(hit.path)
         line_codes = module.suppressions.get(hit.pos.line, []) if module else []
-        if _suppressed(rule_.code, rule_.name, line_codes) or _per_file_ignored(hit.path, rule_.code, config):
+        if _suppressed(rule_.code, rule_.name, line_codes) or _per_file_ignored(hit.path, rule_.code, rule_.name, config):
             suppressed += 1
             continue
         pos = hit.pos if hit.pos.line else Pos(1, 1, 1, 1)

@@ -134,8 +134,14 @@ def check_missing_secret(need, project):
     )
 
 
-_LIBRARY = {"aws": "boto3", "gcp": "google-auth", "azure": "the Azure SDK", "github": "PyGithub",
-            "gitlab": "python-gitlab", "bitbucket": "the Bitbucket client"}
+_FALLBACK = {
+    "aws": "boto3 will silently use its default credential chain (env vars, profiles, instance role)",
+    "gcp": "google-auth will silently use application default credentials",
+    "azure": "the storage silently falls back to the AZURE_STORAGE_CONNECTION_STRING variable",
+    "github": "the storage falls back to the GITHUB_ACCESS_TOKEN variable, then to anonymous access",
+    "gitlab": "the storage falls back to the GITLAB_ACCESS_TOKEN variable, then to anonymous access",
+    "bitbucket": "the storage falls back to the BITBUCKET_ACCESS_TOKEN variable, then to anonymous access",
+}
 
 
 @rule(
@@ -194,11 +200,11 @@ def check_credentials_fallback(need):
     """
     if need.mechanism != "context" or need.read is not None or need.state != "missing":
         return
-    library = _LIBRARY.get(need.family, "the client library")
+    fallback = _FALLBACK.get(need.family, "the client library silently uses its own default credentials")
     yield Hit(
         path=need.path, pos=need.pos, secret=need.name, flow=need.flow.name, symbol=need.symbol,
         message=(f"{_where(need)} reads '{need.name}' from prefect.context.secrets only, and nothing provides it: "
-                 f"{library} will silently fall back to its default credential chain"),
+                 f"{fallback}"),
         fix=(_provide_fix(need) + f"; if the ambient identity is intended, grant it in the run config or add "
              f"'{need.family}' to allow-fallback"),
     )

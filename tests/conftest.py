@@ -1,0 +1,105 @@
+"""Shared helpers: throw-away projects, the CLI in a subprocess, and the in-process API."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import pytest
+
+
+class Project:
+    """A throw-away credlint project rooted at `root` (a tmp_path with a `.git` marker)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def write(self, files: Optional[Dict[str, object]] = None, config: Optional[str] = None) -> Path:
+        """Write files (path -> text, dedented; bytes are written as is) and an optional credlint.toml."""
+        for rel, text in (files or {}).items():
+            target = self.root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(text, bytes):
+                target.write_bytes(text)
+            else:
+                target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        if config is not None:
+            (self.root / "credlint.toml").write_text(textwrap.dedent(config).lstrip("\n"), encoding="utf-8")
+        return self.root
+
+    __call__ = write
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """`project({"flow.py": "..."}, config='backend = "server"')` writes a project into tmp_path.
+
+    A `.git` folder marks tmp_path as the project root, so credlint never climbs into a parent
+    folder's configuration.
+    """
+    (tmp_path / ".git").mkdir()
+    return Project(tmp_path)
+
+
+def _env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env.pop("CREDLINT_DEBUG", None)
+    env["NO_COLOR"] = "1"
+    env["COLUMNS"] = "200"
+    return env
+
+
+def run_cli(*args: str, cwd) -> Tuple[int, str, str]:
+    """Run `python -m credlint ARGS` in `cwd`; (returncode, stdout, stderr)."""
+    proc = subprocess.run([sys.executable, "-m", "credlint", *args], cwd=str(cwd), env=_env(),
+                          capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def check_json(*args: str, cwd) -> dict:
+    """Run `credlint check --format json ARGS` in `cwd` and return the parsed document.
+
+    Fails the test on exit code 2 (a usage / configuration / internal error), never on findings.
+    """
+    code, out, err = run_cli("check", "--format", "json", *args, cwd=cwd)
+    assert code in (0, 1), f"credlint exited {code}\nstdout:\n{out}\nstderr:\n{err}"
+    return json.loads(out)
+
+
+def codes_of(doc_or_findings) -> List[str]:
+    findings = doc_or_findings["findings"] if isinstance(doc_or_findings, dict) else doc_or_findings
+    return sorted(f["code"] if isinstance(f, dict) else f.code for f in findings)
+
+
+def with_code(doc_or_findings, code: str) -> list:
+    findings = doc_or_findings["findings"] if isinstance(doc_or_findings, dict) else doc_or_findings
+    return [f for f in findings if (f["code"] if isinstance(f, dict) else f.code) == code]
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def check_doc():
+    return check_json
+
+
+@pytest.fixture
+def api_check(monkeypatch):
+    """In-process: `api_check(root, paths=["."], **options)` -> list of Finding (cwd = root)."""
+    from credlint.runner import Options, check
+
+    def run(root, paths: Iterable[str] = (".",), **options):
+        monkeypatch.chdir(root)
+        return check(Options(paths=list(paths), **options)).report.findings
+
+    return run

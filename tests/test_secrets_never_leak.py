@@ -1,0 +1,157 @@
+"""Planted secret values never reach any output: not whole, not in part (DESIGN.md sections 1, 7).
+
+The values are well-formed but invented. They avoid the words credlint reads as placeholders
+(fake, example, dummy, sample, test, changeme, xxx), so credlint treats them as real secrets.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli
+
+PASSWORD = "Zq8uPw7731xKmN"
+AWS_SECRET = "h7Tq2LmZ9vR4sN8pW1xY6cB3kD5fG0jAQe3Ru7Vb"
+SLACK_HOOK = "https://hooks.slack.com/services/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"
+GITHUB_TOKEN = "ghp_Rk3mV8qL2xW9nB4tY7cP1sD6fH0jZ5aE2uQw"
+
+# What must never be shown. The public prefix of the Slack URL is not a secret (and may well be
+# named in a message), so only the part after /services/ is cut into substrings.
+SECRET_TEXTS = [PASSWORD, AWS_SECRET, SLACK_HOOK.split("/services/", 1)[1], GITHUB_TOKEN]
+
+
+def fragments(texts=SECRET_TEXTS, width=8):
+    out = set()
+    for text in texts:
+        out.add(text)
+        out.update(text[i:i + width] for i in range(len(text) - width + 1))
+    return out
+
+
+def assert_no_leak(where: str, text: str) -> None:
+    leaked = sorted(f for f in fragments() if f in text)
+    assert not leaked, f"{where} shows secret fragments {leaked[:5]}:\n{text}"
+
+
+def test_planted_values_are_well_formed():
+    assert len(AWS_SECRET) == 40
+    for value in SECRET_TEXTS:
+        lowered = value.lower()
+        assert not any(w in lowered for w in ("fake", "example", "dummy", "sample", "test", "changeme", "xxx"))
+
+
+FLOW = f'''
+import prefect
+from prefect import Flow, Parameter
+from prefect.run_configs import DockerRun
+from prefect.tasks.aws.s3 import S3Download
+from prefect.tasks.snowflake import SnowflakeQuery
+
+PREFIX = "{PASSWORD[:6]}"
+PASSWORD = PREFIX + "{PASSWORD[6:]}"
+AWS_KEY = "{AWS_SECRET[:20]}" "{AWS_SECRET[20:]}"
+HOOK = "{SLACK_HOOK}"
+
+query = SnowflakeQuery(account="acme", user="loader", password=PASSWORD)
+download = S3Download(bucket="raw", boto_kwargs={{"aws_secret_access_key": AWS_KEY}})
+prefect.context.secrets["SLACK_WEBHOOK_URL"] = HOOK
+
+env = {{
+    "PREFECT__CONTEXT__SECRETS__DB_PASSWORD": f"{{PREFIX}}{PASSWORD[6:]}",
+    "AWS_SECRET_ACCESS_KEY": AWS_KEY,
+}}
+
+with Flow("load", run_config=DockerRun(env=env)) as flow:
+    api_token = Parameter("api_token", default=PASSWORD)
+    repo_token = Parameter("repo", default="{GITHUB_TOKEN}")
+    query(query="select 1", password="{PASSWORD}")
+    download(key="orders.csv")
+'''
+
+CONFIG_TOML = f'''
+[context.secrets]
+AWS_CREDENTIALS = {{ ACCESS_KEY = "AKIAZ7Q4M2N8B5V3C6X1", SECRET_ACCESS_KEY = "{AWS_SECRET}" }}
+'''
+
+EXPECTED = {"CL201", "CL202", "CL302"}
+
+
+@pytest.fixture
+def planted(project):
+    (project.root / "flow.py").write_text(FLOW.lstrip("\n"), encoding="utf-8")
+    (project.root / "deploy").mkdir()
+    (project.root / "deploy" / "config.toml").write_text(CONFIG_TOML.lstrip("\n"), encoding="utf-8")
+    return project
+
+
+def _codes_in_json(text):
+    return {f["code"] for f in json.loads(text)["findings"]}
+
+
+def test_the_planted_values_are_found(planted):
+    code, out, err = run_cli("check", "--format", "json", ".", cwd=planted.root)
+    assert code == 1, err
+    found = json.loads(out)["findings"]
+    assert EXPECTED <= {f["code"] for f in found}
+    assert sum(f["code"] == "CL201" for f in found) >= 3  # password= (init, run) and boto_kwargs
+    assert sum(f["code"] == "CL202" for f in found) >= 3  # context write and two env entries
+    assert sum(f["code"] == "CL302" for f in found) == 2
+
+
+@pytest.mark.parametrize("fmt", ["full", "concise", "json"])
+def test_no_value_in_stdout_or_stderr(planted, fmt):
+    code, out, err = run_cli("check", "--format", fmt, ".", cwd=planted.root)
+    assert code == 1, err
+    for expected in EXPECTED:
+        assert expected in out, f"{expected} missing from the {fmt} report"
+    assert_no_leak(f"--format {fmt} stdout", out)
+    assert_no_leak(f"--format {fmt} stderr", err)
+
+
+@pytest.mark.parametrize("fmt", ["full", "concise", "json"])
+def test_no_value_in_the_output_file(planted, fmt):
+    code, out, err = run_cli("check", "--format", fmt, "--output", "report.out", ".", cwd=planted.root)
+    assert code == 1, err
+    written = (planted.root / "report.out").read_text(encoding="utf-8")
+    for expected in EXPECTED:
+        assert expected in written
+    assert_no_leak(f"--output ({fmt})", written)
+    assert_no_leak(f"--output ({fmt}) stdout", out)
+    assert_no_leak(f"--output ({fmt}) stderr", err)
+
+
+def test_no_value_with_statistics_and_color(planted):
+    code, out, err = run_cli("check", "--statistics", "--color", "always", ".", cwd=planted.root)
+    assert code == 1, err
+    assert "CL201" in out
+    assert_no_leak("full --color always --statistics", out)
+
+
+def test_no_value_in_multi_line_snippets_after_a_form_feed(project):
+    """A form feed (^L, PEP 8's page break) is whitespace to Python, not a line break: the snippet
+    under a multi-line finding must still show (masked) the right lines."""
+    source = (
+        "from prefect import Flow, Parameter\n"
+        "\x0c\n"
+        "with Flow(\"x\") as flow:\n"
+        "    token = Parameter(\"api_token\",\n"
+        f"        default=\"{PASSWORD}\",\n"
+        "        required=False)\n"
+    )
+    (project.root / "flow.py").write_text(source, encoding="utf-8")
+    code, out, err = run_cli("check", ".", cwd=project.root)
+    assert "CL302" in out
+    assert_no_leak("full report of a file with a form feed", out)
+
+
+def test_no_value_in_the_snippet_of_a_parse_error(project):
+    """credlint cannot tell which strings of an unparsable file are secrets, so it must not print
+    the raw line with its string literals."""
+    (project.root / "flow.py").write_text(
+        "from prefect.tasks.snowflake import SnowflakeQuery\n"
+        f'query = SnowflakeQuery(account="acme", password="{PASSWORD}"\n', encoding="utf-8")
+    for fmt in ("full", "concise", "json"):
+        code, out, err = run_cli("check", "--format", fmt, ".", cwd=project.root)
+        assert "CL000" in out
+        assert_no_leak(f"--format {fmt} for a parse error", out + err)
