@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import sys
 import tokenize
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -137,12 +138,15 @@ class Extractor:
         self.scope_kinds: List[str] = ["module"]
         self.ctx: List[_Ctx] = [_Ctx("module", None, None)]
         self.wanted: Dict[int, List[Pos]] = {}
+        self.statements: set = set()  # top-level statements holding wanted nodes
+        self.statement = 0
 
     # ----- positions -------------------------------------------------------------------------
     def want(self, node: Optional[cst.CSTNode]) -> Pos:
         pos = Pos()
         if node is not None:
             self.wanted.setdefault(id(node), []).append(pos)
+            self.statements.add(self.statement)
         return pos
 
     # ----- scopes ----------------------------------------------------------------------------
@@ -193,9 +197,10 @@ class Extractor:
 
     # ----- statements ------------------------------------------------------------------------
     def run(self) -> None:
-        for stmt in self.tree.body:
+        for index, stmt in enumerate(self.tree.body):
+            self.statement = index
             self.stmt(stmt)
-        fill_positions(self.tree, self.source, self.wanted)
+        fill_positions(self.tree, self.source, self.wanted, self.statements)
 
     def suite(self, body) -> None:
         if isinstance(body, cst.IndentedBlock):
@@ -347,7 +352,7 @@ class Extractor:
             self.f.routines[qual].handlers.extend(handlers)
         else:
             qual = self.qualify(name)
-            routine = Routine(qualname=qual, is_task=kind == "task", pos=self.want(node.name), handlers=handlers)
+            routine = Routine(qualname=qual, is_task=kind == "task", pos=Pos(), handlers=handlers)
             self.f.routines[qual] = routine
         self.bind(name, ("def", self.qualify(name), "task" if is_task else "function"))
         self.scopes.append({})
@@ -375,7 +380,7 @@ class Extractor:
         scope: Dict[str, tuple] = {}
         self.bind(name, ("def", qual, "taskclass" if is_task else "class", scope))
         if is_task:
-            self.f.routines[qual] = Routine(qualname=qual, is_task=True, pos=self.want(node.name))
+            self.f.routines[qual] = Routine(qualname=qual, is_task=True, pos=Pos())
         self.scopes.append(scope)
         self.scope_kinds.append("class")
         self.ctx.append(_Ctx("task" if is_task else "class", qual, None))
@@ -812,13 +817,16 @@ class Extractor:
         keywords, positionals, _ = self.args(node)
         self.mark_passed(positionals, keywords)
         here = self.here
-        if here.kind in ("flow", "function"):
-            use = Use(target=qual, run=self.export_args(None, keywords), pos=self.want(node))
-            self._add_use(use)
+        if _outside_project(qual):
+            pass
+        elif here.kind == "flow":
+            self._add_use(Use(target=qual, run=self.export_args(None, keywords), pos=self.want(node)))
+        elif here.kind == "function":
+            self._add_use(Use(target=qual, run=self.export_args(None, keywords, positions=False)))
         elif here.kind == "task":
             routine = self.f.routines.get(here.owner or "")
             if routine is not None:
-                routine.uses.append(Use(target=qual, run=self.export_args(None, keywords), pos=self.want(node)))
+                routine.uses.append(Use(target=qual, run=self.export_args(None, keywords, positions=False)))
         if fv.kind == "class" or (fv.kind == "qual" and qual.rsplit(".", 1)[-1][:1].isupper()):
             # An instance of a project class (a Task subclass, say): calling it later in a flow
             # is a use of that class.
@@ -957,7 +965,7 @@ class Extractor:
             self.f.routines[here.owner].reads.append(index)
 
     # export ---------------------------------------------------------------------------------
-    def export_args(self, entry: Optional[Entry], keywords: Dict[str, tuple]) -> Dict[str, Arg]:
+    def export_args(self, entry: Optional[Entry], keywords: Dict[str, tuple], positions: bool = True) -> Dict[str, Arg]:
         safe_names = set(NAME_ARGS)
         if entry is not None:
             safe_names.update(entry.name_params)
@@ -967,7 +975,11 @@ class Extractor:
         for key, (value, node) in keywords.items():
             safe = key in safe_names
             mask = not safe and (is_credential_name(key) or (entry is not None and entry.credential_param(key) is not None))
-            arg = Arg(value=self.export(value, safe=safe, node=node, mask=mask), pos=self.want(node))
+            arg = Arg(value=self.export(value, safe=safe, node=node, mask=mask),
+                      pos=self.want(node) if positions else Pos())
+            if not positions:
+                out[key] = arg
+                continue
             if value.kind == "dict":
                 for _, _, key_node, item_node in value.items:
                     arg.keys.append(self.want(key_node))
@@ -1014,6 +1026,18 @@ class Extractor:
         if kind == "result":
             return Value("result")
         return Value("dynamic")
+
+
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {
+    "os", "sys", "re", "json", "time", "datetime", "logging", "typing", "pathlib", "functools", "itertools",
+    "collections", "subprocess", "shutil", "tempfile", "io", "math", "random", "uuid", "hashlib", "base64",
+    "urllib", "http", "csv", "glob", "copy", "enum", "dataclasses", "contextlib", "textwrap", "string"}
+
+
+def _outside_project(qual: str) -> bool:
+    """Calls that cannot reach a project task: the standard library and Prefect itself."""
+    head = qual.split(".", 1)[0]
+    return head in _STDLIB or head == "prefect"
 
 
 def _ref(value: V) -> Optional[str]:
