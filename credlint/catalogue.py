@@ -55,6 +55,16 @@ class EnvVar:
 
 
 @dataclass(frozen=True)
+class RemovedParam:
+    """An argument Prefect 0.x accepted that 1.4.1 no longer does (CL103)."""
+
+    param: str
+    where: str
+    last_version: str = ""
+    replacement: str = ""
+
+
+@dataclass(frozen=True)
 class Entry:
     symbol: str
     aliases: Tuple[str, ...]
@@ -65,6 +75,7 @@ class Entry:
     credential_params: Tuple[CredentialParam, ...] = ()
     env_vars: Tuple[EnvVar, ...] = ()
     notes: Tuple[str, ...] = ()
+    removed_params: Tuple[RemovedParam, ...] = ()
     source_file: str = ""
 
     @property
@@ -103,6 +114,12 @@ class Entry:
             "env_vars": [e.name or f"<from {e.name_param}>" for e in self.env_vars],
             "notes": list(self.notes),
         }
+
+    def removed_param(self, name: str) -> Optional[RemovedParam]:
+        for param in self.removed_params:
+            if param.param == name:
+                return param
+        return None
 
 
 class CatalogueError(ValueError):
@@ -195,6 +212,11 @@ def _entry(raw: dict, source: str) -> Entry:
             for e in raw.get("env_vars", ())
         ),
         notes=tuple(raw.get("notes", ())),
+        removed_params=tuple(
+            RemovedParam(param=r["param"], where=r.get("where", "init+run"),
+                         last_version=r.get("last_version", ""), replacement=r.get("replacement", ""))
+            for r in raw.get("removed_params", ())
+        ),
         source_file=source,
     )
 

@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=("table", "json"), default="table")
 
+    catalog = sub.add_parser("catalog", help="what credlint knows about each Prefect 1.4.1 class")
+    catalog.add_argument("symbol", nargs="?", help="one class or function, by any import path")
+    catalog.add_argument("--format", choices=("table", "json"), default="table")
+    catalog.add_argument("--all", action="store_true",
+                         help="table: also list the classes that need no credentials (json always lists all)")
+
     explain = sub.add_parser("explain", help="show a rule's documentation page")
     explain.add_argument("rule", help="a rule code (CL101) or name (missing-secret)")
     explain.add_argument("--format", choices=("text", "json"), default="text")
@@ -146,6 +152,71 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_catalog(args) -> int:
+    from .catalogue import builtin_catalogue
+
+    catalogue = builtin_catalogue()
+    if args.symbol:
+        entry = catalogue.lookup(args.symbol.strip())
+        if entry is None:
+            short = args.symbol.strip().rsplit(".", 1)[-1]
+            close = sorted(e.symbol for e in catalogue if e.short_name == short)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            print(f"credlint: error: {args.symbol} is not in the catalogue{hint}", file=sys.stderr)
+            return 2
+        entries = [entry]
+    else:
+        entries = [e for e in catalogue if e.credentials or args.all or args.format == "json"]
+    if args.format == "json":
+        data = [e.to_json() for e in entries]
+        json.dump(data[0] if args.symbol else data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    if args.symbol:
+        entry = entries[0]
+        console.print(f"[bold]{entry.symbol}[/] ({entry.kind}, {entry.integration})")
+        for alias in entry.aliases:
+            console.print(f"  also importable as {alias}")
+        for spec in entry.secrets:
+            name = spec.name or f"<the name given in {spec.name_param}>"
+            bits = [spec.mechanism, "required" if spec.required else "optional"]
+            if spec.name_param:
+                bits.append(f"name from {spec.name_param} ({spec.name_where})")
+            if spec.satisfied_by:
+                bits.append("not read when " + ", ".join(spec.satisfied_by) + " is given")
+            console.print(f"  secret [bold]{name}[/]: {'; '.join(bits)}")
+            if spec.shape_doc:
+                console.print(f"    shape: {spec.shape_doc}")
+            if spec.when:
+                console.print(f"    read: {spec.when}")
+        for param in entry.credential_params:
+            ignored = f" (ignored at {param.ignored})" if param.ignored else ""
+            console.print(f"  credential argument [bold]{param.param}[/] ({param.where}){ignored}: {param.expected}")
+        for env in entry.env_vars:
+            console.print(f"  environment variable {env.name or '<from ' + env.name_param + '>'} read at {env.at}")
+        for removed in entry.removed_params:
+            console.print(f"  no longer accepted: {removed.param} (until {removed.last_version}): {removed.replacement}")
+        for note in entry.notes:
+            console.print(f"  note: {note}")
+        return 0
+    table = Table(title=f"credlint catalogue: {len(entries)} Prefect 1.4.1 objects")
+    table.add_column("symbol", overflow="fold", ratio=3)
+    table.add_column("kind", ratio=1)
+    table.add_column("secrets", overflow="fold", ratio=3)
+    table.add_column("credential arguments", overflow="fold", ratio=2)
+    for entry in entries:
+        secrets = ", ".join(
+            f"{s.name or '<' + s.name_param + '>'} ({s.mechanism})" for s in entry.secrets) or "-"
+        params = ", ".join(p.param for p in entry.credential_params) or "-"
+        table.add_row(entry.symbol, entry.kind, secrets, params)
+    console.print(table)
+    return 0
+
+
 def explain_text(r) -> str:
     sections = r.sections()
     lines = [f"{r.code} {r.name} ({r.severity})", "", sections.get("summary", r.summary), ""]
@@ -172,7 +243,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain}[args.command]
+    handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "catalog": cmd_catalog}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -271,6 +271,8 @@ class Project:
         entry = self.catalogue.lookup(call.symbol)
         if entry is None:
             return None
+        if entry.kind == "result":
+            role = "result"
         return Consumer(entry=entry, module=module, call=call, run=run, role=role,
                         path=path or module.path, pos=pos or call.pos)
 
@@ -513,6 +515,32 @@ class Project:
     def needed_names(self, flow: FlowModel) -> Set[str]:
         names = {n.name for n in flow.needs if n.name and n.mechanism != "storage_preload"}
         return names
+
+    def arguments_in(self, module: ModuleFacts):
+        """(entry, place, args) for every catalogued construction, call and run in a module.
+
+        place is "init" for constructor/function-call arguments and "run" for run-time ones
+        (a call of the instance in a flow, `.run(...)`, `.map(...)`)."""
+        for call in module.calls:
+            entry = self.catalogue.lookup(call.symbol)
+            if entry is None:
+                continue
+            yield entry, "init", call.init
+            if call.run:
+                yield entry, "run", call.run
+        uses = [u for f in module.flows for u in f.uses] + [u for r in module.routines.values() for u in r.uses]
+        for use in uses:
+            if not use.run:
+                continue
+            entry = None
+            if use.call is not None:
+                entry = self.catalogue.lookup(module.calls[use.call].symbol)
+            elif use.target:
+                found = self.resolve(use.target, module)
+                if found and found[0] == "call":
+                    entry = self.catalogue.lookup(found[2].symbol)
+            if entry is not None:
+                yield entry, "run", use.run
 
     def helper_reads(self) -> Set[str]:
         """Secret names read by any function of the project (helpers a task may call)."""

@@ -337,6 +337,8 @@ class Extractor:
                         value = self.ev(arg.value)
                         if arg.keyword is not None and arg.keyword.value == "state_handlers":
                             handlers.extend(self.handlers(value))
+                        elif arg.keyword is not None and arg.keyword.value == "result" and value.kind == "instance":
+                            handlers.append(value.call)
             elif isinstance(expr, cst.Call):
                 for arg in expr.args:
                     self.ev(arg.value)
@@ -866,6 +868,8 @@ class Extractor:
                 setattr(flow, attr + "_ref", _ref(keywords[attr][0]))
         if "state_handlers" in keywords:
             flow.handlers.extend(self.handlers(keywords["state_handlers"][0]))
+        if "result" in keywords and keywords["result"][0].kind == "instance":
+            flow.handlers.append(keywords["result"][0].call)
         if "tasks" in keywords and keywords["tasks"][0].kind == "list":
             for value, value_node in keywords["tasks"][0].elements:
                 self._flow_add(flow, value, {}, value_node)
@@ -886,6 +890,8 @@ class Extractor:
         self.f.prefect1 = True
         if "state_handlers" in keywords:
             call.handlers.extend(self.handlers(keywords["state_handlers"][0]))
+        if "result" in keywords and keywords["result"][0].kind == "instance":
+            call.handlers.append(keywords["result"][0].call)  # a Result reads its own credentials
         return call.id
 
     def handlers(self, value: V) -> List[int]:

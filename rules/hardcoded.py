@@ -18,31 +18,6 @@ def _literal_parts(name, arg):
                 yield pos, describe(item), key
 
 
-def _consumer_args(module, project):
-    """(entry, where, args) for every catalogued call and run of this module."""
-    catalogue = project.catalogue
-    for call in module.calls:
-        entry = catalogue.lookup(call.symbol)
-        if entry is None:
-            continue
-        yield entry, "init", call.init
-        if call.run:
-            yield entry, "run", call.run
-    uses = [u for f in module.flows for u in f.uses] + [u for r in module.routines.values() for u in r.uses]
-    for use in uses:
-        if not use.run:
-            continue
-        entry = None
-        if use.call is not None:
-            entry = catalogue.lookup(module.calls[use.call].symbol)
-        elif use.target:
-            found = project.resolve(use.target, module)
-            if found and found[0] == "call":
-                entry = catalogue.lookup(found[2].symbol)
-        if entry is not None:
-            yield entry, "run", use.run
-
-
 @rule(
     "CL201", "hardcoded-credential-argument", "error",
     bad=[
@@ -94,7 +69,7 @@ def check_hardcoded_credential_argument(module, project):
     Pass `PrefectSecret("NAME")` as the argument (resolved at run time), read it from the
     environment, or drop the argument and let the task use its default secret.
     """
-    for entry, where, args in _consumer_args(module, project):
+    for entry, where, args in project.arguments_in(module):
         for name, arg in sorted(args.items()):
             param = entry.credential_param(name)
             if param is None or name in entry.name_params:
