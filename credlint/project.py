@@ -317,7 +317,8 @@ class Project:
             if use.call is not None:
                 call = module.calls[use.call]
                 role = "imperative" if imperative else "task"
-                pos = use.pos if use.pos.line else call.pos
+                # A task passed along as an argument is reported where it was created.
+                pos = use.pos if (use.pos.line and use.called) else call.pos
                 add_call(module, call, use.run, role, pos, module.path, use.called)
                 return
             if not use.target:
