@@ -2,6 +2,8 @@
 (integration, default secret name), used in a flow the way that kind of object is used."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import check_json
@@ -92,3 +94,60 @@ def test_catalog_command_unknown_symbol(project):
 
     code, _, err = run_cli("catalog", "prefect.tasks.aws.S3Downlaod", cwd=project.root)
     assert code == 2 and "not in the catalogue" in err
+
+
+# ----- CL103 ineffective-credential-argument -------------------------------------------------------
+@pytest.mark.parametrize("code, expected", [
+    ('S3Download(bucket="b", aws_credentials_secret="ETL_AWS")', [("CL103", "aws_credentials_secret")]),
+    ('S3Download(bucket="b")(key="k", aws_credentials_secret="ETL_AWS")', [("CL103", "aws_credentials_secret")]),
+    ('GCSDownload(bucket="b", credentials_secret="GCP")', [("CL103", "credentials_secret")]),
+    ('SftpDownload(host="h", port_number=22)(remote_path="/x", password=pw)', [("CL103", "password")]),
+    ('SftpDownload(host="h", port_number=22, username="u", password=pw)(remote_path="/x")', []),
+    ('S3Download(bucket="b")(key="k", credentials=creds)', []),
+], ids=["0x-init", "0x-run", "0x-gcp", "sftp-run-password", "sftp-init-password", "current-arg"])
+def test_ineffective_credential_arguments(project, code, expected):
+    project({"flow.py": f"""
+        from prefect import Flow
+        from prefect.tasks.aws.s3 import S3Download
+        from prefect.tasks.gcp.storage import GCSDownload
+        from prefect.tasks.secrets import PrefectSecret
+        from prefect.tasks.sftp import SftpDownload
+
+        with Flow("f") as flow:
+            pw = PrefectSecret("SFTP_PASSWORD")
+            creds = PrefectSecret("AWS_CREDENTIALS")
+            {code}
+        """})
+    doc = check_json("--select", "CL103", ".", cwd=project.root)
+    got = [(f["code"], re.search(r"(\w+)=", f["message"]).group(1)) for f in doc["findings"]]
+    assert got == expected, doc["findings"]
+    for finding in doc["findings"]:
+        assert "Prefect" in finding["message"]
+
+
+# ----- CL303 secret-in-flow-metadata (catalogue part) -----------------------------------------------
+@pytest.mark.parametrize("storage, task, fires", [
+    ('S3(bucket="flows")', 'DbtCloudRunJob(cause="c")()', True),
+    ("None", 'DbtCloudRunJob(cause="c")()', True),
+    ('GitHub(repo="a/b", path="f.py")', 'DbtCloudRunJob(cause="c")()', False),
+    ('S3(bucket="flows", stored_as_script=True)', 'DbtCloudRunJob(cause="c")()', False),
+    ('S3(bucket="flows")', 'DbtCloudRunJob(cause="c", token=token)()', False),
+    ('S3(bucket="flows")', 'CubePreAggregationsBuildTask(subdomain="acme")()', True),
+], ids=["pickled", "default-storage", "script-storage", "stored-as-script", "token-given", "cubejs"])
+def test_credentials_read_in_init_are_pickled(project, storage, task, fires):
+    project({"flow.py": f"""
+        import os
+        from prefect import Flow
+        from prefect.storage import GitHub, S3
+        from prefect.tasks.cubejs import CubePreAggregationsBuildTask
+        from prefect.tasks.dbt import DbtCloudRunJob
+
+        token = os.environ["DBT_TOKEN"]
+        with Flow("f", storage={storage}) as flow:
+            {task}
+        """})
+    doc = check_json("--select", "CL303", ".", cwd=project.root)
+    assert bool(doc["findings"]) is fires, doc["findings"]
+    if fires:
+        (finding,) = doc["findings"]
+        assert "__init__" in finding["message"] and finding["flow"] == "f"
