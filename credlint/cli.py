@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=("table", "json"), default="table")
 
+    inventory = sub.add_parser("inventory", help="per flow: every secret it needs and where it comes from")
+    inventory.add_argument("paths", nargs="*", default=["."])
+    inventory.add_argument("--format", choices=("table", "json"), default="table")
+    inventory.add_argument("--config", metavar="FILE")
+    inventory.add_argument("--backend", choices=("cloud", "server"))
+    inventory.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
     catalog = sub.add_parser("catalog", help="what credlint knows about each Prefect 1.4.1 class")
     catalog.add_argument("symbol", nargs="?", help="one class or function, by any import path")
     catalog.add_argument("--format", choices=("table", "json"), default="table")
@@ -152,6 +159,28 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_inventory(args) -> int:
+    from .config import ConfigError
+    from .engine import RuleError
+    from .inventory import document, render_table
+    from .runner import Options, UsageError, load
+
+    try:
+        loaded = load(Options(paths=args.paths, config_file=args.config, backend=args.backend))
+    except ConfigError as exc:
+        print(f"credlint: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (UsageError, RuleError) as exc:
+        print(f"credlint: error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        json.dump(document(loaded), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        render_table(loaded, sys.stdout, _use_color(args.color, sys.stdout))
+    return 0
+
+
 def cmd_catalog(args) -> int:
     from .catalogue import builtin_catalogue
 
@@ -243,7 +272,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "catalog": cmd_catalog}[args.command]
+    handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "catalog": cmd_catalog,
+               "inventory": cmd_inventory}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

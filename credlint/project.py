@@ -118,7 +118,7 @@ class Need:
             return self.consumer.label
         if self.read is not None:
             return self.read.api
-        return "storage"
+        return "storage secrets=[...]"
 
     @property
     def symbol(self) -> Optional[str]:

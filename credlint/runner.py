@@ -96,8 +96,39 @@ def _display(path: Path, cwd: Path) -> str:
         return os.path.relpath(path, cwd).replace(os.sep, "/") if os.name != "nt" else path.as_posix()
 
 
+@dataclass
+class Loaded:
+    """The project read whole, and which of its files the user asked about."""
+
+    project: Project
+    config: Config
+    root: Path
+    cwd: Path
+    wanted: set
+    sources: Dict[str, bytes]
+    rules: List[Rule]
+
+    def display(self, rel: str) -> str:
+        return _display(self.root / rel, self.cwd)
+
+
 def check(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:
     """Run credlint as the command line does and return its findings (no printing)."""
+    loaded = load(options, progress)
+    project, config, root, cwd = loaded.project, loaded.config, loaded.root, loaded.cwd
+    hits: List[Tuple[Rule, Hit]] = []
+    for rule_ in loaded.rules:
+        for hit in run_rule(rule_, project):
+            hits.append((rule_, hit))
+    findings, suppressed = _to_findings(hits, project, config, root, cwd, loaded.wanted, loaded.sources)
+    checked = sorted(r for r in loaded.wanted if r.endswith(".py"))
+    display = sorted(_display(root / r, cwd) for r in checked)
+    return Run(Report(findings=findings, files=len(checked), suppressed=suppressed,
+                      checked_paths=checked, checked_paths_display=display), config, root, loaded.rules)
+
+
+def load(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
+    """Configuration, rules and the project model for the paths in `options`."""
     cwd = Path.cwd().resolve()
     targets = [Path(p) for p in options.paths] or [Path(".")]
     for target in targets:
@@ -176,17 +207,7 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
         if progress is not None and rel in wanted_set:
             progress(rel, index)
     project = Project(modules, catalogue, config, config_secrets)
-
-    hits: List[Tuple[Rule, Hit]] = []
-    for rule_ in chosen:
-        for hit in run_rule(rule_, project):
-            hits.append((rule_, hit))
-
-    findings, suppressed = _to_findings(hits, project, config, root, cwd, wanted_set, sources)
-    checked = sorted(r for r in wanted_set if r.endswith(".py"))
-    display = sorted(_display(root / r, cwd) for r in checked)
-    return Run(Report(findings=findings, files=len(checked), suppressed=suppressed,
-                      checked_paths=checked, checked_paths_display=display), config, root, chosen)
+    return Loaded(project, config, root, cwd, wanted_set, sources, chosen)
 
 
 def _suppressed(code: str, name: str, line_codes: Sequence[str]) -> bool:
