@@ -120,13 +120,14 @@ def _fixtures() -> Dict[str, Callable]:
         "module": modules,
         "flow": lambda p: list(p.flows),
         "need": lambda p: [n for f in p.flows for n in f.needs],
-        "declaration": lambda p: [d for f in p.flows for d in f.declarations],
+        "declaration": lambda p: [d for f in p.flows for d in f.declarations] + list(p.agent_declarations),
+        "deploy_env": lambda p: list(p.deploy_env),
+        "agent": lambda p: list(p.agents),
         "consumer": lambda p: [c for f in p.flows for c in f.consumers],
         "call": lambda p: [(m, c) for m in modules(p) for c in m.calls],
         "parameter": lambda p: [(m, x) for m in modules(p) for x in m.parameters],
         "read": lambda p: [(m, x) for m in modules(p) for x in m.reads],
         "context_write": lambda p: [(m, x) for m in modules(p) for x in m.context_writes],
-        "config_secret": lambda p: list(p.config_secrets),
     }
 
 

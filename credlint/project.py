@@ -14,7 +14,6 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from .catalogue import Catalogue, Entry, SecretSpec
 from .config import Config
 from .facts import Arg, CallFact, FlowFact, ModuleFacts, Pos, Routine, SecretRead, Use
-from .providers import ConfigSecret
 from .values import Value
 
 CONTEXT_PREFIXES = ("PREFECT__CONTEXT__SECRETS__", "prefect__context__secrets__")
@@ -133,13 +132,14 @@ class Need:
 class Declaration:
     """A secret a flow declares for its runs (storage `secrets=[...]`, run-config env)."""
 
-    flow: "FlowModel"
-    kind: str  # storage | run_config_env
+    flow: Optional["FlowModel"]  # None for an agent's --env: it reaches every flow the agent serves
+    kind: str  # storage | run_config_env | agent_env
     name: str
     path: str
     pos: Pos
-    key: str = ""  # the env var name for run_config_env
+    key: str = ""  # the env var name for run_config_env / agent_env
     value: Optional[Value] = None
+    agent: Optional[object] = None  # the deployfiles.Agent for agent_env
 
 
 @dataclass
@@ -169,7 +169,7 @@ class Project:
     """Everything credlint knows about a project, ready for the rules."""
 
     def __init__(self, modules: Iterable[ModuleFacts], catalogue: Catalogue, config: Config,
-                 config_secrets: Iterable[ConfigSecret] = ()):
+                 deploy: Iterable = ()):
         self.catalogue = catalogue
         self.config = config
         self.modules: Dict[str, ModuleFacts] = {}
@@ -179,9 +179,56 @@ class Project:
         for module in self.modules.values():
             if module.module:
                 self.by_name.setdefault(module.module, module)
-        self.config_secrets = list(config_secrets)
+        self.deploy = list(deploy)  # deployfiles.DeployFacts
+        self.deploy_by_path = {facts.path: facts for facts in self.deploy}
+        self.deploy_env = self._linked_env()
+        self.agents = [agent for facts in self.deploy for agent in facts.agents]
+        self._agent_by_ref = {f"{a.path}:{a.pos.line}": a for a in self.agents}
         self.flows: List[FlowModel] = []
         self._build()
+        self.agent_declarations: List[Declaration] = [
+            Declaration(None, "agent_env", env.secret, env.path, env.pos, key=env.name, value=env.value,
+                        agent=self._agent_by_ref.get(env.agent_ref or ""))
+            for env in self.deploy_env if env.scope == "forwarded" and env.secret
+        ]
+
+    def _linked_env(self) -> list:
+        """Every deployment variable; those of a file an agent loads (compose env_file) count as
+        that agent's own environment."""
+        import dataclasses
+
+        links = {}
+        for facts in self.deploy:
+            for link in getattr(facts, "links", ()):
+                if link.kind == "env_file" and link.scope == "agent":
+                    links.setdefault(link.target, link)
+        out = []
+        for facts in self.deploy:
+            link = links.get(facts.path)
+            for env in facts.env:
+                if link is not None and env.scope == "process":
+                    env = dataclasses.replace(env, scope="agent", agent=link.agent, agent_ref=link.agent_ref)
+                out.append(env)
+        return out
+
+    # ----- agents -----------------------------------------------------------------------------
+    def flow_labels(self, flow: "FlowModel") -> List[str]:
+        if flow.run_config is None:
+            return []
+        arg = flow.run_config.call.init.get("labels")
+        if arg is None or arg.value.kind != "list":
+            return []
+        return [v.text for v in arg.value.elements if v.kind == "str" and v.text]
+
+    def serves(self, agent, flow: "FlowModel") -> bool:
+        """Whether an agent can pick up this flow's runs: its labels must include the flow's."""
+        if agent is None or not agent.labels:
+            return True
+        labels = self.flow_labels(flow)
+        return not labels or set(labels) <= set(agent.labels)
+
+    def flows_served(self, agent) -> List["FlowModel"]:
+        return [f for f in self.flows if self.serves(agent, f)]
 
     # ----- symbol resolution across modules ---------------------------------------------------
     def find_module(self, dotted: str, near: Optional[ModuleFacts] = None) -> Optional[ModuleFacts]:
@@ -389,6 +436,15 @@ class Project:
                 if given is not None and given.value.kind != "none":
                     for family in families:
                         flow.identity.setdefault(family, f"{run_config.label}({field_name}=...) grants an identity")
+            for field_name in ("job_template", "task_definition"):
+                template_arg = run_config.call.init.get(field_name)
+                if template_arg is None:
+                    continue
+                for entry_name in _template_env_names(template_arg.value):
+                    name = context_secret_name(entry_name)
+                    if name:
+                        flow.declarations.append(Declaration(flow, "run_config_env", name, run_config.path,
+                                                             template_arg.pos, key=f"{field_name} {entry_name}"))
             template = run_config.call.init.get("job_template") or run_config.call.init.get("task_definition")
             if template is not None and _has_key(template.value, ("serviceAccountName", "taskRoleArn")):
                 for family in ("aws", "gcp", "azure"):
@@ -408,9 +464,19 @@ class Project:
                 out.append(Provider("run_config_env", name, declaration.path, declaration.pos,
                                     f"{flow.run_config.label if flow.run_config else 'run config'} env "
                                     f"{declaration.key}"))
-        for secret in self.config_secrets:
-            if secret.name == name:
-                out.append(Provider("config_toml", name, secret.path, secret.pos, "[context.secrets] in config.toml"))
+        for env in self.deploy_env:
+            if env.secret != name or env.value.kind == "none":
+                continue
+            agent = self._agent_by_ref.get(env.agent_ref or "")
+            if env.scope == "forwarded" and self.serves(agent, flow):
+                label = f"{agent.type} agent --env {env.name}" if agent else f"agent env {env.name}"
+                out.append(Provider("agent_env", name, env.path, env.pos, label))
+            elif env.scope == "agent" and env.agent == "local" and self.serves(agent, flow):
+                out.append(Provider("agent_env", name, env.path, env.pos, f"local agent environment {env.name}"))
+            elif env.scope == "config":
+                out.append(Provider("config_toml", name, env.path, env.pos, "[context.secrets] in a Prefect config"))
+            elif env.scope == "process":
+                out.append(Provider("environment", name, env.path, env.pos, f"environment variable {env.name}"))
         for write in flow.module.context_writes:
             if write.name == name:
                 out.append(Provider("python_context", name, flow.module.path, write.pos, "set in Python context"))
@@ -569,6 +635,22 @@ def _matches(value: Value, expected: str) -> bool:
     if value.kind == "str" and value.text is not None:
         return value.text == expected
     return False
+
+
+def _template_env_names(value: Value) -> List[str]:
+    """Variable names in a job template / task definition: every {"name": ..., "value"...} entry."""
+    out: List[str] = []
+    if value.kind == "dict":
+        name = value.items.get("name") or value.items.get("Name")
+        if name is not None and name.kind == "str" and name.text and (
+                {"value", "valueFrom", "Value"} & set(value.items)):
+            out.append(name.text)
+        for item in value.items.values():
+            out.extend(_template_env_names(item))
+    elif value.kind == "list":
+        for item in value.elements:
+            out.extend(_template_env_names(item))
+    return out
 
 
 def _has_key(value: Value, keys: Tuple[str, ...]) -> bool:

@@ -1010,7 +1010,9 @@ class Extractor:
         if kind == "dict":
             out = Value("dict", dynamic_keys=value.dyn)
             for key, item, _, _ in value.items:
-                out.items[key] = self.export(item, safe=safe, node=None, mask=mask or is_credential_name(key))
+                # `name` entries of templates ({"name": "VAR", "value": ...}) are variable names.
+                out.items[key] = self.export(item, safe=safe or key in ("name", "Name"), node=None,
+                                             mask=mask or is_credential_name(key))
             return out
         if kind == "list":
             return Value("list", elements=[self.export(item, safe=safe, mask=mask) for item, _ in value.elements])

@@ -18,7 +18,7 @@ from .engine import Hit, Rule, collect_rules, run_rule, select_rules, unknown_se
 from .facts import ModuleFacts, Pos
 from .findings import Finding, Report, fingerprint
 from .project import Project
-from .providers import ConfigSecret, read_config_toml
+from .deployfiles import DeployFacts, classify, read_deployment_file
 from .pyfacts import extract
 
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",
@@ -71,8 +71,17 @@ def _rel(path: Path, base: Path) -> Optional[str]:
         return None
 
 
-def discover(root: Path, excludes: Sequence[str]) -> List[Tuple[str, Path]]:
-    """Every Python and TOML file of the project, as (root-relative path, absolute path)."""
+_DEPLOY_SUFFIXES = (".toml", ".sh", ".bash", ".mk", ".yml", ".yaml", ".env", ".conf", ".ini", ".dockerfile", ".cfg")
+
+
+def _maybe_relevant(name: str) -> bool:
+    """Python files and names that can be deployment files (decided by content later)."""
+    return (name.endswith(".py") or name.endswith(_DEPLOY_SUFFIXES) or name in ("Makefile", "makefile")
+            or name.startswith(("Dockerfile", ".env", "Containerfile")))
+
+
+def discover(root: Path, excludes: Sequence[str], sources: Sequence[str] = ()) -> List[Tuple[str, Path]]:
+    """Python files and candidate deployment files, as (root-relative path, absolute path)."""
     out: List[Tuple[str, Path]] = []
     for folder, dirs, files in os.walk(root):
         folder_path = Path(folder)
@@ -80,9 +89,9 @@ def discover(root: Path, excludes: Sequence[str]) -> List[Tuple[str, Path]]:
         rel_folder = "" if rel_folder == "." else rel_folder
         dirs[:] = sorted(d for d in dirs if not _excluded(f"{rel_folder}/{d}".lstrip("/"), excludes))
         for name in sorted(files):
-            if not (name.endswith(".py") or name.endswith(".toml")):
-                continue
             rel = f"{rel_folder}/{name}".lstrip("/")
+            if not _maybe_relevant(name) and not any(fnmatch.fnmatch(rel, g) for g in sources):
+                continue
             if _excluded(rel, excludes):
                 continue
             out.append((rel, folder_path / name))
@@ -156,7 +165,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
                           options.ignore if options.ignore is not None else config.ignore)
 
     # The project, read whole; then the subset of files the user asked about.
-    files = discover(root, excludes)
+    files = discover(root, excludes, config.sources)
     known = {rel for rel, _ in files}
     wanted: List[str] = []
     for target in targets:
@@ -167,7 +176,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
                 continue
             if _excluded(rel, excludes):
                 continue
-            if rel not in known and (rel.endswith(".py") or rel.endswith(".toml")):
+            if rel not in known and (_maybe_relevant(resolved.name) or any(fnmatch.fnmatch(rel, g) for g in config.sources)):
                 files.append((rel, resolved))
                 known.add(rel)
             wanted.append(rel)
@@ -177,7 +186,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
     wanted_set = set(wanted)
 
     modules: List[ModuleFacts] = []
-    config_secrets: List[ConfigSecret] = []
+    deploy: List[DeployFacts] = []
     sources: Dict[str, bytes] = {}
     for index, (rel, path) in enumerate(sorted(files)):
         try:
@@ -190,8 +199,12 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
             facts.error = ParseError(f"cannot read: {exc.strerror or exc}")
             modules.append(facts)
             continue
-        if rel.endswith(".toml"):
-            config_secrets.extend(read_config_toml(rel, data))
+        if not rel.endswith(".py"):
+            forced = any(fnmatch.fnmatch(rel, g) for g in config.sources)
+            kind = classify(rel, data[:65536])
+            if kind is not None or forced:
+                deploy.append(read_deployment_file(rel, data, kind))
+                sources[rel] = data
             continue
         if size > MAX_FILE_BYTES:
             facts = ModuleFacts(path=rel, module="")
@@ -206,7 +219,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
         modules.append(extract(data, rel, catalogue))
         if progress is not None and rel in wanted_set:
             progress(rel, index)
-    project = Project(modules, catalogue, config, config_secrets)
+    project = Project(modules, catalogue, config, deploy)
     return Loaded(project, config, root, cwd, wanted_set, sources, chosen)
 
 
@@ -269,7 +282,11 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
         if hit.path not in wanted:
             continue
         module = project.modules.get(hit.path)
-        line_codes = module.suppressions.get(hit.pos.line, []) if module else []
+        if module is not None:
+            line_codes = module.suppressions.get(hit.pos.line, [])
+        else:
+            deployed = project.deploy_by_path.get(hit.path)
+            line_codes = deployed.suppressions.get(hit.pos.line, []) if deployed is not None else []
         if _suppressed(rule_.code, rule_.name, line_codes) or _per_file_ignored(hit.path, rule_.code, rule_.name, config):
             suppressed += 1
             continue
@@ -296,6 +313,10 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
         for line_no in range(pos.line, last + 1):
             if 1 <= line_no <= len(text_lines):
                 text = text_lines[line_no - 1]
+                if not hit.path.endswith(".py"):
+                    # A deployment file: show where the variable is, never what it is set to.
+                    snippet.append(_mask_config_line(text))
+                    continue
                 if unanalysed:
                     # Nothing is known about this file's values: show no string's content.
                     snippet.append(_STRING_BODY.sub(r"\g<open>********\g<close>", text))
@@ -331,3 +352,15 @@ def _merge(spans: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+_ASSIGNMENT = re.compile(r"^(?P<keep>[^=:]*?(?:=|:(?=\s|$)))(?P<value>.*)$")
+
+
+def _mask_config_line(line: str) -> str:
+    """A line of a non-Python file with everything after its first `=` or `key:` masked."""
+    match = _ASSIGNMENT.match(line)
+    if match is None:
+        return "********" if line.strip() else line
+    value = match.group("value")
+    return match.group("keep") + (" ********" if value.strip() else value)

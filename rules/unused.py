@@ -39,6 +39,9 @@ def check_unused_secret(declaration, project):
     Remove the declaration, or correct the name to the one the task reads.
     """
     flow = declaration.flow
+    if flow is None:
+        yield from _unused_agent_secret(declaration, project)
+        return
     if flow.opaque:
         return
     needed = project.needed_names(flow)
@@ -51,4 +54,25 @@ def check_unused_secret(declaration, project):
         path=declaration.path, pos=declaration.pos, secret=declaration.name, flow=flow.name,
         message=f"secret '{declaration.name}' is declared in {where} of flow '{flow.name}' but nothing in the flow reads it{hint}",
         fix=(f"rename it to '{close}'" if hint else "remove it from the declaration"),
+    )
+
+
+def _unused_agent_secret(declaration, project):
+    """An agent's --env secret that no flow it serves reads."""
+    served = project.flows_served(declaration.agent)
+    if not served or any(f.opaque for f in served):
+        return
+    needed = set()
+    for flow in served:
+        needed |= project.needed_names(flow)
+    if declaration.name in needed or declaration.name in project.helper_reads():
+        return
+    close = project.close_name(declaration.name, needed | project.default_names())
+    hint = f"; did you mean '{close}'?" if close and close != declaration.name else ""
+    agent = f"{declaration.agent.type} agent" if declaration.agent else "the agent"
+    yield Hit(
+        path=declaration.path, pos=declaration.pos, secret=declaration.name,
+        message=(f"secret '{declaration.name}' is passed by {agent} to every flow run ({declaration.key}) but none "
+                 f"of the {len(served)} flow(s) it serves reads it{hint}"),
+        fix=(f"rename it to '{close}'" if hint else "remove it from the agent's --env"),
     )

@@ -1,0 +1,224 @@
+"""CL105, CL106, CL107, CL203: secrets as deployment files set them."""
+from credlint.deployfiles import typo_secret_name
+from credlint.engine import Example, Hit, rule
+from credlint.naming import is_credential_name
+from credlint.values import describe
+
+# What a context consumer reads from the value (no decoding happens on that path).
+REQUIRED_KEYS = {
+    "aws_credentials": ("ACCESS_KEY", "SECRET_ACCESS_KEY"),
+    "gcp_service_account": ("private_key", "client_email", "token_uri"),
+}
+_REFERENCE_SHAPES = ("reference", "empty", "")
+
+
+def _shape_of(project, name):
+    """The shape context consumers of `name` read, from the catalogue."""
+    for entry in project.catalogue:
+        for spec in entry.secrets:
+            if spec.name == name and spec.mechanism == "context" and spec.shape in REQUIRED_KEYS:
+                return spec.shape, spec.shape_doc
+    return None, ""
+
+
+@rule(
+    "CL105", "malformed-secret", "error",
+    bad=[Example({"flow.py": "", "deploy/config.toml": """
+        [context.secrets]
+        AWS_CREDENTIALS = '{"ACCESS_KEY": "$AWS_KEY_ID"}'
+        """}, title="AWS_CREDENTIALS without SECRET_ACCESS_KEY"),
+         Example({"flow.py": "", ".env": """
+        PREFECT__CONTEXT__SECRETS__GCP_CREDENTIALS={"type": "service_account", "private_key": "${GCP_KEY}", "client_email": "etl@acme.iam.gserviceaccount.com", "token_uri": "https://oauth2.googleapis.com/token", "active": true}
+        """}, title="JSON that Prefect leaves as a string")],
+    good=[Example({"flow.py": "", "deploy/config.toml": """
+        [context.secrets.AWS_CREDENTIALS]
+        ACCESS_KEY = "$AWS_KEY_ID"
+        SECRET_ACCESS_KEY = "$AWS_SECRET"
+        """})],
+)
+def check_malformed_secret(deploy_env, project):
+    """A visible secret value does not have the shape its consumer reads.
+
+    ## What it does
+    Reads context secrets as Prefect 1.4.1 would turn them into values (`ast.literal_eval` of
+    env and TOML strings, not JSON) and checks them against what their consumers read:
+    `AWS_CREDENTIALS` must be a mapping with `ACCESS_KEY` and `SECRET_ACCESS_KEY`,
+    `GCP_CREDENTIALS` a service-account mapping with `private_key`, `client_email` and
+    `token_uri`.
+
+    ## Why is this bad?
+    AWS and GCP consumers read these secrets straight from context without decoding: a JSON
+    string (JSON with `true`, `false` or `null` is not a Python literal, so it stays a string)
+    fails with `AttributeError: 'str' object has no attribute 'get'`, and a mapping without a
+    key sends `None` to the client library.
+
+    ## How to fix
+    Give the value as a Python-literal dict (or a TOML table) with every key the consumer
+    reads; write `True`/`False`/`None` instead of JSON's `true`/`false`/`null`.
+    """
+    env = deploy_env
+    if not env.secret or env.shape in _REFERENCE_SHAPES or env.value.kind == "none":
+        return
+    shape, doc = _shape_of(project, env.secret)
+    if shape is None:
+        return
+    if env.shape == "json-string":
+        problem = "is JSON that Prefect cannot read as a Python literal (true/false/null), so it stays a string"
+    elif env.shape != "dict":
+        problem = f"is read by Prefect as a {env.shape}, not a mapping"
+    else:
+        missing = [k for k in REQUIRED_KEYS[shape] if k not in env.keys]
+        if not missing:
+            return
+        problem = f"has no {', '.join(missing)}"
+    yield Hit(
+        path=env.path, pos=env.pos, secret=env.secret,
+        message=f"secret '{env.secret}' ({env.name}) {problem}; its consumers expect {doc or shape}",
+        fix=f"set it to a Python-literal dict with {', '.join(REQUIRED_KEYS[shape])}",
+    )
+
+
+@rule(
+    "CL106", "secret-variable-typo", "error",
+    bad=[Example({"flow.py": "", "agent.sh": """
+        prefect agent docker start \\
+          -e PREFECT__CONTEXT__SECRET__AWS_CREDENTIALS="$AWS_CREDS"
+        """}),
+         Example("""
+        from prefect import Flow
+        from prefect.run_configs import DockerRun
+
+        with Flow("etl", run_config=DockerRun(env={"PREFECT_CONTEXT_SECRETS_SLACK_WEBHOOK_URL": "$HOOK"})) as flow:
+            pass
+        """)],
+    good=[Example({"flow.py": "", "agent.sh": """
+        prefect agent docker start \\
+          -e PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS="$AWS_CREDS"
+        """})],
+)
+def check_secret_variable_typo(project):
+    """An environment variable meant to provide a context secret that Prefect will not read as one.
+
+    ## What it does
+    Finds variables that look like `PREFECT__CONTEXT__SECRETS__NAME` but are not:
+    `PREFECT__CONTEXT__SECRET__X`, `PREFECT_CONTEXT_SECRETS_X`, a mixed-case prefix such as
+    `PREFECT__Context__Secrets__X` (Prefect only accepts the prefix all upper or all lower case),
+    one underscore too few, ...
+
+    ## Why is this bad?
+    Prefect turns the variable into some other configuration key, silently; the secret never
+    reaches `prefect.context.secrets` and the flow fails or falls back to ambient credentials.
+
+    ## How to fix
+    Spell the prefix exactly `PREFECT__CONTEXT__SECRETS__` (two underscores between parts).
+    """
+    found = [(env.path, env.pos, env.name, env.typo_of) for env in project.deploy_env if env.typo_of]
+    for module in project.modules.values():  # run-config env={...} in flow code
+        for call in module.calls:
+            entry = project.catalogue.lookup(call.symbol)
+            env = call.init.get("env")
+            if entry is None or entry.kind != "run_config" or env is None or env.value.kind != "dict":
+                continue
+            for index, key in enumerate(env.value.items):
+                meant = typo_secret_name(key)
+                if meant:
+                    pos = env.keys[index] if index < len(env.keys) else env.pos
+                    found.append((module.path, pos, key, meant))
+    for path, pos, name, meant in found:
+        yield Hit(
+            path=path, pos=pos, secret=meant,
+            message=(f"{name} will not be read as the context secret '{meant}': the prefix must be "
+                     f"exactly PREFECT__CONTEXT__SECRETS__"),
+            fix=f"rename it to PREFECT__CONTEXT__SECRETS__{meant}",
+        )
+
+
+@rule(
+    "CL107", "secret-not-forwarded", "error",
+    bad=[Example({"flow.py": "", "docker-compose.yml": """
+        services:
+          agent:
+            image: prefecthq/prefect:1.4.1-python3.9
+            command: prefect agent docker start --label etl
+            environment:
+              PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS: ${AWS_CREDENTIALS}
+        """})],
+    good=[Example({"flow.py": "", "docker-compose.yml": """
+        services:
+          agent:
+            image: prefecthq/prefect:1.4.1-python3.9
+            command: prefect agent docker start --label etl -e PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS=${AWS_CREDENTIALS}
+        """})],
+)
+def check_secret_not_forwarded(deploy_env):
+    """A context secret set in the own environment of an agent that does not pass it on.
+
+    ## What it does
+    Reports `PREFECT__CONTEXT__SECRETS__X` set on the container, service or process of a
+    Docker, Kubernetes, ECS or Vertex agent. Those agents start each flow run with a fresh
+    environment; only the Local agent passes its own environment on.
+
+    ## Why is this bad?
+    The secret is on the agent, not in the flow run: the run fails or silently uses ambient
+    credentials, although the deployment looks configured.
+
+    ## How to fix
+    Forward it explicitly: `prefect agent docker start -e PREFECT__CONTEXT__SECRETS__X=$X`,
+    or `PREFECT__CLOUD__AGENT__ENV_VARS='{"PREFECT__CONTEXT__SECRETS__X": "..."}'`, or the
+    run config's `env`.
+    """
+    env = deploy_env
+    if env.scope != "agent" or not env.secret or env.agent in (None, "local"):
+        return
+    yield Hit(
+        path=env.path, pos=env.pos, secret=env.secret,
+        message=(f"{env.name} is set on the {env.agent} agent itself, which does not pass its environment to "
+                 f"flow runs: '{env.secret}' never reaches them"),
+        fix=f"pass it with --env {env.name}=... on the agent command, or PREFECT__CLOUD__AGENT__ENV_VARS",
+    )
+
+
+@rule(
+    "CL203", "hardcoded-secret-in-config", "error",
+    bad=[Example({"flow.py": "", "deploy/config.toml": """
+        [context.secrets]
+        SLACK_WEBHOOK_URL = "https://hooks.slack.com/services/T0A1B2C3D/B0E1F2G3H/Zk81mQpXv02LwNc7"
+        """})],
+    good=[Example({"flow.py": "", "deploy/config.toml": """
+        [context.secrets]
+        SLACK_WEBHOOK_URL = "$SLACK_WEBHOOK_URL"
+        """})],
+)
+def check_hardcoded_secret_in_config(deploy_env):
+    """A literal secret value in a deployment file.
+
+    ## What it does
+    Reports secret values written into config.toml `[context.secrets]`, agent commands,
+    Kubernetes manifests, compose files, Dockerfiles, CI workflows and committed `.env` files:
+    context secrets, credential-named variables and values with a known credential format.
+    References (`$X`, `${X}`, `${{ secrets.X }}`, `valueFrom.secretKeyRef`, `envFrom`, SSM and
+    Secrets Manager ARNs) and placeholders (`<token>`, `YOUR_KEY_HERE`) are fine.
+
+    ## Why is this bad?
+    The secret is in version control and in every image or manifest built from it.
+
+    ## How to fix
+    Reference it from a secret store or the environment instead (`$X`, a Kubernetes Secret,
+    your CI's secrets).
+    """
+    env = deploy_env
+    value = env.value
+    if not value.is_literal or value.kind != "str":
+        return
+    agent_key = env.name in ("--key", "-k", "--token", "-t")  # `prefect agent ... start --key ...`
+    if not (env.secret or agent_key or is_credential_name(env.name) or value.shaped):
+        return
+    if env.name.upper().endswith(("_ID", "_NAME", "_FILE", "_PATH", "_ARN", "_URL_NAME", "_USER", "_USERNAME")):
+        if not value.shaped:
+            return
+    what = f"secret '{env.secret}'" if env.secret else env.name
+    yield Hit(
+        path=env.path, pos=env.pos, secret=env.secret, mask=True,
+        message=f"{what} is set to {describe(value)} in {env.path}: a credential committed in a deployment file",
+        fix="reference it instead ($VAR, a Kubernetes Secret, CI secrets) and keep the value in a secret store",
+    )
