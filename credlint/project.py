@@ -13,10 +13,10 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from .catalogue import Catalogue, Entry, SecretSpec
 from .config import Config
+from .deployfiles import prefect_secret_name
 from .facts import Arg, CallFact, FlowFact, ModuleFacts, Pos, Routine, SecretRead, Use
 from .values import Value
 
-CONTEXT_PREFIXES = ("PREFECT__CONTEXT__SECRETS__", "prefect__context__secrets__")
 
 # Run-config fields that give a flow run a cloud identity (the fallback is then intentional).
 IDENTITY_FIELDS = {
@@ -41,10 +41,7 @@ LIBRARY_ENV = {
 
 def context_secret_name(key: str) -> Optional[str]:
     """The context secret an env var provides, read as Prefect 1.4.1 does (top-level key)."""
-    for prefix in CONTEXT_PREFIXES:
-        if key.startswith(prefix) and len(key) > len(prefix):
-            return key[len(prefix):].split("__", 1)[0]
-    return None
+    return prefect_secret_name(key)
 
 
 @dataclass

@@ -220,6 +220,16 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
         if progress is not None and rel in wanted_set:
             progress(rel, index)
     project = Project(modules, catalogue, config, deploy)
+    # A changed deployment file is a reason to re-check the flows it serves (pre-commit passes
+    # only what changed): an agent's flows, or every flow for files that set context secrets.
+    for facts in deploy:
+        if facts.path not in wanted_set:
+            continue
+        if facts.agents:
+            for agent in facts.agents:
+                wanted_set.update(flow.path for flow in project.flows_served(agent))
+        elif any(env.secret or env.typo_of for env in facts.env):
+            wanted_set.update(flow.path for flow in project.flows)
     return Loaded(project, config, root, cwd, wanted_set, sources, chosen)
 
 

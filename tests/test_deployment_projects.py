@@ -176,3 +176,10 @@ def test_job_template_and_task_definition_environments_provide(project, run_conf
             S3Download(bucket="raw")(key="k")
         """})
     assert _findings(project) == []
+
+
+def test_changed_agent_file_rechecks_the_flows_it_serves(project):
+    project({"flows/etl.py": FLOW, "flows/other.py": FLOW.replace('"etl"]', '"other"]'),
+             "deploy/agent.sh": "prefect agent docker start --label etl\n"})
+    # pre-commit passes only the changed agent script: the flow it serves is re-checked
+    assert _findings(project, "deploy/agent.sh") == [("CL102", "AWS_CREDENTIALS", "flows/etl.py", 6)]
