@@ -74,27 +74,20 @@ def _use_color(choice: str, stream) -> bool:
 
 
 def cmd_check(args) -> int:
-    from .config import ConfigError
-    from .engine import RuleError, collect_rules, unknown_selectors
+    from .engine import collect_rules, unknown_selectors
+    from .errors import UsageError
     from .reporters import get_reporter
-    from .runner import Options, UsageError, check
+    from .runner import Options, check
 
     select, ignore = _split(args.select), _split(args.ignore)
-    try:
-        if select or ignore:
-            bad = unknown_selectors(collect_rules(), (select or []) + (ignore or []))
-            if bad:
-                raise UsageError(f"unknown rule selector(s): {', '.join(bad)} (see `credlint rules`)")
-        started = time.perf_counter()
-        run = check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
-                            backend=args.backend, fail_on=args.fail_on))
-        elapsed = time.perf_counter() - started
-    except ConfigError as exc:
-        print(f"credlint: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except (UsageError, RuleError) as exc:
-        print(f"credlint: error: {exc}", file=sys.stderr)
-        return 2
+    if select or ignore:
+        bad = unknown_selectors(collect_rules(), (select or []) + (ignore or []))
+        if bad:
+            raise UsageError(f"unknown rule selector(s): {', '.join(bad)} (see `credlint rules`)")
+    started = time.perf_counter()
+    run = check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
+                        backend=args.backend, fail_on=args.fail_on))
+    elapsed = time.perf_counter() - started
     report = run.report
     render = get_reporter(args.format)
     if args.output:
@@ -160,19 +153,10 @@ def cmd_explain(args) -> int:
 
 
 def cmd_inventory(args) -> int:
-    from .config import ConfigError
-    from .engine import RuleError
     from .inventory import document, render_table
-    from .runner import Options, UsageError, load
+    from .runner import Options, load
 
-    try:
-        loaded = load(Options(paths=args.paths, config_file=args.config, backend=args.backend))
-    except ConfigError as exc:
-        print(f"credlint: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except (UsageError, RuleError) as exc:
-        print(f"credlint: error: {exc}", file=sys.stderr)
-        return 2
+    loaded = load(Options(paths=args.paths, config_file=args.config, backend=args.backend))
     if args.format == "json":
         json.dump(document(loaded), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -274,8 +258,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "catalog": cmd_catalog,
                "inventory": cmd_inventory}[args.command]
+    from .config import ConfigError
+    from .engine import RuleError
+    from .errors import UsageError
+
     try:
         return handler(args)
+    except ConfigError as exc:
+        print(f"credlint: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (UsageError, RuleError) as exc:
+        print(f"credlint: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -14,6 +14,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .catalogue import Catalogue, builtin_catalogue
 from .config import Config, discover_config, find_root
+from .errors import UsageError
 from .engine import Hit, Rule, collect_rules, run_rule, select_rules, unknown_selectors
 from .facts import ModuleFacts, Pos
 from .findings import Finding, Report, fingerprint
@@ -47,8 +48,6 @@ class Run:
     rules: List[Rule]
 
 
-class UsageError(Exception):
-    """Bad paths or options: exit code 2."""
 
 
 def _excluded(rel: str, patterns: Sequence[str]) -> bool:

@@ -1,0 +1,5 @@
+"""Errors that end a run with exit code 2 and a one-line message (never a traceback)."""
+
+
+class UsageError(Exception):
+    """Bad paths or options."""
