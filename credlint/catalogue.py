@@ -76,6 +76,7 @@ class Entry:
     env_vars: Tuple[EnvVar, ...] = ()
     notes: Tuple[str, ...] = ()
     removed_params: Tuple[RemovedParam, ...] = ()
+    positional: Tuple[str, ...] = ()  # names of leading positional parameters, where code passes them so
     source_file: str = ""
 
     @property
@@ -212,6 +213,7 @@ def _entry(raw: dict, source: str) -> Entry:
             for e in raw.get("env_vars", ())
         ),
         notes=tuple(raw.get("notes", ())),
+        positional=tuple(raw.get("positional", ())),
         removed_params=tuple(
             RemovedParam(param=r["param"], where=r.get("where", "init+run"),
                          last_version=r.get("last_version", ""), replacement=r.get("replacement", ""))
@@ -219,6 +221,28 @@ def _entry(raw: dict, source: str) -> Entry:
         ),
         source_file=source,
     )
+
+
+def _load_clients(cat: Catalogue, hasher) -> None:
+    """Client constructors flows call directly (boto3, database drivers, requests auth).
+
+    They are looked up like catalogue entries, for their credential parameters only; they are
+    not Prefect classes, so they stay out of `entries` (and out of the proof against Prefect)."""
+    path = default_catalogue_dir().parent / "clients.toml"
+    if not path.is_file():
+        return
+    data = path.read_bytes()
+    hasher.update(b"clients.toml\0" + data)
+    for raw in toml.loads(data.decode("utf-8")).get("client", ()):
+        entry = Entry(
+            symbol=raw["symbol"], aliases=tuple(raw.get("aliases", ())), kind="client", integration="client",
+            credentials=True,
+            credential_params=tuple(CredentialParam(param=p, where="call", kind="dedicated")
+                                    for p in raw.get("credential_params", ())),
+            positional=tuple(raw.get("positional", ())), source_file="clients.toml",
+        )
+        for name in (entry.symbol,) + entry.aliases:
+            cat.by_path.setdefault(name, entry)
 
 
 def load_catalogue(dirs: Iterable[Path] = ()) -> Catalogue:
@@ -245,6 +269,7 @@ def load_catalogue(dirs: Iterable[Path] = ()) -> Catalogue:
                 if other is not None and other is not entry:
                     raise CatalogueError(f"{path.name}: import path {name} names both {other.symbol} and {entry.symbol}")
                 cat.by_path[name] = entry
+    _load_clients(cat, hasher)
     cat.digest = hasher.hexdigest()[:16]
     return cat
 

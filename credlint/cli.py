@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import List, Optional, Sequence
 
 from . import __version__
@@ -39,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--backend", choices=("cloud", "server"), help="Prefect backend the flows run against")
     check.add_argument("--fail-on", choices=("warning", "error"), help="lowest severity that fails the run")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
+    check.add_argument("--write-baseline", metavar="FILE", help="record every current finding in FILE and exit 0")
     check.add_argument("--quiet", "-q", action="store_true", help="findings and the summary only")
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
@@ -89,6 +92,21 @@ def cmd_check(args) -> int:
                         backend=args.backend, fail_on=args.fail_on))
     elapsed = time.perf_counter() - started
     report = run.report
+    if args.write_baseline:
+        from .baseline import write_baseline
+
+        count = write_baseline(Path(args.write_baseline), report.findings)
+        print(f"credlint: recorded {count} finding(s) in {args.write_baseline}", file=sys.stderr)
+        return 0
+    if args.baseline:
+        from .baseline import apply_baseline
+
+        result = apply_baseline(Path(args.baseline), report.findings)
+        report.findings = result.kept
+        print(f"credlint: baseline {args.baseline}: {result.matched} known finding(s) not shown", file=sys.stderr)
+        for code, rel, count in result.stale:
+            print(f"credlint: baseline entry no longer matches: {code} in {rel} (x{count}); "
+                  f"rewrite the baseline to drop it", file=sys.stderr)
     render = get_reporter(args.format)
     if args.output:
         buffer = io.StringIO()

@@ -131,6 +131,16 @@ class FlowPatch:
 
 
 @dataclass
+class Suppression:
+    """A `# credlint: ignore[...]` / `# noqa: CL...` comment."""
+
+    line: int
+    column: int
+    scope: str  # line | next-line | file
+    codes: List[str] = field(default_factory=list)  # [] for a bare ignore (which silences nothing)
+
+
+@dataclass
 class ParseError:
     message: str
     line: int = 1
@@ -156,7 +166,7 @@ class ModuleFacts:
     context_writes: List[ContextWrite] = field(default_factory=list)
     parameters: List[ParameterFact] = field(default_factory=list)
     patches: List[FlowPatch] = field(default_factory=list)
-    suppressions: Dict[int, List[str]] = field(default_factory=dict)  # line -> codes ("*" = bare)
+    suppressions: List[Suppression] = field(default_factory=list)
     sensitive: List[Pos] = field(default_factory=list)  # spans to mask in snippets
 
     def call(self, call_id: int) -> CallFact:

@@ -43,6 +43,7 @@ SECRET_API = {"prefect.client.Secret", "prefect.client.secrets.Secret"}
 CONTEXT = {"prefect.context", "prefect.utilities.context.context"}
 CONTEXT_SECRETS = {c + ".secrets" for c in CONTEXT}
 GETENV = {"os.getenv", "os.environ.get"}
+DOTENV = {"dotenv.dotenv_values", "dotenv.main.dotenv_values"}
 ENVIRON = "os.environ"
 PARTIAL = {"functools.partial"}
 SECRET_TASKS = {"prefect.tasks.secrets.base.PrefectSecret"}
@@ -605,6 +606,8 @@ class Extractor:
                 self.ev(element.slice.value)
         if base.qual == ENVIRON:
             return V("env", ref=key)
+        if base.kind == "dotenv":
+            return V("dotenv_value", ref=key)
         if base.qual in CONTEXT_SECRETS:
             self.read(key, "context", True, node, "prefect.context.secrets[...]")
             return V("secret_value", ref=key)
@@ -679,6 +682,10 @@ class Extractor:
             return DYN
         if base.kind in ("flow", "flowset"):
             return self.flow_method(node, base, method)
+        if base.kind == "dotenv" and method == "get":
+            keywords, positionals, _ = self.args(node)
+            key = positionals[0][0].s if positionals and positionals[0][0].kind == "str" else None
+            return V("dotenv_value", ref=key)
         if base.kind == "secret_api" and method == "get":
             self.args(node)
             self.read(base.ref, "secret_get", True, node, "Secret(...).get()")
@@ -767,6 +774,9 @@ class Extractor:
             keywords, positionals, _ = self.args(node, ("name",))
             name = keywords.get("name")
             return V("secret_api", ref=name[0].s if name and name[0].kind == "str" else None)
+        if qual in DOTENV:
+            self._walk_args(node)
+            return V("dotenv")
         if qual in GETENV:
             keywords, positionals, _ = self.args(node, ("key",))
             key = keywords.get("key")
@@ -809,7 +819,7 @@ class Extractor:
             return DYN
         entry = self.cat.lookup(qual)
         if entry is not None:
-            keywords, positionals, star = self.args(node, POSITIONAL.get(entry.symbol, ()))
+            keywords, positionals, star = self.args(node, POSITIONAL.get(entry.symbol, entry.positional))
             self.mark_passed(positionals, {k: v for k, v in keywords.items() if k != "state_handlers"})
             call_id = self.new_call(entry, node, keywords, star)
             if _is_function_entry(entry):
@@ -1029,8 +1039,10 @@ class Extractor:
                 name = call.init.get("name")
                 return Value("env", ref=name.value.text if name else None)
             return Value("instance", ref=call.symbol)
-        if kind in ("env", "secret_value", "parameter"):
+        if kind in ("env", "secret_value", "parameter", "dotenv_value"):
             return Value(kind, ref=value.ref)
+        if kind == "dotenv":
+            return Value("env_map")
         if kind == "result":
             return Value("result")
         return Value("dynamic")

@@ -15,6 +15,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 from .catalogue import Catalogue, builtin_catalogue
 from .config import Config, discover_config, find_root
 from .errors import UsageError
+from .suppressions import applies, scan_text
 from .engine import Hit, Rule, collect_rules, run_rule, select_rules, unknown_selectors
 from .facts import ModuleFacts, Pos
 from .findings import Finding, Report, fingerprint
@@ -125,10 +126,18 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
     loaded = load(options, progress)
     project, config, root, cwd = loaded.project, loaded.config, loaded.root, loaded.cwd
     hits: List[Tuple[Rule, Hit]] = []
+    post = [r for r in loaded.rules if "suppression" in r.fixtures]
     for rule_ in loaded.rules:
+        if rule_ in post:
+            continue
         for hit in run_rule(rule_, project):
             hits.append((rule_, hit))
-    findings, suppressed = _to_findings(hits, project, config, root, cwd, loaded.wanted, loaded.sources)
+    kept, suppressed = _apply_suppressions(hits, project, config, loaded)
+    if post:
+        for rule_ in post:
+            kept.extend((rule_, hit) for hit in run_rule(rule_, project)
+                        if not _per_file_ignored(hit.path, rule_.code, rule_.name, config))
+    findings = _to_findings(kept, project, config, root, cwd, loaded.wanted, loaded.sources)
     checked = sorted(r for r in loaded.wanted if r.endswith(".py"))
     display = sorted(_display(root / r, cwd) for r in checked)
     return Run(Report(findings=findings, files=len(checked), suppressed=suppressed,
@@ -232,8 +241,67 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
     return Loaded(project, config, root, cwd, wanted_set, sources, chosen)
 
 
-def _suppressed(code: str, name: str, line_codes: Sequence[str]) -> bool:
-    return any(c == code or c == name.upper() for c in line_codes)
+@dataclass
+class UnusedSuppression:
+    """A suppression comment that silenced nothing (or could not: a bare ignore)."""
+
+    path: str
+    suppression: object  # facts.Suppression
+    codes: List[str]  # the codes that matched no finding; [] for a bare ignore
+
+
+def _suppressions_of(rel: str, project: Project, loaded: "Loaded") -> list:
+    module = project.modules.get(rel)
+    if module is not None:
+        return module.suppressions
+    data = loaded.sources.get(rel)
+    if data is None:
+        return []
+    return scan_text(data.decode("utf-8", "replace"))
+
+
+def _names(code: str, name: str) -> set:
+    return {code, name.upper()}
+
+
+def _apply_suppressions(hits, project: Project, config: Config, loaded: "Loaded"):
+    """Drop suppressed hits; record which suppression comments were used (for CL001)."""
+    kept = []
+    suppressed = 0
+    used: Dict[Tuple[str, int], set] = {}
+    cache: Dict[str, list] = {}
+    for rule_, hit in hits:
+        if hit.path not in loaded.wanted:
+            continue
+        if _per_file_ignored(hit.path, rule_.code, rule_.name, config):
+            suppressed += 1
+            continue
+        if hit.path not in cache:
+            cache[hit.path] = _suppressions_of(hit.path, project, loaded)
+        matched = False
+        for index, item in enumerate(cache[hit.path]):
+            if item.codes and applies(item, hit.pos.line) and _names(rule_.code, rule_.name) & set(item.codes):
+                used.setdefault((hit.path, index), set()).update(_names(rule_.code, rule_.name) & set(item.codes))
+                matched = True
+        if matched:
+            suppressed += 1
+            continue
+        kept.append((rule_, hit))
+    selected = set()
+    for rule_ in loaded.rules:
+        selected |= _names(rule_.code, rule_.name)
+    unused: List[UnusedSuppression] = []
+    for rel in sorted(loaded.wanted):
+        items = cache[rel] if rel in cache else _suppressions_of(rel, project, loaded)
+        for index, item in enumerate(items):
+            if not item.codes:
+                unused.append(UnusedSuppression(rel, item, []))
+                continue
+            stale = [c for c in item.codes if c in selected and c not in used.get((rel, index), set())]
+            if stale:
+                unused.append(UnusedSuppression(rel, item, stale))
+    project.unused_suppressions = unused
+    return kept, suppressed
 
 
 def _per_file_ignored(rel: str, code: str, name: str, config: Config) -> bool:
@@ -269,9 +337,8 @@ def _mask_line(line: str, spans: List[Tuple[int, int]], literal_only: Sequence[T
 
 
 def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, wanted: set,
-                 sources: Dict[str, bytes]) -> Tuple[List[Finding], int]:
+                 sources: Dict[str, bytes]) -> List[Finding]:
     findings: List[Finding] = []
-    suppressed = 0
     seen = set()
     lines_cache: Dict[str, List[str]] = {}
 
@@ -291,14 +358,6 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
         if hit.path not in wanted:
             continue
         module = project.modules.get(hit.path)
-        if module is not None:
-            line_codes = module.suppressions.get(hit.pos.line, [])
-        else:
-            deployed = project.deploy_by_path.get(hit.path)
-            line_codes = deployed.suppressions.get(hit.pos.line, []) if deployed is not None else []
-        if _suppressed(rule_.code, rule_.name, line_codes) or _per_file_ignored(hit.path, rule_.code, rule_.name, config):
-            suppressed += 1
-            continue
         pos = hit.pos if hit.pos.line else Pos(1, 1, 1, 1)
         key = (rule_.code, hit.path, pos.line, pos.column, hit.message)
         if key in seen:
@@ -350,7 +409,7 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
         occurrence = occurrences.get(base, 0)
         occurrences[base] = occurrence + 1
         finding.fingerprint = fingerprint(finding, rel, anchor, occurrence)
-    return findings, suppressed
+    return findings
 
 
 def _merge(spans: List[Tuple[int, int]]) -> List[Tuple[int, int]]:

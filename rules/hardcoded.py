@@ -11,6 +11,11 @@ def _literal_parts(name, arg):
     if value.is_literal and value.kind in ("str", "bytes"):
         if is_credential_name(name) or value.shaped:
             yield arg.pos, describe(value), None
+    elif name == "auth" and value.kind == "list" and len(value.elements) == 2:
+        secret = value.elements[1]  # requests-style auth=(user, password)
+        if secret.is_literal and secret.kind == "str":
+            pos = arg.parts[1] if len(arg.parts) > 1 else arg.pos
+            yield pos, describe(secret), None
     elif value.kind == "dict":
         for index, (key, item) in enumerate(value.items.items()):
             if item.is_literal and item.kind in ("str", "bytes") and is_credential_name(key):

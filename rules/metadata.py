@@ -1,5 +1,7 @@
 """CL303: secret values captured when the flow is built and stored with it."""
+from credlint.deployfiles import prefect_secret_name
 from credlint.engine import Example, Hit, rule
+from credlint.naming import is_credential_name
 
 # Storage that re-executes the flow file at run time: __init__ runs again in the flow run.
 SCRIPT_STORAGE = {
@@ -27,7 +29,17 @@ def _script_based(flow) -> bool:
 
         with Flow("dbt", storage=S3(bucket="flows")) as flow:
             DbtCloudRunJob(cause="nightly")()
-        """, title="DbtCloudRunJob reads DBT_CLOUD_TOKEN in __init__, at registration")],
+        """, title="DbtCloudRunJob reads DBT_CLOUD_TOKEN in __init__, at registration"),
+         Example("""
+        from prefect import Flow
+        from prefect.client import Secret
+        from prefect.run_configs import KubernetesRun
+
+        with Flow("etl") as flow:
+            pass
+
+        flow.run_config = KubernetesRun(env={"SNOWFLAKE_PASSWORD": Secret("SNOWFLAKE_PASSWORD").get()})
+        """, title="a secret read at registration, stored in the run config")],
     good=[Example("""
         from prefect import Flow
         from prefect.storage import GitHub
@@ -37,26 +49,84 @@ def _script_based(flow) -> bool:
             DbtCloudRunJob(cause="nightly")()
         """)],
 )
-def check_secret_in_flow_metadata(flow):
+def check_secret_in_flow_metadata(project):
     """A secret value is captured when the flow is built and stored with it.
 
     ## What it does
-    Reports classes that read a credential environment variable in `__init__` (dbt Cloud's
-    `DBT_CLOUD_TOKEN`, Cube.js's `CUBEJS_API_SECRET`, `AzureResult`'s connection string) in
-    flows whose storage pickles the flow: the value from the registering machine is stored
-    inside the serialized flow.
+    Reports secret values computed while the flow is registered that land in what Prefect
+    serializes with it: `Secret(...).get()`, `os.environ[...]` of a credential variable or
+    `dotenv_values(...)` in a run config's `env`, `job_template` or `task_definition`, storage
+    `client_options`, or Docker storage `env_vars`. Also classes that read a credential
+    environment variable in `__init__` (dbt Cloud's `DBT_CLOUD_TOKEN`, Cube.js's
+    `CUBEJS_API_SECRET`, `AzureResult`'s connection string) in flows whose storage pickles them.
 
     ## Why is this bad?
-    The secret leaves your secret store: it sits in the pickled flow in storage, and it stops
-    changing when you rotate it.
+    The secret leaves your secret store: it is stored in plain text in Prefect's backend with
+    the flow's run config, baked into an image, or pickled into storage — and it stops changing
+    when you rotate it.
 
     ## How to fix
-    Use script-based storage (`GitHub`, `Git`, `stored_as_script=True`) so that the flow is
-    built again in the flow run, or pass the credential as a run-time argument from
-    `PrefectSecret`.
+    Provide it at run time: `PREFECT__CONTEXT__SECRETS__NAME` on the agent, storage
+    `secrets=[...]`, or `PrefectSecret` inside the flow. For `__init__` reads, use script-based
+    storage (`GitHub`, `Git`, `stored_as_script=True`) or pass the credential at run time.
     """
-    if _script_based(flow):
-        return
+    for module in project.modules.values():
+        yield from _registration_values(module, project)
+    for flow in project.flows:
+        if not _script_based(flow):
+            yield from _init_env_reads(flow)
+
+
+# Arguments Prefect serializes with the flow (to the backend, or into the image).
+SERIALIZED = {
+    "run_config": ("env", "job_template", "task_definition"),
+    "storage": ("client_options", "env_vars", "build_request_kwargs", "get_flow_request_kwargs"),
+}
+
+
+def _leaks(value, path=()):
+    """(where inside the argument, what) for values computed from a secret at registration."""
+    if value.kind == "secret_value":
+        yield path, f"the value of secret '{value.ref}' read with {('Secret.get' if value.ref else 'a secret read')}"
+    elif value.kind == "dotenv_value":
+        yield path, f"{value.ref or 'a variable'} from dotenv_values(...)"
+    elif value.kind == "env_map":
+        yield path, "every variable of a .env file (dotenv_values(...))"
+    elif value.kind == "env" and value.ref and (is_credential_name(value.ref) or prefect_secret_name(value.ref)):
+        yield path, f"the credential variable {value.ref} read from the registering machine's environment"
+    elif value.kind == "dict":
+        for key, item in value.items.items():
+            yield from _leaks(item, path + (key,))
+    elif value.kind == "list":
+        for index, item in enumerate(value.elements):
+            yield from _leaks(item, path + (index,))
+
+
+def _registration_values(module, project):
+    for call in module.calls:
+        entry = project.catalogue.lookup(call.symbol)
+        if entry is None or entry.kind not in SERIALIZED:
+            continue
+        for name in SERIALIZED[entry.kind]:
+            arg = call.init.get(name)
+            if arg is None:
+                continue
+            for where, what in _leaks(arg.value):
+                pos = arg.pos
+                if where and arg.value.kind == "dict" and len(where) == 1:
+                    index = list(arg.value.items).index(where[0])
+                    pos = arg.parts[index] if index < len(arg.parts) else arg.pos
+                inside = "".join(f"[{k!r}]" for k in where)
+                yield Hit(
+                    path=module.path, pos=pos, symbol=entry.symbol,
+                    message=(f"{entry.short_name}({name}{inside}=...) gets {what}: Prefect stores {name} with the "
+                             f"flow in plain text when it is registered"),
+                    fix=("provide it at run time instead: PREFECT__CONTEXT__SECRETS__... on the agent, storage "
+                         "secrets=[...], or PrefectSecret inside the flow"),
+                )
+
+
+def _init_env_reads(flow):
     seen = set()
     for consumer in flow.consumers + ([flow.storage] if flow.storage else []):
         entry = consumer.entry

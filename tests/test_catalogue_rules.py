@@ -151,3 +151,44 @@ def test_credentials_read_in_init_are_pickled(project, storage, task, fires):
     if fires:
         (finding,) = doc["findings"]
         assert "__init__" in finding["message"] and finding["flow"] == "f"
+
+
+@pytest.mark.parametrize("expression, fires", [
+    ('KubernetesRun(env={"PW": Secret("PW").get()})', True),
+    ('KubernetesRun(env={"AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"]})', True),
+    ('KubernetesRun(env={"REGION": os.environ["AWS_REGION"]})', False),
+    ('KubernetesRun(env=dotenv_values(".env"))', True),
+    ('DockerRun(env={"TOKEN": dotenv_values(".env")["TOKEN"]})', True),
+    ('ECSRun(task_definition={"containerDefinitions": [{"environment": [{"name": "PW", "value": Secret("PW").get()}]}]})', True),
+    ('KubernetesRun(env={"PREFECT__CONTEXT__SECRETS__PW": "$PW"})', False),
+], ids=["secret-get", "credential-env", "plain-env", "dotenv-map", "dotenv-value", "ecs-task-definition", "reference"])
+def test_registration_time_values_in_run_configs(project, expression, fires):
+    project({"flow.py": f"""
+        import os
+        from dotenv import dotenv_values
+        from prefect import Flow
+        from prefect.client import Secret
+        from prefect.run_configs import DockerRun, ECSRun, KubernetesRun
+
+        with Flow("f") as flow:
+            pass
+
+        flow.run_config = {expression}
+        """})
+    doc = check_json("--select", "CL303", ".", cwd=project.root)
+    assert bool(doc["findings"]) is fires, doc["findings"]
+    if fires:
+        assert all("plain text" in f["message"] for f in doc["findings"])
+
+
+def test_registration_time_values_in_storage(project):
+    project({"flow.py": """
+        import os
+        from prefect import Flow
+        from prefect.storage import Docker, S3
+
+        flow = Flow("f", storage=S3(bucket="b", client_options={"aws_secret_access_key": os.environ["AWS_SECRET_ACCESS_KEY"]}))
+        other = Flow("g", storage=Docker(env_vars={"API_TOKEN": os.getenv("API_TOKEN")}))
+        """})
+    doc = check_json("--select", "CL303", ".", cwd=project.root)
+    assert sorted(f["line"] for f in doc["findings"]) == [5, 6]

@@ -163,7 +163,8 @@ def test_inventory_names_the_agent_as_provider(project):
     '"containers": [{"name": "flow", "env": [{"name": "PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS", '
     '"valueFrom": {"secretKeyRef": {"name": "aws", "key": "credentials"}}}]}]}}}})',
     'ECSRun(task_definition={"containerDefinitions": [{"name": "flow", "environment": ['
-    '{"name": "PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS", "value": os.environ["AWS_CREDENTIALS_JSON"]}]}]})',
+    '{"name": "PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS", '
+    '"valueFrom": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:etl-aws"}]}]})',
 ], ids=["kubernetes-job-template", "ecs-task-definition"])
 def test_job_template_and_task_definition_environments_provide(project, run_config):
     project({"flows/etl.py": f"""

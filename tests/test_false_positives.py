@@ -1,6 +1,8 @@
 """Things that are not hard-coded secrets, and code that is not Prefect 1.x, stay quiet."""
 from __future__ import annotations
 
+import json
+
 import textwrap
 
 import pytest
@@ -192,3 +194,38 @@ def test_non_prefect_code_with_password_keywords_is_clean(project):
         conn = psycopg2.connect(host="db", user="app", password="Zq8uPw7731xKmN")
         """})
     assert check_json(".", cwd=project.root)["findings"] == []
+
+
+# ----- client constructors called directly from flow code (CL201) ---------------------------------
+@pytest.mark.parametrize("call, fires", [
+    ('boto3.client("s3", aws_access_key_id=KEY_ID, aws_secret_access_key="Zq8uPw7731xKmNv0Rt5Yb2Lc9Wd4Fg6Hj1Kp3Qs8")', True),
+    ('boto3.client("s3", aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])', False),
+    ('psycopg2.connect(host="db", user="etl", password="Zq8uPw7731xKmN")', True),
+    ('psycopg2.connect(host="db", user="etl", password=PrefectSecret("PG").run())', False),
+    ('snowflake.connector.connect(account="acme", user="etl", password="Zq8uPw7731xKmN")', True),
+    ('requests.get("https://api", auth=("etl", "Zq8uPw7731xKmN"))', True),
+    ('requests.get("https://api", auth=("etl", os.environ["API_PW"]))', False),
+    ('HTTPBasicAuth("etl", "Zq8uPw7731xKmN")', True),
+    ('psycopg2.connect(host="db", user="etl", password="<password>")', False),
+], ids=["boto3", "boto3-env", "psycopg2", "psycopg2-secret", "snowflake", "requests-auth", "requests-env",
+        "basic-auth-positional", "placeholder"])
+def test_client_constructors_in_tasks(project, call, fires):
+    project({"flow.py": f"""
+        import os
+        import boto3
+        import psycopg2
+        import requests
+        import snowflake.connector
+        from requests.auth import HTTPBasicAuth
+        from prefect import task
+        from prefect.tasks.secrets import PrefectSecret
+
+        KEY_ID = "AKIAQX3NV5EXAMPLE7KQ"
+
+        @task
+        def work():
+            return {call}
+        """})
+    doc = check_json("--select", "CL201", ".", cwd=project.root)
+    assert bool(doc["findings"]) is fires, doc["findings"]
+    assert "Zq8uPw7731" not in json.dumps(doc)

@@ -232,7 +232,42 @@ def test_suppression_on_another_line_does_not_count(project):
         # credlint: ignore[CL201]
         a = SnowflakeQuery(account="a", user="u", password="Zq8uPw7731xKmA")
         """})
-    assert codes_of(check_json(".", cwd=project.root)) == ["CL201"]
+    # the finding stays, and the comment that silenced nothing is itself reported
+    assert sorted(codes_of(check_json(".", cwd=project.root))) == ["CL001", "CL201"]
+
+
+@pytest.mark.parametrize("comment_line, code_line, expected", [
+    ("# credlint: ignore-next-line[CL201]", None, []),
+    ("# credlint: ignore-file[CL201]", None, []),
+    ("# credlint: ignore-file[hardcoded-credential-argument]", None, []),
+    ("# credlint: ignore-next-line[CL202]", None, ["CL001", "CL201"]),
+    ("", "  # credlint: ignore", ["CL001", "CL201"]),
+    ("", "  # credlint: ignore[CL201, CL302]", ["CL001"]),
+], ids=["next-line", "file", "file-by-name", "next-line-wrong-code", "bare", "one-code-unused"])
+def test_suppression_forms(project, comment_line, code_line, expected):
+    project({"flow.py": (
+        "from prefect.tasks.snowflake import SnowflakeQuery\n"
+        f"{comment_line}\n"
+        'a = SnowflakeQuery(account="a", user="u", password="Zq8uPw7731xKmA")' + (code_line or "") + "\n"
+    )})
+    doc = check_json(".", cwd=project.root)
+    assert sorted(codes_of(doc)) == expected
+    for finding in with_code(doc, "CL001"):
+        assert finding["line"] == (2 if comment_line else 3)
+
+
+def test_unused_suppression_is_not_reported_for_rules_not_selected(project):
+    project({"flow.py": 'from prefect import Parameter\nday = Parameter("day")  # credlint: ignore[CL302]\n'})
+    assert codes_of(check_json(".", cwd=project.root)) == ["CL001"]
+    assert codes_of(check_json("--select", "CL1,CL001", ".", cwd=project.root)) == []
+
+
+def test_suppression_in_a_deployment_file(project):
+    project({"flows/etl.py": "import prefect\n", "agent.sh": (
+        "prefect agent docker start -e DB_PASSWORD=Zq8uPw7731xKmA  # credlint: ignore[CL203]\n"
+        "prefect agent docker start -e API_TOKEN=Zq8uPw7731xKmB\n")})
+    doc = check_json(".", cwd=project.root)
+    assert [(f["code"], f["line"]) for f in doc["findings"]] == [("CL203", 2)]
 
 
 # ----- per-file-ignores and exclude ---------------------------------------------------------------

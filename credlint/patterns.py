@@ -1,0 +1,890 @@
+"""CL204 secret-pattern: high-confidence credential formats, matched on the raw bytes of a file.
+
+No parse: every rule is a bytes regular expression that starts with a literal (so `re` can skip
+ahead quickly), gated by literal anchors that `could_match` checks first. Only the matched slice
+is decoded, and only to compute a keyed digest: a `Match` never holds the secret or any part of it.
+
+What counts as a finding is deliberately narrow (DESIGN.md section 3; the anchors' users complain
+most about noise: reference/anchors.md 4.2). A format is here only when its shape alone says
+"credential": a vendor prefix with a fixed alphabet and length, a private-key block, a password
+inside a URL, or a 40-character AWS secret sitting right after a key named for it. Values that
+document a secret rather than being one are never findings: vendor documentation samples
+(AKIAIOSFODNN7EXAMPLE, GitHub's and Slack's published tokens, the Azure storage emulator key),
+template markers (<token>, ${VAR}, {{ x }}, %(x)s, YOUR_KEY_HERE), and bodies that are not
+plausibly random (one repeated character, fewer than five distinct characters, a straight run
+such as 123456 or abcdef, a single character class where the real alphabet mixes them).
+
+All regular expressions are linear: quantifiers are bounded or over classes disjoint from what
+follows, and the few rules that need context look it up from a literal anchor.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, List, NamedTuple, Optional, Pattern as _Regex, Tuple
+
+from .values import digest, is_placeholder
+
+__all__ = ["Pattern", "Match", "PATTERNS", "could_match", "scan"]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A credential format CL204 reports, with vectors the test suite checks."""
+
+    id: str
+    title: str
+    true_vectors: Tuple[str, ...]
+    false_vectors: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where a credential sits. Positions are 1-based; columns count characters, end is exclusive."""
+
+    pattern: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    length: int
+    digest: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Placeholders and documentation samples
+
+# Published sample values (vendor docs, emulators). Stored without their vendor prefix.
+_DOC_SECRETS = (
+    "16C7e42F292c6912E7710c838347Ae178B4a",  # GitHub's token-format announcement (ghp_...)
+    "SyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",  # Google API key in Google's docs (AIza...)
+    "17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",  # Slack OAuth docs (xoxb-...)
+    "4eC39HqLyjWDarjtT1zdp7dc",  # Stripe's public docs key
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",  # Azurite
+)
+
+# Markers of a documentation or template value inside a token. Unlike values.is_placeholder this
+# leaves out markers short enough to occur by chance in a long random body ("xxx", "todo").
+_DOC_MARKERS = (
+    "example", "xxxx", "your_", "your-", "yourkey", "yourtoken", "placeholder", "redacted",
+    "changeme", "change_me", "dummy", "sample", "insert", "replace", "fake", "${", "{{", "<", ">",
+    "...", "***",
+)
+
+
+def _documented(text: str) -> bool:
+    lowered = text.lower()
+    return any(m in lowered for m in _DOC_MARKERS) or any(s in text for s in _DOC_SECRETS)
+
+
+def _straight_run(text: str, size: int = 6) -> bool:
+    """True if `text` holds `size` consecutive characters in sequence: 123456, abcdef, FEDCBA."""
+    up = down = 1
+    prev = -2
+    for ch in text:
+        code = ord(ch)
+        up = up + 1 if code == prev + 1 else 1
+        down = down + 1 if code == prev - 1 else 1
+        if up >= size or down >= size:
+            return True
+        prev = code
+    return False
+
+
+def _classes(text: str) -> int:
+    return (any("A" <= c <= "Z" for c in text) + any("a" <= c <= "z" for c in text)
+            + any("0" <= c <= "9" for c in text))
+
+
+def _not_random(body: str, mixed: bool = True) -> bool:
+    """A body that a generator of random tokens would (almost) never produce.
+
+    mixed: the real alphabet mixes letters and digits or cases, so a body with one class only
+    (all lowercase, all digits) is a word or an id, not a token.
+    """
+    if len(set(body)) < 5 or _straight_run(body):
+        return True
+    return mixed and _classes(body) < 2
+
+
+def _token_ok(text: str, body: str, mixed: bool = True) -> bool:
+    return not _documented(text) and not _not_random(body, mixed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules
+
+
+class _Cand(NamedTuple):
+    start: int
+    end: int
+    pattern: str
+    secret: str
+    priority: int
+
+
+class _Text:
+    """The file's bytes, its lowercase copy (made on demand; bytes.lower keeps offsets) and the
+    probe results, so that each probe runs at most once per file."""
+
+    __slots__ = ("data", "_lower", "_probes")
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._lower: Optional[bytes] = None
+        self._probes: dict = {}
+
+    @property
+    def lower(self) -> bytes:
+        if self._lower is None:
+            self._lower = self.data.lower()
+        return self._lower
+
+    def probe(self, probe: "_Probe") -> bool:
+        hit = self._probes.get(probe)
+        if hit is None:
+            kind, needle = probe
+            if kind == "in":
+                hit = needle in self.data
+            elif kind == "ci":
+                hit = needle in self.lower
+            else:
+                hit = _PROBE_RX[needle].search(self.data) is not None
+            self._probes[probe] = hit
+        return hit
+
+
+# A probe is a cheap whole-file test: ("in", literal), ("ci", lowercase literal, looked up in the
+# lowered file) or ("rx", regex starting with a literal, searched once). A rule runs only if one
+# of its probes hits; `could_match` is "some probe hits". Probes are shared between rules.
+_Probe = Tuple[str, bytes]
+_PROBE_RX: dict = {}
+
+
+def _rx(pattern: bytes) -> _Probe:
+    _PROBE_RX.setdefault(pattern, re.compile(pattern))
+    return ("rx", pattern)
+
+
+P_A = _rx(rb"A(?:KIA|SIA|BIA|CCA|Iza|ccountKey=)")
+P_S = _rx(rb"S(?:G\.|K[0-9a-f]{32}|haredAccessKey=)")  # "SK" alone is too common (TASK, DISK)
+P_G = _rx(rb"G(?:R1348941|OCSPX-)")
+P_GH = _rx(rb"gh[pousr]_")
+P_GL = _rx(rb"gl(?:pat|dt|rt|ft|soat|oas|imt|agent|cbt|ffct|wt|ptt)-")
+P_X = _rx(rb"x(?:ox|app-)")
+P_PN = _rx(rb"pn[ub]_")
+P_URL = _rx(rb"://[^\s/@]{0,128}:[^\s/@]{1,256}@")
+P_GHPAT, P_HOOKS = ("in", b"github_pat_"), ("in", b"hooks.slack.com/")
+P_LIVE, P_WHSEC = ("in", b"k_live_"), ("in", b"whsec_")
+P_DAPI, P_DISCORD, P_TEAMS = ("in", b"dapi"), ("in", b"discord"), ("in", b".webhook.office.com/")
+P_SNOW, P_OPENAI, P_ANT = ("in", b"snowflake://"), ("in", b"T3BlbkFJ"), ("in", b"sk-ant-")
+P_PYPI, P_NPM, P_KEY = ("in", b"pypi-Ag"), ("in", b"npm_"), ("in", b"PRIVATE KEY")
+P_SECRET, P_TWILIO = ("ci", b"secret"), ("ci", b"twilio")
+
+Finder = Callable[[_Text], Iterator[_Cand]]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    find: Finder
+    probes: Tuple[_Probe, ...]
+
+    def may_match(self, text: _Text) -> bool:
+        return any(text.probe(p) for p in self.probes)
+
+
+def _ascii(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def _regex_rule(pattern_id: str, regex: bytes, probes: Tuple[_Probe, ...], *, mixed: bool = True,
+                priority: int = 30, accept: Optional[Callable[[str, str], bool]] = None) -> _Rule:
+    """A rule from one regex with a group `s` (the secret) and optionally `b` (its random body)."""
+    compiled = re.compile(regex, re.DOTALL)
+    has_body = "b" in compiled.groupindex
+
+    def find(text: _Text) -> Iterator[_Cand]:
+        data = text.data
+        for m in compiled.finditer(data):
+            start, end = m.span("s")
+            secret = _ascii(data[start:end])
+            body = _ascii(m.group("b")) if has_body else secret
+            if accept(secret, body) if accept else _token_ok(secret, body, mixed):
+                yield _Cand(start, end, pattern_id, secret, priority)
+
+    return _Rule(find, probes)
+
+
+def _context_rule(pattern_id: str, keys: Tuple[bytes, ...], value: bytes, probes: Tuple[_Probe, ...],
+                  accept: Callable[[str], bool], priority: int = 25) -> _Rule:
+    """A value that has no prefix of its own, found right after a key named for it on the same
+    line. Keys are matched case-insensitively by running lowercase regexes (each starting with a
+    literal) over the lowered file; the value is then matched at the same offset in the file."""
+    key_res = tuple(re.compile(k + _SEP) for k in keys)
+    value_re = re.compile(value)
+
+    def find(text: _Text) -> Iterator[_Cand]:
+        data, lower = text.data, text.lower
+        seen = set()
+        for key_re in key_res:
+            for key in key_re.finditer(lower):
+                m = value_re.match(data, key.end())
+                if m and m.start() not in seen:
+                    secret = _ascii(m.group())
+                    if accept(secret):
+                        seen.add(m.start())
+                        yield _Cand(m.start(), m.end(), pattern_id, secret, priority)
+
+    return _Rule(find, probes)
+
+
+def _lb(prefix: str, extra: str = "") -> bytes:
+    """A lookbehind placed after a literal prefix: the character before the prefix is not part of
+    a token. Putting it after the literal keeps the regex literal-prefixed (fast search)."""
+    return b"(?<![A-Za-z0-9" + extra.encode() + b"]" + b"." * len(prefix) + b")"
+
+
+# Between a key and its value on one line: quotes, brackets, spaces, = : , => (INI, YAML, .env,
+# JSON, escaped JSON, Python kwargs / dict / os.environ[...] = / getenv default).
+_SEP = rb"""[\\"'\])\t =:,>(\[{]{1,16}"""
+
+_RULES: List[_Rule] = []
+
+# AWS access key ids: long-term (AKIA), temporary (ASIA) and the two other credential prefixes;
+# base32 body. Other AWS ids (AIDA users, AROA roles, ...) are identifiers, not secrets.
+for _p in ("AKIA", "ASIA", "ABIA", "ACCA"):
+    _RULES.append(_regex_rule(
+        "aws-access-key-id",
+        b"(?P<s>" + _p.encode() + _lb(_p) + b"(?P<b>[A-Z2-7]{16}))(?![A-Za-z0-9])", (P_A,), mixed=False))
+
+# An AWS secret access key: 40 base64 characters, only right after a key named for it. Real keys
+# mix upper and lower case; a 40-hex sha1 or a lowercase path in that slot is something else.
+_RULES.append(_context_rule(
+    "aws-secret-access-key",
+    (rb"aws[_.-]?secret(?:[_.-]?access)?(?:[_.-]?key)?", rb"secret[_.-]?access[_.-]?key"),
+    rb"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", (P_SECRET,),
+    lambda s: (not _documented(s) and not _not_random(s)
+               and any(c.isupper() for c in s) and any(c.islower() for c in s))))
+
+# GitHub: classic tokens (36 base62 + checksum), fine-grained PATs.
+_RULES.append(_regex_rule(
+    "github-token", b"(?P<s>gh" + _lb("gh") + rb"[pousr]_(?P<b>[A-Za-z0-9]{36,251}))(?![A-Za-z0-9_])",
+    (P_GH,)))
+_RULES.append(_regex_rule(
+    "github-token",
+    b"(?P<s>github_pat_" + _lb("github_pat_")
+    + rb"(?P<b>[A-Za-z0-9]{20,30}_[A-Za-z0-9]{50,70}))(?![A-Za-z0-9_])", (P_GHPAT,)))
+
+# GitLab: personal/project/group, deploy, runner, feed, OAuth, incoming-mail, agent, CI job,
+# feature-flag tokens; pipeline trigger tokens; runner registration tokens.
+_RULES.append(_regex_rule(
+    "gitlab-token",
+    b"(?P<s>gl" + _lb("gl", "_-") + rb"(?:pat|dt|rt|ft|soat|oas|imt|agent|cbt|ffct|wt)-"
+    rb"(?P<b>[A-Za-z0-9_-]{20,300})(?:\.[0-9a-z]{2}\.[0-9a-z]{7,12})?)(?![A-Za-z0-9_-])", (P_GL,)))
+_RULES.append(_regex_rule(
+    "gitlab-token", b"(?P<s>glptt-" + _lb("glptt-", "_-") + rb"(?P<b>[0-9a-f]{40}))(?![A-Za-z0-9_-])",
+    (P_GL,)))
+_RULES.append(_regex_rule(
+    "gitlab-token",
+    b"(?P<s>GR1348941" + _lb("GR1348941", "_-") + rb"(?P<b>[A-Za-z0-9_-]{20,40}))(?![A-Za-z0-9_-])",
+    (P_G,)))
+
+
+# Slack tokens: bot/user/legacy (xoxb, xoxp, xoxa, xoxo, xoxs, xoxr), config tokens, app tokens.
+def _slack_ok(text: str, body: str) -> bool:
+    last = text.rsplit("-", 1)[-1]
+    numbers = [part for part in text.split("-")[1:-1] if part.isdigit() and len(part) >= 4]
+    if any(len(set(n)) < 2 for n in numbers):
+        return False
+    return not _documented(text) and not _straight_run(text) and not _not_random(last)
+
+
+_RULES.append(_regex_rule(
+    "slack-token",
+    b"(?P<s>xox" + _lb("xox") + rb"(?:[abposr]-(?:[0-9]{1,14}-){1,3}[A-Za-z0-9]{8,64}"
+    rb"|e(?:\.xox[bp])?-[0-9]-[A-Za-z0-9]{100,200}))(?![A-Za-z0-9-])", (P_X,), accept=_slack_ok))
+_RULES.append(_regex_rule(
+    "slack-token",
+    b"(?P<s>xapp-" + _lb("xapp-") + rb"[0-9]-[A-Z0-9]{6,16}-[0-9]{6,16}-[a-f0-9]{32,80})(?![A-Za-z0-9-])",
+    (P_X,), accept=_slack_ok))
+
+
+# Slack incoming webhooks and workflow triggers: the path after /services/ is the secret.
+def _slack_hook_ok(text: str, body: str) -> bool:
+    parts = text.split("/")
+    if any(len(set(p[1:])) < 2 for p in parts[:2]):  # T00000000 / B00000000
+        return False
+    return not _documented(text) and not _not_random(parts[-1])
+
+
+_RULES.append(_regex_rule(
+    "slack-webhook",
+    rb"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>T[A-Z0-9]{6,12}(?:/[A-Za-z0-9]{6,64}){2,3})"
+    rb"(?![A-Za-z0-9])", (P_HOOKS,), accept=_slack_hook_ok))
+
+# Stripe live secret and restricted keys, webhook signing secrets (publishable pk_ keys are public).
+for _p in ("sk_live_", "rk_live_"):
+    _RULES.append(_regex_rule(
+        "stripe-key", b"(?P<s>" + _p.encode() + _lb(_p) + rb"(?P<b>[A-Za-z0-9]{20,247}))(?![A-Za-z0-9])",
+        (P_LIVE,)))
+_RULES.append(_regex_rule(
+    "stripe-key", b"(?P<s>whsec_" + _lb("whsec_") + rb"(?P<b>[A-Za-z0-9+/]{32,88}))(?![A-Za-z0-9+/=])",
+    (P_WHSEC,)))
+
+# SendGrid API keys: SG.<22>.<43>.
+_RULES.append(_regex_rule(
+    "sendgrid-key",
+    b"(?P<s>SG\\." + _lb("SG.", "_-") + rb"(?P<b>[A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])",
+    (P_S,)))
+
+# Twilio: API key SIDs (SK + 32 hex; the key's secret is usually next to it) and auth tokens /
+# API secrets after a key named for them. Account SIDs (AC...) are public identifiers.
+_RULES.append(_regex_rule(
+    "twilio-key", b"(?P<s>SK" + _lb("SK") + rb"(?P<b>[0-9a-f]{32}))(?![A-Za-z0-9])", (P_S,)))
+_RULES.append(_context_rule(
+    "twilio-key", (rb"twilio[_.-]?(?:auth[_.-]?token|api[_.-]?secret|secret)",),
+    rb"[0-9a-f]{32}(?![A-Za-z0-9])", (P_TWILIO,), lambda s: _token_ok(s, s)))
+
+# Databricks personal access tokens.
+_RULES.append(_regex_rule(
+    "databricks-token", b"(?P<s>dapi" + _lb("dapi") + rb"(?P<b>[0-9a-f]{32})(?:-[0-9])?)(?![A-Za-z0-9])",
+    (P_DAPI,)))
+
+# Google API keys and OAuth client secrets.
+_RULES.append(_regex_rule(
+    "google-api-key", b"(?P<s>AIza" + _lb("AIza", "_-") + rb"(?P<b>[0-9A-Za-z_-]{35}))(?![A-Za-z0-9_-])",
+    (P_A,)))
+_RULES.append(_regex_rule(
+    "google-oauth-client-secret",
+    b"(?P<s>GOCSPX-" + _lb("GOCSPX-", "_-") + rb"(?P<b>[0-9A-Za-z_-]{28}))(?![A-Za-z0-9_-])", (P_G,)))
+
+# Azure: storage account keys and Service Bus / Event Hubs shared access keys in connection strings.
+_RULES.append(_regex_rule(
+    "azure-connection-key", rb"AccountKey=(?P<s>[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])", (P_A,)))
+_RULES.append(_regex_rule(
+    "azure-connection-key", rb"SharedAccessKey=(?P<s>[A-Za-z0-9+/]{43}=)(?![A-Za-z0-9+/=])", (P_S,)))
+
+# Package registries: PyPI upload tokens (a macaroon for pypi.org / test.pypi.org), npm tokens.
+_RULES.append(_regex_rule(
+    "pypi-token",
+    rb"(?P<s>pypi-Ag(?:EIcHlwaS5vcmc|ENdGVzdC5weXBpLm9yZw)(?P<b>[A-Za-z0-9_-]{50,1000}))(?![A-Za-z0-9_-])",
+    (P_PYPI,)))
+_RULES.append(_regex_rule(
+    "npm-token", b"(?P<s>npm_" + _lb("npm_", "_") + rb"(?P<b>[A-Za-z0-9]{36}))(?![A-Za-z0-9_])", (P_NPM,)))
+
+# Prefect Cloud API keys (user and service-account keys).
+_RULES.append(_regex_rule(
+    "prefect-api-key", b"(?P<s>pn" + _lb("pn", "_") + rb"[ub]_(?P<b>[A-Za-z0-9]{36}))(?![A-Za-z0-9_])",
+    (P_PN,)))
+
+# Anthropic API keys.
+_RULES.append(_regex_rule(
+    "anthropic-key",
+    b"(?P<s>sk-ant-" + _lb("sk-ant-", "_-")
+    + rb"(?:api|admin)[0-9]{2}-(?P<b>[A-Za-z0-9_-]{80,120}))(?![A-Za-z0-9_-])", (P_ANT,)))
+
+# Discord and Microsoft Teams incoming webhooks.
+_RULES.append(_regex_rule(
+    "discord-webhook",
+    rb"discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/(?P<s>[A-Za-z0-9_-]{60,80})(?![A-Za-z0-9_-])",
+    (P_DISCORD,)))
+_RULES.append(_regex_rule(
+    "teams-webhook",
+    rb"\.webhook\.office\.com/webhookb2/(?P<s>[0-9a-f-]{36}@[0-9a-f-]{36}/IncomingWebhook/(?P<b>[0-9a-f]{32})"
+    rb"/[0-9a-f-]{36})", (P_TEAMS,)))
+
+
+# OpenAI keys carry "T3BlbkFJ" (base64 of "OpenAI") in the middle: found from that literal, then
+# grown to the token around it with two bounded, non-overlapping steps (linear on any input).
+_OPENAI_MARK = re.compile(rb"T3BlbkFJ")
+_TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+_OPENAI_TAIL = re.compile(rb"[A-Za-z0-9_-]{20,220}(?![A-Za-z0-9_-])")
+_OPENAI_HEAD = re.compile(rb"sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{20,200}\Z")
+
+
+def _find_openai(text: _Text) -> Iterator[_Cand]:
+    data = text.data
+    last_end = 0
+    for mark in _OPENAI_MARK.finditer(data):
+        at = mark.start()
+        if at < last_end:
+            continue
+        # the run of token characters before the mark, read backwards from a bounded window
+        window = data[max(0, at - 220):at]
+        run = len(window) - len(window.rstrip(_TOKEN_CHARS))
+        start = at - run
+        if start > 0 and run == len(window) and data[start - 1] in _TOKEN_CHARS:
+            continue  # the run is longer than any key
+        if not _OPENAI_HEAD.match(data[start:at]):
+            continue
+        tail = _OPENAI_TAIL.match(data, mark.end())
+        if not tail:
+            continue
+        secret = _ascii(data[start:tail.end()])
+        if _token_ok(secret, secret.split("T3BlbkFJ", 1)[1]):
+            last_end = tail.end()
+            yield _Cand(start, tail.end(), "openai-key", secret, 30)
+
+
+_RULES.append(_Rule(_find_openai, (P_OPENAI,)))
+
+
+# Passwords inside URLs: scheme://user:password@host. Found from the literal "://"; the scheme is
+# read backwards from a bounded window, the rest with one anchored match.
+_URL_SEP = re.compile(rb"://")
+_URL_SCHEME = re.compile(rb"[A-Za-z0-9+.\-]{1,40}")
+_URL_TAIL = re.compile(
+    rb"""(?P<user>[^\s:/@?#'"`<>\\]{0,128}):(?P<s>[^\s@/?#'"`<>\\]{1,256})@"""
+    rb"""(?P<host>[A-Za-z0-9\[][A-Za-z0-9._\-\[\]:%]{0,254})""")
+_SNOWFLAKE_QUERY = re.compile(rb"""[^\s'"`<>]{0,256}?[?&;]password=(?P<s>[^&;\s'"`<>]{1,256})""")
+_LETTER = re.compile(rb"[A-Za-z]")
+_NOT_LETTERS = re.compile(r"[\d\W_]+")
+_TEMPLATE = re.compile(r"[{}\[\]()$*\\]|%[sdr(]|%$")
+_WEAK_PASSWORDS = frozenset("""
+    password passwd pass pwd pw secret token key apikey changeme admin administrator root guest
+    user username login test tester default postgres postgresql pgpass mysql mariadb redis rabbitmq
+    airflow prefect snowflake mongo mongodb letmein qwerty abc abcd foo bar foobar baz hunter
+    mypassword mypass mysecret yourpassword somepassword supersecret topsecret secretpassword
+    dbpassword dbpass userpass
+""".split())
+_DOC_HOSTS = frozenset(("host", "hostname", "server", "domain", "account", "myhost", "yourhost"))
+
+
+def _url_password_ok(user: str, password: str, host: str) -> bool:
+    """A URL password that is a real value, not a template, a placeholder or a well-known default."""
+    if len(password) < 6 or is_placeholder(password) or _TEMPLATE.search(password):
+        return False
+    core = _NOT_LETTERS.sub("", password.lower())
+    if not core and len(password) < 10:
+        return False  # short digit strings: ports, versions, sample numbers
+    if core in _WEAK_PASSWORDS or password.lower() == user.lower():
+        return False
+    if len(set(password)) < 4 or _straight_run(password):
+        return False
+    if user and (is_placeholder(user) or _TEMPLATE.search(user)):
+        return False
+    lowered_host = host.lower()
+    return not (is_placeholder(host) or lowered_host in _DOC_HOSTS
+                or any(w in lowered_host for w in ("example", "your", "placeholder")))
+
+
+def _find_url_passwords(text: _Text) -> Iterator[_Cand]:
+    data = text.data
+    for sep in _URL_SEP.finditer(data):
+        at = sep.start()
+        scheme_match = _URL_SCHEME.match(data[max(0, at - 40):at][::-1])
+        if not scheme_match:
+            continue
+        scheme = scheme_match.group()[::-1]
+        letter = _LETTER.search(scheme)
+        if not letter:
+            continue
+        scheme = scheme[letter.start():].lower()
+        snowflake = scheme == b"snowflake" or scheme.endswith(b"+snowflake")
+        pattern_id = "snowflake-url-password" if snowflake else "generic-url-password"
+        priority = 15 if snowflake else 5
+        tail = _URL_TAIL.match(data, sep.end())
+        if tail:
+            start, end = tail.span("s")
+            password = _ascii(data[start:end])
+            if _url_password_ok(_ascii(tail.group("user")), password, _ascii(tail.group("host"))):
+                yield _Cand(start, end, pattern_id, password, priority)
+            continue
+        if snowflake:  # jdbc:snowflake://account.snowflakecomputing.com/?user=u&password=p
+            query = _SNOWFLAKE_QUERY.match(data, sep.end())
+            if query:
+                start, end = query.span("s")
+                password = _ascii(data[start:end])
+                if _url_password_ok("", password, "snowflake"):
+                    yield _Cand(start, end, pattern_id, password, priority)
+
+
+_RULES.append(_Rule(_find_url_passwords, (P_URL, P_SNOW)))
+
+
+# Private key blocks, and GCP service-account JSON (a private key next to "type": "service_account").
+_KEY_HEADER = re.compile(rb"-----BEGIN (?:[A-Z0-9]{1,12} ){0,2}PRIVATE KEY(?: BLOCK)?-----")
+_KEY_FOOTER = re.compile(rb"-----END (?:[A-Z0-9]{1,12} ){0,2}PRIVATE KEY(?: BLOCK)?-----")
+_KEY_SEP = rb"""(?:[ \t"',+#]|\r|\n|\\+[nr])"""
+_KEY_BODY = re.compile(
+    _KEY_SEP + rb"{1,40}(?:(?:Proc-Type|DEK-Info|Version|Comment|Hash|Charset):[^\r\n\\]{0,200}"
+    + _KEY_SEP + rb"{1,40}){0,6}(?P<b>[A-Za-z0-9+/]{40,})")
+_KEY_INSIDE = re.compile(rb"""[A-Za-z0-9+/=\s"',#\\]*""")
+_KEY_NOISE = re.compile(rb"\\+[nr]|[^A-Za-z0-9+/=]")
+_SA_TYPE = re.compile(rb"type\W{1,12}service_account")
+_SA_KEY_NAME = re.compile(rb"private_key\W{1,12}\Z")
+_KEY_MAX = 64 * 1024  # longest block read as one key (a 16k-bit RSA key is ~12 KB of PEM)
+_SA_REGION = 16 * 1024  # how far "type": "service_account" may be from the key
+
+
+def _find_private_keys(text: _Text) -> Iterator[_Cand]:
+    data = text.data
+    footers: Optional[List[Tuple[int, int]]] = None
+    service_accounts: Optional[List[int]] = None
+    resume = 0
+    for header in _KEY_HEADER.finditer(data):
+        if header.start() < resume:
+            continue
+        body = _KEY_BODY.match(data, header.end())
+        if not body:
+            continue
+        first = _ascii(body.group("b")[:64])
+        if _documented(first) or _not_random(first):
+            continue
+        start, end = body.start("b"), body.end("b")
+        secret = body.group("b")
+        if footers is None:
+            footers = [m.span() for m in _KEY_FOOTER.finditer(data)]
+        i = bisect.bisect_left(footers, (start, 0))
+        if i < len(footers):  # the whole block when the footer closes this key's body
+            f_start, f_end = footers[i]
+            if (f_start - start <= _KEY_MAX and not _KEY_HEADER.search(data, end, f_start)
+                    and _KEY_INSIDE.fullmatch(data, start, f_start)):
+                secret = _KEY_NOISE.sub(b"", data[start:f_start])
+                end = f_end
+        resume = end
+        pattern_id, priority = "private-key", 20
+        if _SA_KEY_NAME.search(data, max(0, header.start() - 32), header.start()):
+            if service_accounts is None:
+                service_accounts = [m.start() for m in _SA_TYPE.finditer(data)]
+            j = bisect.bisect_left(service_accounts, header.start() - _SA_REGION)
+            if j < len(service_accounts) and service_accounts[j] <= header.start() + _SA_REGION:
+                pattern_id, priority = "gcp-service-account", 40
+        yield _Cand(start, end, pattern_id, _ascii(secret), priority)
+
+
+_RULES.append(_Rule(_find_private_keys, (P_KEY,)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+_ALL_PROBES: Tuple[_Probe, ...] = tuple(dict.fromkeys(p for rule in _RULES for p in rule.probes))
+
+
+def _as_bytes(data) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        return data.encode("utf-8", "surrogatepass")
+    return bytes(data)
+
+
+def could_match(data: bytes) -> bool:
+    """True whenever `scan(data)` could report something: literal look-ups only, no rule runs."""
+    try:
+        text = _Text(_as_bytes(data))
+        return any(text.probe(p) for p in _ALL_PROBES)
+    except Exception:  # never fail a run over a pre-check
+        return True
+
+
+def _resolve(cands: Iterable[_Cand]) -> List[_Cand]:
+    """Keep the most specific finding where two overlap (a GitHub token inside a URL password).
+
+    Levels are taken from the highest priority down; within a level, candidates in start order.
+    A candidate survives if it overlaps nothing kept so far. O(k log k) for k candidates.
+    """
+    by_level: dict = {}
+    for c in set(cands):
+        by_level.setdefault(c.priority, []).append(c)
+    kept: List[_Cand] = []  # sorted by start, pairwise disjoint
+    for level in sorted(by_level, reverse=True):
+        starts = [c.start for c in kept]
+        fresh: List[_Cand] = []
+        reach = -1
+        for c in sorted(by_level[level], key=lambda c: (c.start, -(c.end - c.start), c.pattern)):
+            if c.start < reach:
+                continue  # overlaps a longer or earlier one of the same level
+            i = bisect.bisect_right(starts, c.start)
+            if i > 0 and kept[i - 1].end > c.start:
+                continue
+            if i < len(kept) and kept[i].start < c.end:
+                continue
+            fresh.append(c)
+            reach = c.end
+        kept = sorted(kept + fresh, key=lambda c: (c.start, c.end, c.pattern))
+    return kept
+
+
+def _positions(data: bytes, offsets: List[int]) -> dict:
+    """Map byte offsets (at ASCII boundaries) to (line, column), 1-based, columns in characters."""
+    out = {}
+    line, line_start, col, pos = 1, 0, 0, 0  # col: characters from line_start to pos
+    for off in sorted(set(offsets)):
+        newlines = data.count(b"\n", pos, off)
+        if newlines:
+            line += newlines
+            line_start = data.rfind(b"\n", pos, off) + 1
+            col, pos = 0, line_start
+        col += len(data[pos:off].decode("utf-8", "replace"))
+        pos = off
+        out[off] = (line, col + 1)
+    return out
+
+
+def scan(data: bytes) -> List[Match]:
+    """Every high-confidence credential in a whole file, sorted by position. Never raises."""
+    try:
+        data = _as_bytes(data)
+    except Exception:
+        return []
+    text = _Text(data)
+    cands: List[_Cand] = []
+    for rule in _RULES:
+        try:
+            if rule.may_match(text):
+                cands.extend(rule.find(text))
+        except Exception:  # a broken rule must not hide the others' findings
+            continue
+    if not cands:
+        return []
+    try:
+        kept = _resolve(cands)
+        where = _positions(data, [c.start for c in kept] + [c.end for c in kept])
+        matches = []
+        for c in kept:
+            line, column = where[c.start]
+            end_line, end_column = where[c.end]
+            matches.append(Match(c.pattern, line, column, end_line, end_column, len(c.secret),
+                                 digest(c.secret)))
+        return matches
+    except Exception:
+        return []
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue, with vectors. True vectors are invented values of the right shape; their
+# literals are split ("AKI" "A...") so this file does not itself look like it holds credentials.
+
+_PEM_LINES = (
+    "MIIEowIBAAKCAQEA" "H1dVfRR/6wafw4JBjDDOeyxJ66CSvl33VC75R1jLIcRH7Q9O",
+    "a168zTwOu8zlim+MTQ4lMIVz7pfeq8ZI3GzhvCzfzN99J1uKbZWOejXcxosFTAYR",
+    "O4S2rTJ8ugkVSdNva/eY7MSLKEmlAIflzrtWVBfJKMO/iiYeiWR9IjFOO05ZzCQz",
+    "9OPZX39pzCO2KSmFH0cYNHqUl2s3L0HiLf8O3dcoiisuUmUMHMVE2VWZ5mYFUUg4",
+    "KzzVATVHCp3O/Yw5wvT9cZwXXf8QP9==",
+)
+_BEGIN, _END = "-----BEGIN ", "-----END "
+
+PATTERNS: Tuple[Pattern, ...] = (
+    Pattern(
+        "aws-access-key-id", "AWS access key id",
+        ('AWS_ACCESS_KEY_ID = "AKI' 'A4OLYYN3T6VICJWWQ"',
+         "aws_access_key_id=AS" "IA4VB2SITHALBA25HR",
+         '{"ACCESS_KEY": "AKI' 'AONQYRRR2AHCQB4PQ", "SECRET_ACCESS_KEY": env}'),
+        ('AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"',  # AWS documentation
+         "aws_access_key_id = AKIAXXXXXXXXXXXXXXXX",
+         "key = 'AKIA1234567890ABCDEF'",  # 0, 1, 8, 9 are not in the base32 alphabet
+         "role_id = 'AROA4OLYYN3T6VICJWWQ'",  # a role id is not a secret
+         "blob = 'xAKIA4OLYYN3T6VICJWWQ'", "AKIA4OLYYN3T6VICJWWQZ  # 17 characters: not a key id")),
+    Pattern(
+        "aws-secret-access-key", "AWS secret access key",
+        ("aws_secret_access_key = 30eWnUt1xfTCt38Q" "vE2aCj405jPvGcfLYflaTgrr",
+         'S3Download(boto_kwargs={"aws_secret_access_key": "3p2Pa7GniOAInPxp' 'WScZd+2bkYbXYAOu5po2xVrn"})',
+         "export AWS_SECRET_ACCESS_KEY='ERuReLan5nQtVeb9" "vFMzD9b/Uzh7YSeYsL6LQJ4K'",
+         'os.environ["AWS_SECRET_ACCESS_KEY"] = "30eWnUt1xfTCt38Q' 'vE2aCj405jPvGcfLYflaTgrr"'),
+        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # AWS documentation
+         "AWS_SECRET_ACCESS_KEY: YOUR_KEY_HERE",
+         'aws_secret_access_key = "${AWS_SECRET_ACCESS_KEY}"',
+         "secret_access_key = '69dd2e12eab20562773c8d4285ad6b24cb6be058'",  # a sha1, not a key
+         "token = '30eWnUt1xfTCt38QvE2aCj405jPvGcfLYflaTgrr'",  # no AWS context on the line
+         "aws_secret_name = 'prod/data/warehouse/credentials/snowflak'")),
+    Pattern(
+        "private-key", "private key block",
+        ("\n".join((_BEGIN + "RSA PRIVATE KEY-----",) + _PEM_LINES + (_END + "RSA PRIVATE KEY-----",)),
+         'KEY = "' + _BEGIN + 'PRIVATE KEY-----\\n' + "\\n".join(_PEM_LINES[1:]) + '\\n' + _END
+         + 'PRIVATE KEY-----\\n"',
+         "ssh_key: |\n  " + _BEGIN + "OPENSSH PRIVATE KEY-----\n  b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"
+         "AAAAAAAAAABAAAAMwAAAAtzc2gtZW\n  " + _PEM_LINES[2] + "\n  " + _END + "OPENSSH PRIVATE KEY-----"),
+        (_BEGIN + "RSA PRIVATE KEY-----\n...\n" + _END + "RSA PRIVATE KEY-----",
+         _BEGIN + "PRIVATE KEY-----\\n<your private key>\\n" + _END + "PRIVATE KEY-----",
+         'if text.startswith("' + _BEGIN + 'PRIVATE KEY-----"):',
+         _BEGIN + "PUBLIC KEY-----\n" + _PEM_LINES[1] + "\n" + _END + "PUBLIC KEY-----",
+         _BEGIN + "PRIVATE KEY-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n" + _END + "PRIVATE KEY-----")),
+    Pattern(
+        "gcp-service-account", "GCP service-account key (JSON)",
+        ('{"type": "service_account", "project_id": "etl-prod", "private_key_id": "2bd74cda31fa6e5c", '
+         '"private_key": "' + _BEGIN + 'PRIVATE KEY-----\\n' + "\\n".join(_PEM_LINES[1:]) + "\\n" + _END
+         + 'PRIVATE KEY-----\\n", "client_email": "etl@etl-prod.iam.gserviceaccount.com"}',
+         "info = {'private_key': '" + _BEGIN + "PRIVATE KEY-----\\n" + _PEM_LINES[3] + "\\n" + _END
+         + "PRIVATE KEY-----\\n', 'client_id': '1093', 'type': 'service_account'}"),
+        ('{"type": "service_account", "private_key": "' + _BEGIN + 'PRIVATE KEY-----\\n<key>\\n' + _END
+         + 'PRIVATE KEY-----\\n"}',
+         '{"type": "service_account", "private_key": "${GCP_PRIVATE_KEY}"}',
+         '{"type": "authorized_user", "client_id": "764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur"}')),
+    Pattern(
+        "github-token", "GitHub token",
+        ("GITHUB_TOKEN=gh" "p_7xU5o2Yr8qEqaKOx9u7o3P5RAyNjavjgmkiV",
+         "storage = GitHub(repo='acme/flows', path='flow.py', access_token_secret='gh" "s_BYbxkS3tbGi7aNCBqazxAVM8c9wIWa4tEQhV')",
+         "token: github_pat" "_11EvCuzBs5t6NxukRHlLBLUX_s2VbtqkrLjQFC1hRQ5V3CTBNTEte08fnxV8FCNvRtv0K95qDcp11mq04uLG"),
+        ("GITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a",  # GitHub's published sample
+         "GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+         "GITHUB_TOKEN=ghp_<token>",
+         "def ghp_to_html_converter_for_pull_requests_v2(): pass",
+         "token = 'ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij'")),
+    Pattern(
+        "gitlab-token", "GitLab token",
+        ("GITLAB_TOKEN=glp" "at-rivfzIwhybWOazCmIBSq",
+         "git clone https://oauth2:gld" "t-Tkuy1TTBtve2-MkkNJXN@gitlab.com/acme/flows.git",
+         "trigger_token = 'glp" "tt-69dd2e12eab20562773c8d4285ad6b24cb6be058'"),
+        ("GITLAB_TOKEN=glpat-xxxxxxxxxxxxxxxxxxxx",
+         "GITLAB_TOKEN=glpat-your-personal-access-token",
+         "GITLAB_TOKEN=glpat-${CI_TOKEN}",
+         "see glpat-personal-access-tokens-docs")),
+    Pattern(
+        "slack-token", "Slack token",
+        ("SLACK_BOT_TOKEN=xox" "b-24865310793-39184672051-s2iiLbGIE4Wtl9hYeUPil4bH",
+         'client = WebClient(token="xox' 'p-31874652093-40718264935-50971834628-a35b8eac054d9f90343303485694e20d")'),
+        ("SLACK_BOT_TOKEN=xoxb-your-token",
+         "SLACK_BOT_TOKEN=xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",  # Slack's docs
+         "SLACK_BOT_TOKEN=xoxb-000000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx",
+         "SLACK_BOT_TOKEN=xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx")),
+    Pattern(
+        "slack-webhook", "Slack webhook URL",
+        ("SLACK_WEBHOOK_URL=https://hooks.slack.com/services/" "T0A1B2C3D/B4E5F6G7H/8VGDwffrRV2f1N0MYFZ3jrBp",
+         'slack_notifier(webhook_secret=None)  # "https://hooks.slack.com/services/'
+         'T04QK7ZLM/B05R9XW2Y/w0bcfmW2HPPQ9J9mfxpXP2Yt"'),
+        ("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",  # Slack's docs
+         "https://hooks.slack.com/services/${SLACK_WEBHOOK_PATH}",
+         "https://hooks.slack.com/services/<team>/<channel>/<token>",
+         "See https://api.slack.com/messaging/webhooks for hooks.slack.com/services/ URLs")),
+    Pattern(
+        "stripe-key", "Stripe secret key",
+        ("STRIPE_API_KEY=sk" "_live_n3yRPkHxzNkHa1mcyQ3iZ008",
+         "stripe.api_key = 'rk" "_live_51NuKOP35jZDBJJU14ue6oxTkT0mADD0qAlJIklvjJxLzFgcVoKQjSCYtwRB4Z8kysAMwtnaRWc8b8'",
+         "STRIPE_WEBHOOK_SECRET=wh" "sec_g9TxBNPWRUTL4m2Lrb9vvvQe2PZDPcEf"),
+        ("STRIPE_API_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+         "STRIPE_API_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dc",  # Stripe's docs
+         "STRIPE_PUBLISHABLE_KEY=pk_live_n3yRPkHxzNkHa1mcyQ3iZ008",  # publishable keys are public
+         "STRIPE_API_KEY=sk_test_n3yRPkHxzNkHa1mcyQ3iZ008",  # test mode: no live data
+         "STRIPE_API_KEY=sk_live_YOUR_SECRET_KEY_HERE")),
+    Pattern(
+        "sendgrid-key", "SendGrid API key",
+        ("SENDGRID_API_KEY=S" "G.F4Vtk4IMNTiC84bmgWbC0h.O_Lw_ypj4GkE2WU4HifJxq_XWZ632xvofIkTD0jbB9x",
+         "sg = SendGridAPIClient('S" "G.vlUYW-ln9AoRtl50sQu6OG.01avrdRrzmx1F44Bd-KnfRd6UIWhC4vUy-boB8nsafi')"),
+        ("SENDGRID_API_KEY=SG.xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+         "SENDGRID_API_KEY=SG.<your-key>",
+         "msg = 'SG.F4Vtk4IMNTiC84bmgWbC0h'  # one part only")),
+    Pattern(
+        "twilio-key", "Twilio API key SID or auth token",
+        ("TWILIO_API_KEY=S" "K2bd74cda31fa6e5c76ebbb8e7d6263b7",
+         "TWILIO_AUTH_TOKEN=c0de3c0581f0792f" "db2c1d57571d00be",
+         "client = Client(account_sid, twilio_auth_token='b8fe3c01dbbcb0df" "aba2384aebfac61c')"),
+        ("TWILIO_API_KEY=SKXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+         "TWILIO_AUTH_TOKEN=your_auth_token",
+         "TWILIO_ACCOUNT_SID=AC2bd74cda31fa6e5c76ebbb8e7d6263b7",  # an account id is public
+         "TWILIO_AUTH_TOKEN=00000000000000000000000000000000",
+         "md5 = 'de2e019af21f2a5544813b8aaa50ec15'")),
+    Pattern(
+        "databricks-token", "Databricks personal access token",
+        ("DATABRICKS_TOKEN=da" "pi7d518c076b319ab7a52fd788f8dfb56b",
+         "DatabricksSubmitRun(databricks_conn_secret={'host': 'https://adb-1.azuredatabricks.net', "
+         "'token': 'da" "pide2e019af21f2a5544813b8aaa50ec15-2'})"),
+        ("DATABRICKS_TOKEN=dapi00000000000000000000000000000000",
+         "DATABRICKS_TOKEN=dapiXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+         "DATABRICKS_TOKEN=dapi<token>",
+         "DATABRICKS_TOKEN=dapi0123456789abcdef0123456789abcdef")),
+    Pattern(
+        "snowflake-url-password", "Snowflake URL with a password",
+        ("engine = create_engine('snowflake://loader:Zq8uPw77" "31xKmN@acme-eu1/raw/public?warehouse=etl')",
+         "SNOWFLAKE_URL=jdbc:snowflake://acme.snowflakecomputing.com/?user=loader&password=hAEsXsFe" "gHVkhx"),
+        ("engine = create_engine('snowflake://loader:<password>@acme-eu1/raw')",
+         "url = f'snowflake://{user}:{password}@{account}/{database}'",
+         "SNOWFLAKE_URL=snowflake://loader:${SNOWFLAKE_PASSWORD}@acme-eu1/raw",
+         "SNOWFLAKE_URL=snowflake://acme-eu1/raw?authenticator=externalbrowser")),
+    Pattern(
+        "generic-url-password", "password in a URL",
+        ("DATABASE_URL=postgresql+psycopg2://etl:3fnZWQNi" "22zV@db.internal:5432/warehouse",
+         "broker = 'amqp://flows:W7Gje7uV" "E@rabbit.acme.io//'",
+         "git clone https://deploy:6s4ikqLC" "jd1@git.acme.io/data/flows.git"),
+        ("DATABASE_URL=postgresql://postgres:postgres@localhost:5432/postgres",
+         "DATABASE_URL=postgresql://user:password@host:5432/db",
+         "DATABASE_URL=postgresql://etl:${DB_PASSWORD}@db:5432/warehouse",
+         "url = 'mysql://%s:%s@%s/%s' % (user, password, host, db)",
+         "broker = 'amqp://guest:guest@localhost:5672//'",
+         "redis_url = 'redis://:<password>@cache:6379/0'",
+         "https://admin:s3cr3tP4ss@example.com/api",
+         "https://api.acme.io:8443/v1/items@latest")),
+    Pattern(
+        "google-api-key", "Google API key",
+        ("GOOGLE_API_KEY=AI" "zaPppkmHNRjtX_pDCEdVonrtyHLuNUa3jGK7u",
+         "gmaps = googlemaps.Client(key='AI" "zaW8tHNWKVO8RfH-Mfnqyrz1cRLetGDiffk6Q')"),
+        ("GOOGLE_API_KEY=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",  # Google's docs
+         "GOOGLE_API_KEY=AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+         "GOOGLE_API_KEY=AIza<your-key>")),
+    Pattern(
+        "google-oauth-client-secret", "Google OAuth client secret",
+        ('"client_secret": "GOC' 'SPX-LwpPbyuujGMrIErAC19LLR-w0TEt"',
+         "GOOGLE_CLIENT_SECRET=GOC" "SPX-LwpPbyuujGMrIErAC19LLR-w0TEt"),
+        ('"client_secret": "GOCSPX-xxxxxxxxxxxxxxxxxxxxxxxxxxxx"',
+         '"client_secret": "GOCSPX-<secret>"')),
+    Pattern(
+        "azure-connection-key", "Azure storage or shared access key",
+        ("AZURE_STORAGE_CONNECTION_STRING='DefaultEndpointsProtocol=https;AccountName=acmeraw;AccountKey="
+         "g174ZVoT96cjD/AX3hPxQHbr2hcLc9Gy/v2t0U6TNU+63nYPM5r7tbeMdyHdXuM6bldVAYkxBoM3vbvKzcA0nu==;"
+         "EndpointSuffix=core.windows.net'",
+         "conn = 'Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey="
+         "Q+NfRsoFvk4T5UBjTl6i8Z8EwrAAal9MZqs3ub/Gv6/=;EntityPath=events'"),
+        ("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1"
+         "OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;",  # the storage emulator's published key
+         "AccountName=acmeraw;AccountKey=<storage-account-key>;",
+         "AccountName=acmeraw;AccountKey=${AZURE_STORAGE_KEY};")),
+    Pattern(
+        "pypi-token", "PyPI upload token",
+        ("TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmc" "knEa576YQp7lcp7ONgcrh7GnUlUeb-gOaVeG1zyG13kbFKPC5cAnoMnHcsiM",
+         "password = pypi-AgENdGVzdC5weXBpLm9yZw" "Nbb8PPaB0Pc0g7XUmx3vsBycck8GwsoP30mq24J74j4JUnrSpIVNB6Dc2Pj7"),
+        ("TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmc<token>",
+         "TWINE_PASSWORD=pypi-${PYPI_TOKEN}",
+         "TWINE_USERNAME=__token__")),
+    Pattern(
+        "npm-token", "npm access token",
+        ("//registry.npmjs.org/:_authToken=np" "m_qr9dNImEY6BZEyO8hea6QmlHYycwiOGUXQEQ",
+         "NPM_TOKEN=np" "m_i3mpQ2lwhxqgboowi6MkRMHw3IRMvkpV2mrP"),
+        ("NPM_TOKEN=npm_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+         "npm_config_registry_url_for_the_private_mirror_v2 = 1",
+         "NPM_TOKEN=npm_${TOKEN}")),
+    Pattern(
+        "prefect-api-key", "Prefect Cloud API key",
+        ("PREFECT_API_KEY=pn" "u_ZvzPWxImXFwjeNUv6m7l3h0UpqBfzCG7kS72",
+         "prefect cloud login --key pn" "b_HP4iRPKUJWuhAKoffn6FcJWlAzQFtMhGEAD6"),
+        ("PREFECT_API_KEY=pnu_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+         "PREFECT_API_KEY=pnu_<your-api-key>",
+         "PREFECT__CLOUD__API_KEY=${PREFECT_KEY}")),
+    Pattern(
+        "openai-key", "OpenAI API key",
+        ("OPENAI_API_KEY=sk-nZYjdd3QiUiSwhghwwbv" "T3BlbkFJDqnHyJv_ufBNrYVYbTUj",
+         "client = OpenAI(api_key='sk-proj-2oJoeoRUaKgv2aA9STLBdQ8uKeCeQysaRBpoUftrYbnSEsTC-cSgICSOQnqp_KWC"
+         "T3BlbkFJ" "knEa576YQp7lcp7ONgcrh7GnUlUeb-gOaVeG1zyG13kbFKPC5cAnoMnHcsiM')"),
+        ("OPENAI_API_KEY=sk-xxxxxxxxxxxxxxxxxxxxT3BlbkFJxxxxxxxxxxxxxxxxxxxx",
+         "OPENAI_API_KEY=sk-<your-key>",
+         "b64 = 'T3BlbkFJ'  # base64 of a name, no key around it")),
+    Pattern(
+        "anthropic-key", "Anthropic API key",
+        ("ANTHROPIC_API_KEY=sk-an" "t-api03-DdoKuYFWAac-xIZfjr2xSMwGd3q6gGq_dEee7B8TZbi0nsdir1an85LN9pdhGeVgbD_LrWJYWMViSv4Wr6sijDzilWDHc-AA",
+         "client = Anthropic(api_key='sk-an" "t-api03-DdoKuYFWAac-xIZfjr2xSMwGd3q6gGq_dEee7B8TZbi0nsdir1an85LN9pdhGeVgbD_LrWJYWMViSv4Wr6sijDzilWDHc-AA')"),
+        ("ANTHROPIC_API_KEY=sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+         "ANTHROPIC_API_KEY=sk-ant-<your-key>")),
+    Pattern(
+        "discord-webhook", "Discord webhook URL",
+        ("DISCORD_WEBHOOK=https://discord.com/api/webhooks/1093245586431234671/"
+         "Nbb8PPaB0Pc0g7XUmx3vsBycck8GwsoP30mq24J74j4JUnrSpIVNB6Dc2Pj7" "2oJoeoRU",
+         "hook = 'https://discordapp.com/api/webhooks/884213576490218314/"
+         "knEa576YQp7lcp7ONgcrh7GnUlUeb-gOaVeG1zyG13kbFKPC5cAnoMnHcsiM" "Kgv2aA9S'"),
+        ("DISCORD_WEBHOOK=https://discord.com/api/webhooks/<id>/<token>",
+         "DISCORD_WEBHOOK=https://discord.com/api/webhooks/000000000000000000/"
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")),
+    Pattern(
+        "teams-webhook", "Microsoft Teams webhook URL",
+        ("TEAMS_WEBHOOK=https://acme.webhook.office.com/webhookb2/3f2a8c1e-5b7d-4e9a-8c2f-1d6b0a9e7c43@"
+         "9d4e6f1a-2c8b-4a7e-b5d3-0f1e2a3b4c5d/IncomingWebhook/" "5bbaadcb07487c34c86faa36ab726987/"
+         "7a1c9e3f-4d2b-4f6a-9e8c-3b5d7f1a2c4e",
+         "url = 'https://contoso.webhook.office.com/webhookb2/8e0c4a2f-1b3d-4f5e-a7c9-2d4f6b8a0c1e@"
+         "9d4e6f1a-2c8b-4a7e-b5d3-0f1e2a3b4c5d/IncomingWebhook/" "a35b8eac054d9f90343303485694e20d/"
+         "7a1c9e3f-4d2b-4f6a-9e8c-3b5d7f1a2c4e'"),
+        ("TEAMS_WEBHOOK=https://xxxxx.webhook.office.com/webhookb2/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx@"
+         "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx/IncomingWebhook/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/"
+         "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+         "TEAMS_WEBHOOK=${TEAMS_WEBHOOK_URL}")),
+)

@@ -1,0 +1,51 @@
+"""CL001: suppression comments that silence nothing."""
+from credlint.engine import Example, Hit, rule
+from credlint.facts import Pos
+
+
+@rule(
+    "CL001", "unused-suppression", "warning",
+    bad=[
+        Example("""
+            from prefect import Parameter
+
+            day = Parameter("day")  # credlint: ignore[CL302]
+            """, title="nothing to silence on this line"),
+        Example("""
+            from prefect import Parameter
+
+            api_token = Parameter("api_token")  # credlint: ignore
+            """, title="a bare ignore names no code"),
+    ],
+    good=[Example("""
+        from prefect import Parameter
+
+        api_token = Parameter("api_token")  # credlint: ignore[CL302]
+        """)],
+)
+def check_unused_suppression(suppression):
+    """A suppression comment that silences nothing.
+
+    ## What it does
+    Reports `# credlint: ignore[...]`, `ignore-next-line[...]`, `ignore-file[...]` and
+    `# noqa: CL...` comments whose codes matched no finding, and bare `# credlint: ignore`
+    comments, which name no code and therefore silence nothing.
+
+    ## Why is this bad?
+    A stale suppression hides the next real finding on that line; a bare one looks like it
+    silences everything and silences nothing.
+
+    ## How to fix
+    Remove the comment, or name the codes it is meant for: `# credlint: ignore[CL201]`.
+    """
+    item = suppression.suppression
+    pos = Pos(item.line, item.column, item.line, item.column + 1)
+    if not suppression.codes:
+        yield Hit(path=suppression.path, pos=pos,
+                  message="a bare `credlint: ignore` names no rule, so it silences nothing",
+                  fix="name the codes: # credlint: ignore[CL201]")
+        return
+    codes = ", ".join(suppression.codes)
+    yield Hit(path=suppression.path, pos=pos,
+              message=f"suppression of {codes} matched no finding",
+              fix="remove it (or the codes that no longer apply)")
