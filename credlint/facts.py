@@ -155,9 +155,11 @@ class ModuleFacts:
     error: Optional[ParseError] = None
     prefect1: bool = False  # uses Prefect 1.x APIs
     prefect2: bool = False  # imports Prefect 2.x-only APIs
+    uses_prefect: bool = False  # imports anything from prefect
     imports: Dict[str, str] = field(default_factory=dict)  # module-level name -> qualname
     definitions: Dict[str, str] = field(default_factory=dict)  # module-level name -> def kind
     instances: Dict[str, int] = field(default_factory=dict)  # module-level name -> CallFact id
+    constants: Dict[str, Value] = field(default_factory=dict)  # module-level string constants (redacted)
     flow_vars: Dict[str, int] = field(default_factory=dict)  # module-level name -> flow index
     calls: List[CallFact] = field(default_factory=list)
     flows: List[FlowFact] = field(default_factory=list)

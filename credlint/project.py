@@ -263,6 +263,20 @@ class Project:
             return self.resolve(module.imports[attr], module, depth + 1)
         return None
 
+    def resolve_constant(self, qual: str, near: Optional[ModuleFacts], depth: int = 0) -> Optional[Value]:
+        """The (redacted) value of a module constant imported from another project module."""
+        if depth > 8 or "." not in qual:
+            return None
+        module_name, attr = qual.rsplit(".", 1)
+        module = self.find_module(module_name, near)
+        if module is None:
+            return None
+        if attr in module.constants:
+            return module.constants[attr]
+        if attr in module.imports:
+            return self.resolve_constant(module.imports[attr], module, depth + 1)
+        return None
+
     # ----- building ---------------------------------------------------------------------------
     def _build(self) -> None:
         patches: Dict[Tuple[str, int], List[tuple]] = {}

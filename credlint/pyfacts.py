@@ -166,6 +166,12 @@ class Extractor:
             else:
                 self.f.definitions.pop(name, None)
             value = binding[1] if kind == "value" else None
+            if value is not None and value.kind in ("str", "bytes"):
+                # Kept for other modules that import it (redacted: kind, length, digest only).
+                self.f.constants[name] = self.export(value, safe=False, node=value.node,
+                                                     mask=is_credential_name(name))
+            else:
+                self.f.constants.pop(name, None)
             if value is not None and value.kind == "instance":
                 self.f.instances[name] = value.call
                 self.f.calls[value.call].var = self.f.calls[value.call].var or name
@@ -273,6 +279,7 @@ class Extractor:
     # imports --------------------------------------------------------------------------------
     def _mark_module(self, module: str) -> None:
         if module == "prefect" or module.startswith("prefect."):
+            self.f.uses_prefect = True
             if any(module == m or module.startswith(m + ".") for m in PREFECT2_MODULES):
                 self.f.prefect2 = True
             elif any(module == m or module.startswith(m + ".") for m in PREFECT1_MODULES):
@@ -1045,6 +1052,8 @@ class Extractor:
             return Value("env_map")
         if kind == "result":
             return Value("result")
+        if kind == "qual" and value.qual:
+            return Value("import", ref=value.qual)  # a name from another module: resolved by the project
         return Value("dynamic")
 
 

@@ -27,8 +27,9 @@ DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__p
                     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".credlint_cache", "build", "dist",
                     "site-packages", ".eggs", "*.egg-info")
 MAX_FILE_BYTES = 5 * 1024 * 1024
-# A file that never mentions Prefect cannot hold a flow, a consumer or a context secret.
-_PREFILTER = re.compile(rb"prefect", re.IGNORECASE)
+# A file that mentions neither Prefect nor a credential word cannot hold a flow, a consumer, a
+# context secret or a credential constant another module imports.
+_PREFILTER = re.compile(rb"prefect|password|passwd|secret|token|api_?key|credential", re.IGNORECASE)
 
 
 @dataclass

@@ -5,9 +5,11 @@ from credlint.project import context_secret_name
 from credlint.values import describe
 
 
-def _literal_parts(name, arg):
+def _literal_parts(name, arg, resolve=None):
     """Positions (and a description) of hard-coded values inside an argument."""
     value = arg.value
+    if value.kind == "import" and resolve is not None:
+        value = resolve(value.ref) or value  # a constant imported from another module
     if value.is_literal and value.kind in ("str", "bytes"):
         if is_credential_name(name) or value.shaped:
             yield arg.pos, describe(value), None
@@ -81,7 +83,9 @@ def check_hardcoded_credential_argument(module, project):
                 continue
             if entry.kind == "run_config" and name == "env":
                 continue  # CL202 owns run-config env
-            for pos, what, key in _literal_parts(name, arg):
+            if entry.kind == "client" and not (module.uses_prefect and (module.prefect1 or not module.prefect2)):
+                continue  # client constructors: only in Prefect 1.x flow code
+            for pos, what, key in _literal_parts(name, arg, lambda q: project.resolve_constant(q, module)):
                 target = f"{name}[{key!r}]" if key else f"{name}="
                 yield Hit(
                     path=module.path, pos=pos, symbol=entry.symbol, mask=True,

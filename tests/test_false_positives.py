@@ -229,3 +229,19 @@ def test_client_constructors_in_tasks(project, call, fires):
     doc = check_json("--select", "CL201", ".", cwd=project.root)
     assert bool(doc["findings"]) is fires, doc["findings"]
     assert "Zq8uPw7731" not in json.dumps(doc)
+
+
+def test_credential_constant_imported_from_another_module(project):
+    project({
+        "settings.py": 'WAREHOUSE_PASSWORD = "Zq8uPw7731" + "xKmN"\nWAREHOUSE = "LOAD_WH"\nPLACEHOLDER = "<password>"\n',
+        "flows/load.py": """
+            from prefect.tasks.snowflake import SnowflakeQuery
+            from settings import PLACEHOLDER, WAREHOUSE, WAREHOUSE_PASSWORD
+
+            a = SnowflakeQuery(account="acme", user="etl", password=WAREHOUSE_PASSWORD, warehouse=WAREHOUSE)
+            b = SnowflakeQuery(account="acme", user="etl", password=PLACEHOLDER)
+            """,
+    })
+    doc = check_json("--select", "CL201", "flows/", cwd=project.root)
+    assert [(f["path"], f["line"]) for f in doc["findings"]] == [("flows/load.py", 4)]
+    assert "Zq8uPw7731" not in json.dumps(doc)
