@@ -75,26 +75,36 @@ _DOC_MARKERS = (
 
 def _documented(text: str) -> bool:
     lowered = text.lower()
-    return any(m in lowered for m in _DOC_MARKERS) or any(s in text for s in _DOC_SECRETS)
+    return any(map(lowered.__contains__, _DOC_MARKERS)) or any(map(text.__contains__, _DOC_SECRETS))
+
+
+_SUCC = bytes((b + 1) & 0xFF for b in range(256))
+_PRED = bytes((b - 1) & 0xFF for b in range(256))
 
 
 def _straight_run(text: str, size: int = 6) -> bool:
-    """True if `text` holds `size` consecutive characters in sequence: 123456, abcdef, FEDCBA."""
-    up = down = 1
-    prev = -2
-    for ch in text:
-        code = ord(ch)
-        up = up + 1 if code == prev + 1 else 1
-        down = down + 1 if code == prev - 1 else 1
-        if up >= size or down >= size:
+    """True if `text` holds `size` consecutive characters in sequence: 123456, abcdef, FEDCBA.
+
+    Compares the text with itself shifted by one, as big integers (no per-character loop)."""
+    raw = text.encode("latin-1", "replace")
+    n = len(raw) - 1
+    if n < size - 1:
+        return False
+    tail = int.from_bytes(raw[1:], "big")
+    zeros = b"\0" * (size - 1)
+    for table in (_SUCC, _PRED):
+        diff = tail ^ int.from_bytes(raw[:-1].translate(table), "big")
+        if zeros in diff.to_bytes(n, "big"):
             return True
-        prev = code
     return False
 
 
+_UPPER, _LOWER, _DIGIT = re.compile("[A-Z]"), re.compile("[a-z]"), re.compile("[0-9]")
+
+
 def _classes(text: str) -> int:
-    return (any("A" <= c <= "Z" for c in text) + any("a" <= c <= "z" for c in text)
-            + any("0" <= c <= "9" for c in text))
+    return ((_UPPER.search(text) is not None) + (_LOWER.search(text) is not None)
+            + (_DIGIT.search(text) is not None))
 
 
 def _not_random(body: str, mixed: bool = True) -> bool:
@@ -178,7 +188,7 @@ P_URL = _rx(rb"://[^\s/@]{0,128}:[^\s/@]{1,256}@")
 P_GHPAT, P_HOOKS = ("in", b"github_pat_"), ("in", b"hooks.slack.com/")
 P_LIVE, P_WHSEC = ("in", b"k_live_"), ("in", b"whsec_")
 P_DAPI, P_DISCORD, P_TEAMS = ("in", b"dapi"), ("in", b"discord"), ("in", b".webhook.office.com/")
-P_SNOW, P_OPENAI, P_ANT = ("in", b"snowflake://"), ("in", b"T3BlbkFJ"), ("in", b"sk-ant-")
+P_SNOW, P_OPENAI, P_ANT = _rx(rb"snowflake://[^\s]{0,1024}password="), ("in", b"T3BlbkFJ"), ("in", b"sk-ant-")
 P_PYPI, P_NPM, P_KEY = ("in", b"pypi-Ag"), ("in", b"npm_"), ("in", b"PRIVATE KEY")
 P_SECRET, P_TWILIO = ("ci", b"secret"), ("ci", b"twilio")
 
@@ -395,49 +405,53 @@ _RULES.append(_regex_rule(
     rb"/[0-9a-f-]{36})", (P_TEAMS,)))
 
 
-# OpenAI keys carry "T3BlbkFJ" (base64 of "OpenAI") in the middle: found from that literal, then
-# grown to the token around it with two bounded, non-overlapping steps (linear on any input).
+# OpenAI keys carry "T3BlbkFJ" (base64 of "OpenAI") once, in the middle: found from that literal,
+# then grown to the run of token characters around it.
 _OPENAI_MARK = re.compile(rb"T3BlbkFJ")
 _TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-_OPENAI_TAIL = re.compile(rb"[A-Za-z0-9_-]{20,220}(?![A-Za-z0-9_-])")
+_TOKEN_RUN = re.compile(rb"[A-Za-z0-9_-]*")
 _OPENAI_HEAD = re.compile(rb"sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{20,200}\Z")
 
 
 def _find_openai(text: _Text) -> Iterator[_Cand]:
     data = text.data
-    last_end = 0
-    for mark in _OPENAI_MARK.finditer(data):
+    pos = 0
+    while True:
+        mark = _OPENAI_MARK.search(data, pos)
+        if not mark:
+            return
         at = mark.start()
-        if at < last_end:
-            continue
-        # the run of token characters before the mark, read backwards from a bounded window
+        # the run of token characters around the mark: backwards within a bounded window,
+        # forwards to its end; the search resumes after the run, so each byte is read O(1) times
+        run_end = _TOKEN_RUN.match(data, mark.end()).end()
+        pos = run_end
         window = data[max(0, at - 220):at]
-        run = len(window) - len(window.rstrip(_TOKEN_CHARS))
-        start = at - run
-        if start > 0 and run == len(window) and data[start - 1] in _TOKEN_CHARS:
+        start = at - (len(window) - len(window.rstrip(_TOKEN_CHARS)))
+        if start > 0 and data[start - 1] in _TOKEN_CHARS:
             continue  # the run is longer than any key
+        if not 20 <= run_end - mark.end() <= 220 or data.find(b"T3BlbkFJ", mark.end(), run_end) >= 0:
+            continue  # a key holds the mark once, with 20 to 220 characters after it
         if not _OPENAI_HEAD.match(data[start:at]):
             continue
-        tail = _OPENAI_TAIL.match(data, mark.end())
-        if not tail:
-            continue
-        secret = _ascii(data[start:tail.end()])
+        secret = _ascii(data[start:run_end])
         if _token_ok(secret, secret.split("T3BlbkFJ", 1)[1]):
-            last_end = tail.end()
-            yield _Cand(start, tail.end(), "openai-key", secret, 30)
+            yield _Cand(start, run_end, "openai-key", secret, 30)
 
 
 _RULES.append(_Rule(_find_openai, (P_OPENAI,)))
 
 
-# Passwords inside URLs: scheme://user:password@host. Found from the literal "://"; the scheme is
-# read backwards from a bounded window, the rest with one anchored match.
-_URL_SEP = re.compile(rb"://")
-_URL_SCHEME = re.compile(rb"[A-Za-z0-9+.\-]{1,40}")
-_URL_TAIL = re.compile(
-    rb"""(?P<user>[^\s:/@?#'"`<>\\]{0,128}):(?P<s>[^\s@/?#'"`<>\\]{1,256})@"""
+# Passwords inside URLs: scheme://user:password@host, and Snowflake's JDBC form
+# snowflake://account/?user=u&password=p. Both regexes start with a literal; their classes stop at
+# the next ":" or "/", so no two attempts read the same stretch far. The scheme is read backwards
+# from a bounded window, only for matches.
+_URL = re.compile(
+    rb"""://(?P<user>[^\s:/@?#'"`<>\\]{0,128}):(?P<s>[^\s@/?#'"`<>\\]{1,256})@"""
     rb"""(?P<host>[A-Za-z0-9\[][A-Za-z0-9._\-\[\]:%]{0,254})""")
-_SNOWFLAKE_QUERY = re.compile(rb"""[^\s'"`<>]{0,256}?[?&;]password=(?P<s>[^&;\s'"`<>]{1,256})""")
+_SNOWFLAKE_QUERY = re.compile(
+    rb"""snowflake://[A-Za-z0-9._\-]{1,253}/?\?(?:[A-Za-z0-9_.\-]{1,64}=[^&;:/\s'"`<>#]{0,256}[&;]){0,30}"""
+    rb"""password=(?P<s>[^&;\s'"`<>#]{1,256})""")
+_URL_SCHEME = re.compile(rb"[A-Za-z0-9+.\-]{1,40}")
 _LETTER = re.compile(rb"[A-Za-z]")
 _NOT_LETTERS = re.compile(r"[\d\W_]+")
 _TEMPLATE = re.compile(r"[{}\[\]()$*\\]|%[sdr(]|%$")
@@ -449,55 +463,54 @@ _WEAK_PASSWORDS = frozenset("""
     dbpassword dbpass userpass
 """.split())
 _DOC_HOSTS = frozenset(("host", "hostname", "server", "domain", "account", "myhost", "yourhost"))
+_DOC_WORDS = ("example", "your", "placeholder")
 
 
 def _url_password_ok(user: str, password: str, host: str) -> bool:
     """A URL password that is a real value, not a template, a placeholder or a well-known default."""
-    if len(password) < 6 or is_placeholder(password) or _TEMPLATE.search(password):
+    if len(password) < 6 or _TEMPLATE.search(password) or _TEMPLATE.search(user):
         return False
-    core = _NOT_LETTERS.sub("", password.lower())
+    lowered = password.lower()
+    core = _NOT_LETTERS.sub("", lowered)
     if not core and len(password) < 10:
         return False  # short digit strings: ports, versions, sample numbers
-    if core in _WEAK_PASSWORDS or password.lower() == user.lower():
+    if core in _WEAK_PASSWORDS or lowered == user.lower() or len(set(password)) < 4:
         return False
-    if len(set(password)) < 4 or _straight_run(password):
+    low_user, low_host = user.lower(), host.lower()
+    if low_host in _DOC_HOSTS or any(w in low_host or w in low_user for w in _DOC_WORDS):
         return False
-    if user and (is_placeholder(user) or _TEMPLATE.search(user)):
-        return False
-    lowered_host = host.lower()
-    return not (is_placeholder(host) or lowered_host in _DOC_HOSTS
-                or any(w in lowered_host for w in ("example", "your", "placeholder")))
+    return not _straight_run(password) and not is_placeholder(password)
+
+
+def _scheme_before(data: bytes, at: int) -> bytes:
+    found = _URL_SCHEME.match(data[max(0, at - 40):at][::-1])
+    if not found:
+        return b""
+    scheme = found.group()[::-1]
+    letter = _LETTER.search(scheme)
+    return scheme[letter.start():].lower() if letter else b""
 
 
 def _find_url_passwords(text: _Text) -> Iterator[_Cand]:
     data = text.data
-    for sep in _URL_SEP.finditer(data):
-        at = sep.start()
-        scheme_match = _URL_SCHEME.match(data[max(0, at - 40):at][::-1])
-        if not scheme_match:
-            continue
-        scheme = scheme_match.group()[::-1]
-        letter = _LETTER.search(scheme)
-        if not letter:
-            continue
-        scheme = scheme[letter.start():].lower()
-        snowflake = scheme == b"snowflake" or scheme.endswith(b"+snowflake")
-        pattern_id = "snowflake-url-password" if snowflake else "generic-url-password"
-        priority = 15 if snowflake else 5
-        tail = _URL_TAIL.match(data, sep.end())
-        if tail:
-            start, end = tail.span("s")
+    if text.probe(P_URL):
+        for m in _URL.finditer(data):
+            scheme = _scheme_before(data, m.start())
+            if not scheme:
+                continue
+            start, end = m.span("s")
             password = _ascii(data[start:end])
-            if _url_password_ok(_ascii(tail.group("user")), password, _ascii(tail.group("host"))):
-                yield _Cand(start, end, pattern_id, password, priority)
-            continue
-        if snowflake:  # jdbc:snowflake://account.snowflakecomputing.com/?user=u&password=p
-            query = _SNOWFLAKE_QUERY.match(data, sep.end())
-            if query:
-                start, end = query.span("s")
-                password = _ascii(data[start:end])
-                if _url_password_ok("", password, "snowflake"):
-                    yield _Cand(start, end, pattern_id, password, priority)
+            if _url_password_ok(_ascii(m.group("user")), password, _ascii(m.group("host"))):
+                if scheme == b"snowflake" or scheme.endswith(b"+snowflake"):
+                    yield _Cand(start, end, "snowflake-url-password", password, 15)
+                else:
+                    yield _Cand(start, end, "generic-url-password", password, 5)
+    if text.probe(P_SNOW):
+        for m in _SNOWFLAKE_QUERY.finditer(data):
+            start, end = m.span("s")
+            password = _ascii(data[start:end])
+            if _url_password_ok("", password, "snowflake"):
+                yield _Cand(start, end, "snowflake-url-password", password, 15)
 
 
 _RULES.append(_Rule(_find_url_passwords, (P_URL, P_SNOW)))
@@ -619,7 +632,8 @@ def _positions(data: bytes, offsets: List[int]) -> dict:
             line += newlines
             line_start = data.rfind(b"\n", pos, off) + 1
             col, pos = 0, line_start
-        col += len(data[pos:off].decode("utf-8", "replace"))
+        segment = data[pos:off]
+        col += len(segment) if segment.isascii() else len(segment.decode("utf-8", "replace"))
         pos = off
         out[off] = (line, col + 1)
     return out

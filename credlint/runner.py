@@ -15,6 +15,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 from .catalogue import Catalogue, builtin_catalogue
 from .config import Config, discover_config, find_root
 from .errors import UsageError
+from .patterns import could_match, scan
 from .suppressions import applies, scan_text
 from .engine import Hit, Rule, collect_rules, run_rule, select_rules, unknown_selectors
 from .facts import ModuleFacts, Pos
@@ -196,6 +197,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
 
     modules: List[ModuleFacts] = []
     deploy: List[DeployFacts] = []
+    pattern_hits: Dict[str, list] = {}
     sources: Dict[str, bytes] = {}
     for index, (rel, path) in enumerate(sorted(files)):
         try:
@@ -208,6 +210,11 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
             facts.error = ParseError(f"cannot read: {exc.strerror or exc}")
             modules.append(facts)
             continue
+        if could_match(data):
+            found = scan(data)  # token formats: on bytes, whether or not the file is parsed
+            if found:
+                pattern_hits[rel] = found
+                sources[rel] = data
         if not rel.endswith(".py"):
             forced = any(fnmatch.fnmatch(rel, g) for g in config.sources)
             kind = classify(rel, data[:65536])
@@ -229,6 +236,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
         if progress is not None and rel in wanted_set:
             progress(rel, index)
     project = Project(modules, catalogue, config, deploy)
+    project.pattern_hits = pattern_hits
     # A changed deployment file is a reason to re-check the flows it serves (pre-commit passes
     # only what changed): an agent's flows, or every flow for files that set context secrets.
     for facts in deploy:
@@ -366,6 +374,13 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
         seen.add(key)
         text_lines = lines_of(hit.path)
         masks: Dict[int, List[Tuple[int, int]]] = {}
+        forced_masks: Dict[int, List[Tuple[int, int]]] = {}
+        for match in getattr(project, "pattern_hits", {}).get(hit.path, ()):
+            # A known credential format is masked wherever it shows, string or comment.
+            for line_no in range(match.line, match.end_line + 1):
+                start = match.column if line_no == match.line else 1
+                end = match.end_column if line_no == match.end_line else 10 ** 6
+                forced_masks.setdefault(line_no, []).append((start, end))
         if module is not None:
             for span in module.sensitive:
                 if span.line == span.end_line:
@@ -382,15 +397,16 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
         for line_no in range(pos.line, last + 1):
             if 1 <= line_no <= len(text_lines):
                 text = text_lines[line_no - 1]
+                forced = _merge(forced_masks.get(line_no, []))
                 if not hit.path.endswith(".py"):
                     # A deployment file: show where the variable is, never what it is set to.
-                    snippet.append(_mask_config_line(text))
+                    snippet.append(_mask_config_line(_mask_spans(text, forced)))
                     continue
                 if unanalysed:
                     # Nothing is known about this file's values: show no string's content.
-                    snippet.append(_STRING_BODY.sub(r"\g<open>********\g<close>", text))
+                    snippet.append(_STRING_BODY.sub(r"\g<open>********\g<close>", _mask_spans(text, forced)))
                     continue
-                snippet.append(_mask_line(text, _merge(masks.get(line_no, [])),
+                snippet.append(_mask_line(text, _merge(masks.get(line_no, []) + forced),
                                           literal_only if line_no == pos.line else ()))
         display = _display(root / hit.path, cwd)
         findings.append(Finding(
@@ -411,6 +427,13 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
         occurrences[base] = occurrence + 1
         finding.fingerprint = fingerprint(finding, rel, anchor, occurrence)
     return findings
+
+
+def _mask_spans(line: str, spans: List[Tuple[int, int]]) -> str:
+    """Replace exact column spans (1-based, end exclusive) by a fixed mask."""
+    for start, end in sorted(spans, reverse=True):
+        line = line[:max(start - 1, 0)] + "********" + line[max(end - 1, 0):]
+    return line
 
 
 def _merge(spans: List[Tuple[int, int]]) -> List[Tuple[int, int]]:

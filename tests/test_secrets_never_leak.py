@@ -155,3 +155,50 @@ def test_no_value_in_the_snippet_of_a_parse_error(project):
         code, out, err = run_cli("check", "--format", fmt, ".", cwd=project.root)
         assert "CL000" in out
         assert_no_leak(f"--format {fmt} for a parse error", out + err)
+
+
+DEPLOY_FILES = {
+    "deploy/agent.sh": (
+        "#!/bin/sh\n"
+        f"# legacy token, do not use: {GITHUB_TOKEN}\n"
+        "prefect agent docker start --label etl \\\n"
+        f"  -e PREFECT__CONTEXT__SECRETS__DB_PASSWORD={PASSWORD} \\\n"
+        f"  -e SLACK_WEBHOOK_URL={SLACK_HOOK}\n"
+    ),
+    "docker-compose.yml": (
+        "services:\n"
+        "  agent:\n"
+        "    command: prefect agent docker start\n"
+        "    environment:\n"
+        f"      PREFECT__CONTEXT__SECRETS__AWS_SECRET: \"{AWS_SECRET}\"\n"
+    ),
+    ".env": f"API_TOKEN={GITHUB_TOKEN}\nPREFECT__CONTEXT__SECRET__PW={PASSWORD}\n",
+    "notes.py": f"# rotated on Monday: {GITHUB_TOKEN}\nOLD = '{GITHUB_TOKEN}'\n",
+}
+
+
+@pytest.fixture
+def planted_everywhere(planted):
+    for rel, text in DEPLOY_FILES.items():
+        target = planted.root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return planted
+
+
+def test_every_output_of_every_command_is_clean(planted_everywhere):
+    root = planted_everywhere.root
+    code, out, err = run_cli("check", "--format", "json", ".", cwd=root)
+    found = {f["code"] for f in json.loads(out)["findings"]}
+    assert {"CL106", "CL107", "CL203", "CL204"} <= found, found
+    runs = []
+    for fmt in ("full", "concise", "json"):
+        runs.append((f"check --format {fmt}",) + run_cli("check", "--format", fmt, "--statistics", ".", cwd=root)[1:])
+    for fmt in ("table", "json"):
+        runs.append((f"inventory --format {fmt}",) + run_cli("inventory", "--format", fmt, ".", cwd=root)[1:])
+    runs.append(("write-baseline",) + run_cli("check", "--write-baseline", "base.json", ".", cwd=root)[1:])
+    runs.append(("baseline",) + run_cli("check", "--baseline", "base.json", ".", cwd=root)[1:])
+    for name, out, err in runs:
+        assert_no_leak(f"{name} stdout", out)
+        assert_no_leak(f"{name} stderr", err)
+    assert_no_leak("baseline file", (root / "base.json").read_text())
