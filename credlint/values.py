@@ -32,10 +32,18 @@ _PLACEHOLDER_WORDS = (
 )
 
 
+# Whole values that are words, not secrets: `password="password"`, `TOKEN = "token"`.
+_PLACEHOLDER_VALUES = {"password", "passwd", "pass", "secret", "token", "key", "apikey", "api_key", "credentials",
+                       "changeit", "admin", "root", "user", "test", "testing", "foo", "bar", "baz", "none", "null",
+                       "nil", "undefined", "n/a", "na", "tbd", "redacted", "hidden", "masked", "x"}
+
+
 def is_placeholder(text: str) -> bool:
     """True for values that stand in for a secret (documentation, templates, empty)."""
     stripped = text.strip()
     if not stripped:
+        return True
+    if stripped.lower() in _PLACEHOLDER_VALUES:
         return True
     if _PLACEHOLDER_RE.match(stripped):
         return True

@@ -245,3 +245,41 @@ def test_credential_constant_imported_from_another_module(project):
     doc = check_json("--select", "CL201", "flows/", cwd=project.root)
     assert [(f["path"], f["line"]) for f in doc["findings"]] == [("flows/load.py", 4)]
     assert "Zq8uPw7731" not in json.dumps(doc)
+
+
+@pytest.mark.parametrize("source", [
+    # an enum member named like a credential, used as a value
+    """
+    import enum
+    from prefect.tasks.snowflake import SnowflakeQuery
+
+    class Auth(enum.Enum):
+        TOKEN = "token"
+        PASSWORD = "password"
+
+    query = SnowflakeQuery(account="acme", user="etl", password=Auth.PASSWORD.value)
+    """,
+    # secret *names* in name parameters and in storage declarations
+    """
+    from prefect import Flow
+    from prefect.storage import S3
+    from prefect.tasks.notifications import SlackTask
+
+    HOOK_NAME = "SLACK_WEBHOOK_URL"
+    with Flow("f", storage=S3(bucket="b", secrets=["AWS_CREDENTIALS", HOOK_NAME])) as flow:
+        SlackTask(message="m", webhook_secret=HOOK_NAME)()
+    """,
+    # test fixtures with obviously fake values
+    """
+    from prefect.tasks.snowflake import SnowflakeQuery
+
+    def test_query():
+        SnowflakeQuery(account="acme", user="etl", password="fake-password").run(query="select 1")
+        SnowflakeQuery(account="acme", user="etl", password="password").run(query="select 1")
+        SnowflakeQuery(account="acme", user="etl", password="dummy").run(query="select 1")
+    """,
+], ids=["enum-member", "secret-names", "test-fixture"])
+def test_hardcoded_secret_traps(project, source):
+    project({"flow.py": source})
+    doc = check_json("--select", "CL2", ".", cwd=project.root)
+    assert doc["findings"] == []
