@@ -1,8 +1,9 @@
 """CL204 secret-pattern: high-confidence credential formats, matched on the raw bytes of a file.
 
 No parse: every rule is a bytes regular expression that starts with a literal (so `re` can skip
-ahead quickly), gated by literal anchors that `could_match` checks first. Only the matched slice
-is decoded, and only to compute a keyed digest: a `Match` never holds the secret or any part of it.
+ahead quickly), and runs only if one of its probes (a literal looked up in the file) hits;
+`could_match` runs the probes alone. Only the matched slice is decoded, and only to judge it and
+compute a keyed digest: a `Match` never holds the secret or any part of it.
 
 What counts as a finding is deliberately narrow (DESIGN.md section 3; the anchors' users complain
 most about noise: reference/anchors.md 4.2). A format is here only when its shape alone says
@@ -14,15 +15,16 @@ template markers (<token>, ${VAR}, {{ x }}, %(x)s, YOUR_KEY_HERE), and bodies th
 plausibly random (one repeated character, fewer than five distinct characters, a straight run
 such as 123456 or abcdef, a single character class where the real alphabet mixes them).
 
-All regular expressions are linear: quantifiers are bounded or over classes disjoint from what
-follows, and the few rules that need context look it up from a literal anchor.
+Scanning is linear in the file: quantifiers are bounded or run over classes disjoint from what
+follows, every attempt starts at a literal, and rules that need context (a key name before an
+AWS secret, the run around an OpenAI marker) read it from that literal within a bounded window.
 """
 from __future__ import annotations
 
 import bisect
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, List, NamedTuple, Optional, Pattern as _Regex, Tuple
+from typing import Callable, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 from .values import digest, is_placeholder
 
@@ -68,8 +70,8 @@ _DOC_SECRETS = (
 # leaves out markers short enough to occur by chance in a long random body ("xxx", "todo").
 _DOC_MARKERS = (
     "example", "xxxx", "your_", "your-", "yourkey", "yourtoken", "placeholder", "redacted",
-    "changeme", "change_me", "dummy", "sample", "insert", "replace", "fake", "${", "{{", "<", ">",
-    "...", "***",
+    "changeme", "change_me", "change-me", "dummy", "sample", "insert", "replace", "fixme", "fake",
+    "_here", "-here", "${", "{{", "<", ">", "...", "***",
 )
 
 
@@ -159,22 +161,25 @@ class _Text:
                 hit = needle in self.data
             elif kind == "ci":
                 hit = needle in self.lower
-            else:
+            elif kind == "rx":
                 hit = _PROBE_RX[needle].search(self.data) is not None
+            else:  # "cirx": a lowercase regex over the lowered file
+                hit = _PROBE_RX[needle].search(self.lower) is not None
             self._probes[probe] = hit
         return hit
 
 
 # A probe is a cheap whole-file test: ("in", literal), ("ci", lowercase literal, looked up in the
-# lowered file) or ("rx", regex starting with a literal, searched once). A rule runs only if one
-# of its probes hits; `could_match` is "some probe hits". Probes are shared between rules.
+# lowered file), ("rx", regex starting with a literal, searched once) or ("cirx", the same over
+# the lowered file). A rule runs only if one of its probes hits; `could_match` is "some probe
+# hits". Probes are shared between rules.
 _Probe = Tuple[str, bytes]
 _PROBE_RX: dict = {}
 
 
-def _rx(pattern: bytes) -> _Probe:
+def _rx(pattern: bytes, kind: str = "rx") -> _Probe:
     _PROBE_RX.setdefault(pattern, re.compile(pattern))
-    return ("rx", pattern)
+    return (kind, pattern)
 
 
 P_A = _rx(rb"A(?:KIA|SIA|BIA|CCA|Iza|ccountKey=)")
@@ -184,13 +189,15 @@ P_GH = _rx(rb"gh[pousr]_")
 P_GL = _rx(rb"gl(?:pat|dt|rt|ft|soat|oas|imt|agent|cbt|ffct|wt|ptt)-")
 P_X = _rx(rb"x(?:ox|app-)")
 P_PN = _rx(rb"pn[ub]_")
-P_URL = _rx(rb"://[^\s/@]{0,128}:[^\s/@]{1,256}@")
+P_URL = _rx(rb"://[^\s:/@]{0,128}:[^\s/@]{1,256}@")
 P_GHPAT, P_HOOKS = ("in", b"github_pat_"), ("in", b"hooks.slack.com/")
 P_LIVE, P_WHSEC = ("in", b"k_live_"), ("in", b"whsec_")
 P_DAPI, P_DISCORD, P_TEAMS = ("in", b"dapi"), ("in", b"discord"), ("in", b".webhook.office.com/")
-P_SNOW, P_OPENAI, P_ANT = _rx(rb"snowflake://[^\s]{0,1024}password="), ("in", b"T3BlbkFJ"), ("in", b"sk-ant-")
+P_SNOW, P_OPENAI, P_ANT = ("in", b"snowflake://"), ("in", b"T3BlbkFJ"), ("in", b"sk-ant-")
 P_PYPI, P_NPM, P_KEY = ("in", b"pypi-Ag"), ("in", b"npm_"), ("in", b"PRIVATE KEY")
-P_SECRET, P_TWILIO = ("ci", b"secret"), ("ci", b"twilio")
+P_TWILIO = ("ci", b"twilio")
+# "secret" alone is in most Prefect flows (PrefectSecret): probe for the AWS key names themselves.
+P_AWS_SECRET = (_rx(rb"secret[_.-]?access[_.-]?key", "cirx"), _rx(rb"aws[_.-]?secret", "cirx"))
 
 Finder = Callable[[_Text], Iterator[_Cand]]
 
@@ -216,11 +223,15 @@ def _regex_rule(pattern_id: str, regex: bytes, probes: Tuple[_Probe, ...], *, mi
 
     def find(text: _Text) -> Iterator[_Cand]:
         data = text.data
+        verdicts: dict = {}  # a secret repeated in a file is judged once
         for m in compiled.finditer(data):
             start, end = m.span("s")
             secret = _ascii(data[start:end])
-            body = _ascii(m.group("b")) if has_body else secret
-            if accept(secret, body) if accept else _token_ok(secret, body, mixed):
+            ok = verdicts.get(secret)
+            if ok is None:
+                body = _ascii(m.group("b")) if has_body else secret
+                ok = verdicts[secret] = accept(secret, body) if accept else _token_ok(secret, body, mixed)
+            if ok:
                 yield _Cand(start, end, pattern_id, secret, priority)
 
     return _Rule(find, probes)
@@ -273,7 +284,7 @@ for _p in ("AKIA", "ASIA", "ABIA", "ACCA"):
 _RULES.append(_context_rule(
     "aws-secret-access-key",
     (rb"aws[_.-]?secret(?:[_.-]?access)?(?:[_.-]?key)?", rb"secret[_.-]?access[_.-]?key"),
-    rb"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", (P_SECRET,),
+    rb"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", P_AWS_SECRET,
     lambda s: (not _documented(s) and not _not_random(s)
                and any(c.isupper() for c in s) and any(c.islower() for c in s))))
 
@@ -460,8 +471,9 @@ _WEAK_PASSWORDS = frozenset("""
     user username login test tester default postgres postgresql pgpass mysql mariadb redis rabbitmq
     airflow prefect snowflake mongo mongodb letmein qwerty abc abcd foo bar foobar baz hunter
     mypassword mypass mysecret yourpassword somepassword supersecret topsecret secretpassword
-    dbpassword dbpass userpass
+    dbpassword dbpass userpass tiger scott minioadmin
 """.split())
+_LEET = str.maketrans("013457@$", "oieastas")
 _DOC_HOSTS = frozenset(("host", "hostname", "server", "domain", "account", "myhost", "yourhost"))
 _DOC_WORDS = ("example", "your", "placeholder")
 
@@ -474,7 +486,10 @@ def _url_password_ok(user: str, password: str, host: str) -> bool:
     core = _NOT_LETTERS.sub("", lowered)
     if not core and len(password) < 10:
         return False  # short digit strings: ports, versions, sample numbers
-    if core in _WEAK_PASSWORDS or lowered == user.lower() or len(set(password)) < 4:
+    unleet = _NOT_LETTERS.sub("", lowered.rstrip("0123456789!?.#_-").translate(_LEET))
+    if core in _WEAK_PASSWORDS or unleet in _WEAK_PASSWORDS:
+        return False  # password123, p4ssw0rd, s3cr3t, the scott/tiger of the SQLAlchemy docs
+    if lowered == user.lower() or len(set(password)) < 4:
         return False
     low_user, low_host = user.lower(), host.lower()
     if low_host in _DOC_HOSTS or any(w in low_host or w in low_user for w in _DOC_WORDS):
@@ -493,6 +508,7 @@ def _scheme_before(data: bytes, at: int) -> bytes:
 
 def _find_url_passwords(text: _Text) -> Iterator[_Cand]:
     data = text.data
+    verdicts: dict = {}
     if text.probe(P_URL):
         for m in _URL.finditer(data):
             scheme = _scheme_before(data, m.start())
@@ -500,7 +516,11 @@ def _find_url_passwords(text: _Text) -> Iterator[_Cand]:
                 continue
             start, end = m.span("s")
             password = _ascii(data[start:end])
-            if _url_password_ok(_ascii(m.group("user")), password, _ascii(m.group("host"))):
+            parts = (m.group("user"), password, m.group("host"))
+            ok = verdicts.get(parts)
+            if ok is None:
+                ok = verdicts[parts] = _url_password_ok(_ascii(parts[0]), password, _ascii(parts[2]))
+            if ok:
                 if scheme == b"snowflake" or scheme.endswith(b"+snowflake"):
                     yield _Cand(start, end, "snowflake-url-password", password, 15)
                 else:
@@ -542,10 +562,10 @@ def _find_private_keys(text: _Text) -> Iterator[_Cand]:
         body = _KEY_BODY.match(data, header.end())
         if not body:
             continue
-        first = _ascii(body.group("b")[:64])
-        if _documented(first) or _not_random(first):
-            continue
         start, end = body.start("b"), body.end("b")
+        first = _ascii(data[start:start + 64])
+        if _documented(first) or _not_random(first) or data.startswith((b"...", b"\xe2\x80\xa6"), end):
+            continue  # a placeholder, or a body cut short in documentation ("MIIEvQ...")
         secret = body.group("b")
         if footers is None:
             footers = [m.span() for m in _KEY_FOOTER.finditer(data)]
@@ -625,13 +645,13 @@ def _resolve(cands: Iterable[_Cand]) -> List[_Cand]:
 def _positions(data: bytes, offsets: List[int]) -> dict:
     """Map byte offsets (at ASCII boundaries) to (line, column), 1-based, columns in characters."""
     out = {}
-    line, line_start, col, pos = 1, 0, 0, 0  # col: characters from line_start to pos
+    # col: characters from the line start to pos; a UTF-8 byte-order mark is not a column
+    line, col, pos = 1, 0, 3 if data.startswith(b"\xef\xbb\xbf") else 0
     for off in sorted(set(offsets)):
         newlines = data.count(b"\n", pos, off)
         if newlines:
             line += newlines
-            line_start = data.rfind(b"\n", pos, off) + 1
-            col, pos = 0, line_start
+            col, pos = 0, data.rfind(b"\n", pos, off) + 1
         segment = data[pos:off]
         col += len(segment) if segment.isascii() else len(segment.decode("utf-8", "replace"))
         pos = off
@@ -658,12 +678,15 @@ def scan(data: bytes) -> List[Match]:
     try:
         kept = _resolve(cands)
         where = _positions(data, [c.start for c in kept] + [c.end for c in kept])
+        digests: dict = {}
         matches = []
         for c in kept:
             line, column = where[c.start]
             end_line, end_column = where[c.end]
-            matches.append(Match(c.pattern, line, column, end_line, end_column, len(c.secret),
-                                 digest(c.secret)))
+            hashed = digests.get(c.secret)
+            if hashed is None:
+                hashed = digests[c.secret] = digest(c.secret)
+            matches.append(Match(c.pattern, line, column, end_line, end_column, len(c.secret), hashed))
         return matches
     except Exception:
         return []
@@ -731,7 +754,8 @@ PATTERNS: Tuple[Pattern, ...] = (
     Pattern(
         "github-token", "GitHub token",
         ("GITHUB_TOKEN=gh" "p_7xU5o2Yr8qEqaKOx9u7o3P5RAyNjavjgmkiV",
-         "storage = GitHub(repo='acme/flows', path='flow.py', access_token_secret='gh" "s_BYbxkS3tbGi7aNCBqazxAVM8c9wIWa4tEQhV')",
+         "storage = GitHub(repo='acme/flows', path='flow.py', "
+         "access_token_secret='gh" "s_BYbxkS3tbGi7aNCBqazxAVM8c9wIWa4tEQhV')",
          "token: github_pat" "_11EvCuzBs5t6NxukRHlLBLUX_s2VbtqkrLjQFC1hRQ5V3CTBNTEte08fnxV8FCNvRtv0K95qDcp11mq04uLG"),
         ("GITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a",  # GitHub's published sample
          "GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -803,7 +827,7 @@ PATTERNS: Tuple[Pattern, ...] = (
     Pattern(
         "snowflake-url-password", "Snowflake URL with a password",
         ("engine = create_engine('snowflake://loader:Zq8uPw77" "31xKmN@acme-eu1/raw/public?warehouse=etl')",
-         "SNOWFLAKE_URL=jdbc:snowflake://acme.snowflakecomputing.com/?user=loader&password=hAEsXsFe" "gHVkhx"),
+         "SNOWFLAKE_URL=jdbc:snowflake://acme.snowflakecomputing.com/?user=loader&password=hAEs" "XsFegHVkhx"),
         ("engine = create_engine('snowflake://loader:<password>@acme-eu1/raw')",
          "url = f'snowflake://{user}:{password}@{account}/{database}'",
          "SNOWFLAKE_URL=snowflake://loader:${SNOWFLAKE_PASSWORD}@acme-eu1/raw",
@@ -818,6 +842,8 @@ PATTERNS: Tuple[Pattern, ...] = (
          "DATABASE_URL=postgresql://etl:${DB_PASSWORD}@db:5432/warehouse",
          "url = 'mysql://%s:%s@%s/%s' % (user, password, host, db)",
          "broker = 'amqp://guest:guest@localhost:5672//'",
+         "engine = create_engine('postgresql://scott:tiger@localhost/mydatabase')",  # SQLAlchemy docs
+         "DATABASE_URL=mysql://app:p4ssw0rd123@db/app",
          "redis_url = 'redis://:<password>@cache:6379/0'",
          "https://admin:s3cr3tP4ss@example.com/api",
          "https://api.acme.io:8443/v1/items@latest")),
@@ -876,9 +902,11 @@ PATTERNS: Tuple[Pattern, ...] = (
          "b64 = 'T3BlbkFJ'  # base64 of a name, no key around it")),
     Pattern(
         "anthropic-key", "Anthropic API key",
-        ("ANTHROPIC_API_KEY=sk-an" "t-api03-DdoKuYFWAac-xIZfjr2xSMwGd3q6gGq_dEee7B8TZbi0nsdir1an85LN9pdhGeVgbD_LrWJYWMViSv4Wr6sijDzilWDHc-AA",
-         "client = Anthropic(api_key='sk-an" "t-api03-DdoKuYFWAac-xIZfjr2xSMwGd3q6gGq_dEee7B8TZbi0nsdir1an85LN9pdhGeVgbD_LrWJYWMViSv4Wr6sijDzilWDHc-AA')"),
-        ("ANTHROPIC_API_KEY=sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ("ANTHROPIC_API_KEY=sk-an" "t-api03-DdoKuYFWAac-xIZfjr2xSMwGd3q6gGq_dEee7B8TZbi0nsdir1an85LN9p"
+         "dhGeVgbD_LrWJYWMViSv4Wr6sijDzilWDHc-AA",
+         "client = Anthropic(api_key='sk-an" "t-admin01-Nbb8PPaB0Pc0g7XUmx3vsBycck8GwsoP30mq24J74j4JUnrSpIVNB6"
+         "Dc2Pj7knEa576YQp7lcp7ONgcrh7GnUlUeb-gOaVeG1zyG13kbFKPC5cAnoMnHcsiM')"),
+        ("ANTHROPIC_API_KEY=sk-ant-api03-" + "x" * 93 + "AA",
          "ANTHROPIC_API_KEY=sk-ant-<your-key>")),
     Pattern(
         "discord-webhook", "Discord webhook URL",
