@@ -244,38 +244,37 @@ class Project:
                     return candidate
         return sorted(candidates, key=lambda m: m.path)[0]
 
-    def resolve(self, qual: str, near: Optional[ModuleFacts], depth: int = 0):
-        """('call', module, call) | ('routine', module, routine) | ('flow', module, flow) | None."""
+    def _follow(self, qual: str, near: Optional[ModuleFacts], lookup, depth: int = 0):
+        """Find `module.attr` in the project, following re-exports (`from x import y`)."""
         if depth > 8 or "." not in qual:
             return None
         module_name, attr = qual.rsplit(".", 1)
         module = self.find_module(module_name, near)
         if module is None:
             return None
-        if attr in module.instances:
-            return "call", module, module.calls[module.instances[attr]]
-        routine = module.routines.get(f"{module.module}.{attr}")
-        if routine is not None:
-            return "routine", module, routine
-        if attr in module.flow_vars:
-            return "flow", module, module.flows[module.flow_vars[attr]]
-        if attr in module.imports:
-            return self.resolve(module.imports[attr], module, depth + 1)
-        return None
+        found = lookup(module, attr)
+        if found is None and attr in module.imports:
+            return self._follow(module.imports[attr], module, lookup, depth + 1)
+        return found
 
-    def resolve_constant(self, qual: str, near: Optional[ModuleFacts], depth: int = 0) -> Optional[Value]:
+    def resolve(self, qual: str, near: Optional[ModuleFacts]):
+        """('call', module, call) | ('routine', module, routine) | ('flow', module, flow) | None."""
+
+        def lookup(module: ModuleFacts, attr: str):
+            if attr in module.instances:
+                return "call", module, module.calls[module.instances[attr]]
+            routine = module.routines.get(f"{module.module}.{attr}")
+            if routine is not None:
+                return "routine", module, routine
+            if attr in module.flow_vars:
+                return "flow", module, module.flows[module.flow_vars[attr]]
+            return None
+
+        return self._follow(qual, near, lookup)
+
+    def resolve_constant(self, qual: str, near: Optional[ModuleFacts]) -> Optional[Value]:
         """The (redacted) value of a module constant imported from another project module."""
-        if depth > 8 or "." not in qual:
-            return None
-        module_name, attr = qual.rsplit(".", 1)
-        module = self.find_module(module_name, near)
-        if module is None:
-            return None
-        if attr in module.constants:
-            return module.constants[attr]
-        if attr in module.imports:
-            return self.resolve_constant(module.imports[attr], module, depth + 1)
-        return None
+        return self._follow(qual, near, lambda module, attr: module.constants.get(attr))
 
     # ----- building ---------------------------------------------------------------------------
     def _build(self) -> None:
