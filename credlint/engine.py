@@ -122,10 +122,9 @@ def _fixtures() -> Dict[str, Callable]:
         "need": lambda p: [n for f in p.flows for n in f.needs],
         "declaration": lambda p: [d for f in p.flows for d in f.declarations] + list(p.agent_declarations),
         "deploy_env": lambda p: list(p.deploy_env),
-        "pattern_match": lambda p: [(path, m) for path in sorted(getattr(p, "pattern_hits", {}))
-                                    for m in p.pattern_hits[path]],
+        "pattern_match": lambda p: [(path, m) for path in sorted(p.pattern_hits) for m in p.pattern_hits[path]],
         # Suppression comments that silenced nothing; rules asking for it run after the others.
-        "suppression": lambda p: list(getattr(p, "unused_suppressions", ())),
+        "suppression": lambda p: list(p.unused_suppressions),
         "agent": lambda p: list(p.agents),
         "consumer": lambda p: [c for f in p.flows for c in f.consumers],
         "call": lambda p: [(m, c) for m in modules(p) for c in m.calls],

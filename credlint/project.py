@@ -166,7 +166,7 @@ class Project:
     """Everything credlint knows about a project, ready for the rules."""
 
     def __init__(self, modules: Iterable[ModuleFacts], catalogue: Catalogue, config: Config,
-                 deploy: Iterable = ()):
+                 deploy: Iterable = (), pattern_hits: Optional[Dict[str, list]] = None):
         self.catalogue = catalogue
         self.config = config
         self.modules: Dict[str, ModuleFacts] = {}
@@ -178,6 +178,8 @@ class Project:
                 self.by_name.setdefault(module.module, module)
         self.deploy = list(deploy)  # deployfiles.DeployFacts
         self.deploy_by_path = {facts.path: facts for facts in self.deploy}
+        self.pattern_hits: Dict[str, list] = dict(pattern_hits or {})  # path -> patterns.Match (CL204)
+        self.unused_suppressions: list = []  # filled by the runner once rules have run (CL001)
         self.deploy_env = self._linked_env()
         self.agents = [agent for facts in self.deploy for agent in facts.agents]
         self._agent_by_ref = {f"{a.path}:{a.pos.line}": a for a in self.agents}

@@ -235,8 +235,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
         modules.append(extract(data, rel, catalogue))
         if progress is not None and rel in wanted_set:
             progress(rel, index)
-    project = Project(modules, catalogue, config, deploy)
-    project.pattern_hits = pattern_hits
+    project = Project(modules, catalogue, config, deploy, pattern_hits)
     # A changed deployment file is a reason to re-check the flows it serves (pre-commit passes
     # only what changed): an agent's flows, or every flow for files that set context secrets.
     for facts in deploy:
@@ -375,7 +374,7 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
         text_lines = lines_of(hit.path)
         masks: Dict[int, List[Tuple[int, int]]] = {}
         forced_masks: Dict[int, List[Tuple[int, int]]] = {}
-        for match in getattr(project, "pattern_hits", {}).get(hit.path, ()):
+        for match in project.pattern_hits.get(hit.path, ()):
             # A known credential format is masked wherever it shows, string or comment.
             for line_no in range(match.line, match.end_line + 1):
                 start = match.column if line_no == match.line else 1
