@@ -178,6 +178,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
     files = discover(root, excludes, config.sources)
     known = {rel for rel, _ in files}
     wanted: List[str] = []
+    explicit: set = set()  # files named one by one (what pre-commit passes)
     for target in targets:
         resolved = target.resolve()
         rel = _rel(resolved, root)
@@ -190,6 +191,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
                 files.append((rel, resolved))
                 known.add(rel)
             wanted.append(rel)
+            explicit.add(rel)
         else:
             prefix = "" if rel in (None, "", ".") else rel + "/"
             wanted.extend(r for r, _ in files if r.startswith(prefix))
@@ -236,10 +238,10 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
         if progress is not None and rel in wanted_set:
             progress(rel, index)
     project = Project(modules, catalogue, config, deploy, pattern_hits)
-    # A changed deployment file is a reason to re-check the flows it serves (pre-commit passes
-    # only what changed): an agent's flows, or every flow for files that set context secrets.
+    # A changed deployment file named on the command line (pre-commit passes only what changed)
+    # re-checks the flows it serves: an agent's flows, or every flow for files that set secrets.
     for facts in deploy:
-        if facts.path not in wanted_set:
+        if facts.path not in explicit:
             continue
         if facts.agents:
             for agent in facts.agents:

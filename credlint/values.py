@@ -32,6 +32,7 @@ _PLACEHOLDER_WORDS = (
 )
 
 
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 # Whole values that are words, not secrets: `password="password"`, `TOKEN = "token"`.
 _PLACEHOLDER_VALUES = {"password", "passwd", "pass", "secret", "token", "key", "apikey", "api_key", "credentials",
                        "changeit", "admin", "root", "user", "test", "testing", "foo", "bar", "baz", "none", "null",
@@ -45,6 +46,8 @@ def is_placeholder(text: str) -> bool:
         return True
     if stripped.lower() in _PLACEHOLDER_VALUES:
         return True
+    if _ENV_NAME.match(stripped):
+        return True  # a variable's name (to be substituted), not a value
     if _PLACEHOLDER_RE.match(stripped):
         return True
     lowered = stripped.lower()
