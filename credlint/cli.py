@@ -56,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     inventory.add_argument("--backend", choices=("cloud", "server"))
     inventory.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
+    preflight = sub.add_parser("preflight",
+                               help="check this environment provides what the flows need (no values shown)")
+    preflight.add_argument("paths", nargs="*", default=["."])
+    preflight.add_argument("--flow", metavar="NAME", help="only the flow with this name")
+    preflight.add_argument("--agent", choices=("local", "docker", "kubernetes", "ecs", "vertex"),
+                           help="apply the forwarding rules of this agent type (default: this process is the flow run)")
+    preflight.add_argument("--format", choices=("table", "json"), default="table")
+    preflight.add_argument("--config", metavar="FILE")
+    preflight.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
     catalog = sub.add_parser("catalog", help="what credlint knows about each Prefect 1.4.1 class")
     catalog.add_argument("symbol", nargs="?", help="one class or function, by any import path")
     catalog.add_argument("--format", choices=("table", "json"), default="table")
@@ -183,6 +193,22 @@ def cmd_inventory(args) -> int:
     return 0
 
 
+def cmd_preflight(args) -> int:
+    from .preflight import failed, preflight, read_environment, render_table
+    from .runner import Options, load
+
+    environment = read_environment(args.agent)
+    backend = environment.backend if environment.backend in ("cloud", "server") else None
+    loaded = load(Options(paths=args.paths, config_file=args.config, backend=backend))
+    document = preflight(loaded, environment, args.flow)
+    if args.format == "json":
+        json.dump(document, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        render_table(document, sys.stdout, _use_color(args.color, sys.stdout))
+    return 1 if failed(document) else 0
+
+
 def cmd_catalog(args) -> int:
     from .catalogue import builtin_catalogue
 
@@ -275,7 +301,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "catalog": cmd_catalog,
-               "inventory": cmd_inventory}[args.command]
+               "inventory": cmd_inventory, "preflight": cmd_preflight}[args.command]
     from .config import ConfigError
     from .engine import RuleError
     from .errors import UsageError
