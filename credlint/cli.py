@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="lint flows (default: the current folder)")
     check.add_argument("paths", nargs="*", default=["."], help="files or folders to report on")
-    check.add_argument("--format", choices=("full", "concise", "json"), default="full")
+    check.add_argument("--format", choices=("full", "concise", "json", "json-lines", "sarif", "github"),
+                       default="full")
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     check.add_argument("--select", action="append", metavar="CODES", help="rules to run: codes, prefixes or names")
     check.add_argument("--ignore", action="append", metavar="CODES", help="rules to skip: codes, prefixes or names")
@@ -121,7 +122,7 @@ def cmd_check(args) -> int:
     if args.output:
         buffer = io.StringIO()
         render(report, buffer, color=False, quiet=args.quiet, statistics=args.statistics, elapsed=elapsed,
-               header=f"credlint {__version__} · {run.root}")
+               header=f"credlint {__version__} · {run.root}", rules=run.rules, root=run.root.as_uri())
         try:
             with open(args.output, "w", encoding="utf-8") as handle:
                 handle.write(buffer.getvalue())
@@ -130,7 +131,8 @@ def cmd_check(args) -> int:
             return 2
     else:
         render(report, sys.stdout, color=_use_color(args.color, sys.stdout), quiet=args.quiet,
-               statistics=args.statistics, elapsed=elapsed, header=f"credlint {__version__} · {run.root}")
+               statistics=args.statistics, elapsed=elapsed, header=f"credlint {__version__} · {run.root}",
+               rules=run.rules, root=run.root.as_uri())
     if args.exit_zero:
         return 0
     return 1 if report.failed(run.config.fail_on) else 0

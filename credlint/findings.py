@@ -25,6 +25,7 @@ class Finding:
     fingerprint: str = ""
     fix: str = ""
     snippet: List[str] = field(default_factory=list)  # masked source lines, for terminal output
+    project_path: str = ""  # relative to the project root (SARIF uriBaseId, baselines)
 
     def sort_key(self):
         return (self.path, self.line, self.column, self.code, self.message)
@@ -32,7 +33,7 @@ class Finding:
     def to_json(self) -> dict:
         """Exactly the fields of the JSON contract (DESIGN.md section 6)."""
         data = asdict(self)
-        for private in ("fix", "snippet"):
+        for private in ("fix", "snippet", "project_path"):
             data.pop(private)
         return data
 

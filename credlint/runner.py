@@ -414,7 +414,7 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
             code=rule_.code, name=rule_.name, severity=hit.severity or rule_.severity, path=display,
             line=pos.line, column=pos.column, end_line=pos.end_line or pos.line,
             end_column=pos.end_column or pos.column, message=hit.message, secret=hit.secret, flow=hit.flow,
-            symbol=hit.symbol, fix=hit.fix, snippet=snippet,
+            symbol=hit.symbol, fix=hit.fix, snippet=snippet, project_path=hit.path,
         ))
     findings.sort(key=Finding.sort_key)
     occurrences: Dict[Tuple, int] = {}

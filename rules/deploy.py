@@ -182,7 +182,7 @@ def check_secret_not_forwarded(deploy_env):
     "CL203", "hardcoded-secret-in-config", "error",
     bad=[Example({"flow.py": "", "deploy/config.toml": """
         [context.secrets]
-        SLACK_WEBHOOK_URL = "https://hooks.slack.com/services/T0A1B2C3D/B0E1F2G3H/Zk81mQpXv02LwNc7"
+        SLACK_WEBHOOK_URL = "https://hooks.slack.com/services/T07QX3MZ1/B09RK2LP4/Hn4vWq8Ys2Ld6Kp0"
         """})],
     good=[Example({"flow.py": "", "deploy/config.toml": """
         [context.secrets]

@@ -18,7 +18,7 @@ def _console(out: TextIO, color: bool) -> Console:
 
 
 def render(report: Report, out: TextIO, color: bool = False, quiet: bool = False, statistics: bool = False,
-           elapsed: float = 0.0, header: str = "") -> None:
+           elapsed: float = 0.0, header: str = "", **_options) -> None:
     console = _console(out, color)
     by_file: Dict[str, List[Finding]] = defaultdict(list)
     for finding in report.findings:

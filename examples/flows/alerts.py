@@ -5,7 +5,7 @@ from prefect.run_configs import LocalRun
 from prefect.tasks.notifications import SlackTask
 
 # The old bot token, kept "just in case": xoxb-2750834173-4879150326481-Qm7TzR2kVx9LpN3wYb6HcJ1d
-prefect.context.secrets["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0A1B2C3D/B0E1F2G3H/Zk81mQpXv02LwNc7"
+prefect.context.secrets["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T07QX3MZ1/B09RK2LP4/Hn4vWq8Ys2Ld6Kp0"
 
 with Flow(
     "alerts",
