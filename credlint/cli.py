@@ -88,16 +88,10 @@ def _use_color(choice: str, stream) -> bool:
 
 
 def cmd_check(args) -> int:
-    from .engine import collect_rules, unknown_selectors
-    from .errors import UsageError
     from .reporters import get_reporter
     from .runner import Options, check
 
     select, ignore = _split(args.select), _split(args.ignore)
-    if select or ignore:
-        bad = unknown_selectors(collect_rules(), (select or []) + (ignore or []))
-        if bad:
-            raise UsageError(f"unknown rule selector(s): {', '.join(bad)} (see `credlint rules`)")
     started = time.perf_counter()
     run = check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
                         backend=args.backend, fail_on=args.fail_on))

@@ -803,8 +803,6 @@ class Extractor:
                 for key, value, key_node, value_node in secrets[0].items:
                     self.context_write(key, value, "context_call", key_node, value_node)
             return DYN
-        if qual in CONTEXT_SECRETS or qual.endswith(".secrets.get") and qual[: -len(".secrets.get")] in CONTEXT:
-            pass
         if qual.rsplit(".", 1)[0] in CONTEXT_SECRETS and qual.endswith(".get"):
             keywords, positionals, _ = self.args(node)
             key = positionals[0][0].s if positionals and positionals[0][0].kind == "str" else None

@@ -163,6 +163,9 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
     catalogue = builtin_catalogue()
     rules_dirs = [root / d for d in config.rules]
     all_rules = collect_rules(rules_dirs)
+    unknown = unknown_selectors(all_rules, (options.select or []) + (options.ignore or []))
+    if unknown:
+        raise UsageError(f"unknown rule selector(s): {', '.join(unknown)} (see `credlint rules`)")
     for key, selectors in (("select", config.select), ("ignore", config.ignore)):
         unknown = unknown_selectors(all_rules, selectors)
         if unknown:
