@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -32,6 +32,7 @@ class BaselineResult:
     kept: List[Finding]
     matched: int
     stale: List[Tuple[str, str, int]]  # (code, path, count) of entries that matched nothing
+    known: List[Finding] = field(default_factory=list)  # the findings the baseline hides (SARIF keeps them)
 
 
 def read_baseline(path: Path) -> Dict[str, int]:
@@ -58,12 +59,13 @@ def apply_baseline(path: Path, findings: List[Finding]) -> BaselineResult:
     labels = {e["fingerprint"]: (e.get("code", "?"), e.get("path", "?")) for e in document["findings"]
               if isinstance(e, dict) and "fingerprint" in e}
     kept: List[Finding] = []
-    matched = 0
+    known: List[Finding] = []
     for finding in findings:
         if remaining.get(finding.fingerprint, 0) > 0:
             remaining[finding.fingerprint] -= 1
-            matched += 1
+            finding.suppression = ("external", f"recorded in the baseline {path.name}")
+            known.append(finding)
         else:
             kept.append(finding)
     stale = [(labels[fp][0], labels[fp][1], n) for fp, n in sorted(remaining.items()) if n > 0]
-    return BaselineResult(kept, matched, stale)
+    return BaselineResult(kept, len(known), stale, known)

@@ -223,17 +223,12 @@ def _entry(raw: dict, source: str) -> Entry:
     )
 
 
-def _load_clients(cat: Catalogue, hasher) -> None:
+def _load_clients(cat: Catalogue, doc: dict) -> None:
     """Client constructors flows call directly (boto3, database drivers, requests auth).
 
     They are looked up like catalogue entries, for their credential parameters only; they are
     not Prefect classes, so they stay out of `entries` (and out of the proof against Prefect)."""
-    path = default_catalogue_dir().parent / "clients.toml"
-    if not path.is_file():
-        return
-    data = path.read_bytes()
-    hasher.update(b"clients.toml\0" + data)
-    for raw in toml.loads(data.decode("utf-8")).get("client", ()):
+    for raw in doc.get("client", ()):
         entry = Entry(
             symbol=raw["symbol"], aliases=tuple(raw.get("aliases", ())), kind="client", integration="client",
             credentials=True,
@@ -245,20 +240,44 @@ def _load_clients(cat: Catalogue, hasher) -> None:
             cat.by_path.setdefault(name, entry)
 
 
-def load_catalogue(dirs: Iterable[Path] = ()) -> Catalogue:
-    """Load the built-in catalogue plus any extra directories, checking that paths are unique."""
-    cat = Catalogue()
-    hasher = hashlib.sha256()
+def _source_files(dirs: Iterable[Path] = ()) -> List[Path]:
     files: List[Path] = sorted(default_catalogue_dir().glob("*.toml"))
     for extra in dirs:
         files.extend(sorted(Path(extra).glob("*.toml")))
+    clients = default_catalogue_dir().parent / "clients.toml"
+    if clients.is_file():
+        files.append(clients)
+    return files
+
+
+def load_catalogue(dirs: Iterable[Path] = (), snapshot_dir: Optional[Path] = None) -> Catalogue:
+    """Load the built-in catalogue plus any extra directories, checking that paths are unique.
+
+    Parsing the TOML is most of the cost of a warm run, so with `snapshot_dir` the parsed
+    documents are kept there as JSON under the catalogue's digest and read back next time."""
+    files = _source_files(dirs)
+    blobs = []
+    hasher = hashlib.sha256()
     for path in files:
         data = path.read_bytes()
         hasher.update(path.name.encode() + b"\0" + data)
-        try:
-            doc = toml.loads(data.decode("utf-8"))
-        except Exception as exc:  # noqa: BLE001 - any decode problem is a data error
-            raise CatalogueError(f"{path}: {exc}") from exc
+        blobs.append((path, data))
+    digest = hasher.hexdigest()[:16]
+    docs = _read_snapshot(snapshot_dir, digest, len(blobs)) if snapshot_dir is not None else None
+    if docs is None:
+        docs = []
+        for path, data in blobs:
+            try:
+                docs.append(toml.loads(data.decode("utf-8")))
+            except Exception as exc:  # noqa: BLE001 - any decode problem is a data error
+                raise CatalogueError(f"{path}: {exc}") from exc
+        if snapshot_dir is not None:
+            _write_snapshot(snapshot_dir, digest, docs)
+    cat = Catalogue()
+    for (path, _), doc in zip(blobs, docs):
+        if path.name == "clients.toml" and path.parent == default_catalogue_dir().parent:
+            _load_clients(cat, doc)
+            continue
         for raw in doc.get("entry", ()):
             entry = _entry(raw, path.name)
             if entry.symbol in cat.entries:
@@ -269,16 +288,40 @@ def load_catalogue(dirs: Iterable[Path] = ()) -> Catalogue:
                 if other is not None and other is not entry:
                     raise CatalogueError(f"{path.name}: import path {name} names both {other.symbol} and {entry.symbol}")
                 cat.by_path[name] = entry
-    _load_clients(cat, hasher)
-    cat.digest = hasher.hexdigest()[:16]
+    cat.digest = digest
     return cat
+
+
+def _read_snapshot(folder: Path, digest: str, count: int) -> Optional[list]:
+    import json
+
+    try:
+        docs = json.loads((folder / f"catalogue-{digest}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    return docs if isinstance(docs, list) and len(docs) == count and all(isinstance(d, dict) for d in docs) else None
+
+
+def _write_snapshot(folder: Path, digest: str, docs: list) -> None:
+    import json
+    import os
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("catalogue-*.json"):
+            old.unlink()
+        temporary = folder / f".catalogue-{digest}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(docs, separators=(",", ":")), encoding="utf-8")
+        os.replace(temporary, folder / f"catalogue-{digest}.json")
+    except OSError:
+        pass
 
 
 _CACHED: Optional[Catalogue] = None
 
 
-def builtin_catalogue() -> Catalogue:
+def builtin_catalogue(snapshot_dir: Optional[Path] = None) -> Catalogue:
     global _CACHED
     if _CACHED is None:
-        _CACHED = load_catalogue()
+        _CACHED = load_catalogue(snapshot_dir=snapshot_dir)
     return _CACHED

@@ -8,9 +8,10 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from . import __version__
+from .errors import UsageError
 
 
 def _split(values: Optional[List[str]]) -> Optional[List[str]]:
@@ -20,6 +21,38 @@ def _split(values: Optional[List[str]]) -> Optional[List[str]]:
     for value in values:
         out.extend(v.strip() for v in value.split(",") if v.strip())
     return out
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _outputs(args) -> List[Tuple[str, Optional[str]]]:
+    """(format, file or None for stdout) for every report this run writes."""
+    from .reporters import FORMATS
+
+    if not args.outputs:
+        return [(args.format, args.output)]
+    outputs: List[Tuple[str, Optional[str]]] = []
+    for spec in args.outputs:
+        name, _, target = spec.partition(":")
+        name = name.strip()
+        if name not in FORMATS:
+            raise UsageError(f"--output-format {spec}: unknown format {name!r} (one of {', '.join(FORMATS)})")
+        outputs.append((name, target or None))
+    if args.output or args.format != "full":
+        # --format/--output still name a report of their own next to --output-format ones.
+        outputs.insert(0, (args.format, args.output))
+    to_stdout = [name for name, target in outputs if target is None]
+    if len(to_stdout) > 1:
+        raise UsageError(f"more than one report to standard output ({', '.join(to_stdout)}): give all but one a FILE")
+    return outputs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +68,18 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("full", "concise", "json", "json-lines", "sarif", "github"),
                        default="full")
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument("--output-format", action="append", metavar="FORMAT[:FILE]", dest="outputs",
+                       help="one more report: a format, written to FILE or (without FILE) to stdout; "
+                            "repeatable, e.g. --output-format sarif:credlint.sarif --output-format full")
+    check.add_argument("--stdin-filename", metavar="PATH",
+                       help="read the file's content from standard input and check it as if it were PATH "
+                            "(editors: the unsaved buffer, within the project's context)")
+    check.add_argument("--jobs", "-j", type=_positive, metavar="N",
+                       help="worker processes for per-file analysis (default: the cores available)")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument("--cache-dir", metavar="DIR", help="where the cache lives (default: .credlint_cache/ "
+                                                          "at the project root; also CREDLINT_CACHE_DIR)")
+    check.add_argument("--no-prefilter", action="store_true", help=argparse.SUPPRESS)  # parse every file (tests)
     check.add_argument("--select", action="append", metavar="CODES", help="rules to run: codes, prefixes or names")
     check.add_argument("--ignore", action="append", metavar="CODES", help="rules to skip: codes, prefixes or names")
     check.add_argument("--config", metavar="FILE", help="configuration file (default: found from the project root)")
@@ -92,9 +137,20 @@ def cmd_check(args) -> int:
     from .runner import Options, check
 
     select, ignore = _split(args.select), _split(args.ignore)
+    outputs = _outputs(args)
+    stdin = None
+    if args.stdin_filename:
+        if any(p not in (".", "-") for p in args.paths):
+            raise UsageError("--stdin-filename checks standard input only: give no other paths (or `-`)")
+        stdin = (args.stdin_filename, sys.stdin.buffer.read())
+    elif "-" in args.paths:
+        raise UsageError("`-` reads standard input only with --stdin-filename PATH (the path it stands for)")
+    cache_dir = args.cache_dir or os.environ.get("CREDLINT_CACHE_DIR") or None
     started = time.perf_counter()
     run = check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
-                        backend=args.backend, fail_on=args.fail_on))
+                        backend=args.backend, fail_on=args.fail_on, jobs=args.jobs,
+                        cache=not (args.no_cache or args.no_prefilter or os.environ.get("CREDLINT_NO_CACHE")),
+                        cache_dir=cache_dir, prefilter=not args.no_prefilter, stdin=stdin))
     elapsed = time.perf_counter() - started
     report = run.report
     if args.write_baseline:
@@ -108,25 +164,29 @@ def cmd_check(args) -> int:
 
         result = apply_baseline(Path(args.baseline), report.findings)
         report.findings = result.kept
+        report.suppressed_findings.extend(result.known)
         print(f"credlint: baseline {args.baseline}: {result.matched} known finding(s) not shown", file=sys.stderr)
         for code, rel, count in result.stale:
             print(f"credlint: baseline entry no longer matches: {code} in {rel} (x{count}); "
                   f"rewrite the baseline to drop it", file=sys.stderr)
-    render = get_reporter(args.format)
-    if args.output:
+    options = dict(quiet=args.quiet, statistics=args.statistics, elapsed=elapsed,
+                   header=f"credlint {__version__} · {run.root}", rules=run.rules, root=run.root.as_uri())
+    status = 0
+    for name, target in outputs:
+        render = get_reporter(name)
+        if target is None:
+            render(report, sys.stdout, color=_use_color(args.color, sys.stdout), **options)
+            continue
         buffer = io.StringIO()
-        render(report, buffer, color=False, quiet=args.quiet, statistics=args.statistics, elapsed=elapsed,
-               header=f"credlint {__version__} · {run.root}", rules=run.rules, root=run.root.as_uri())
+        render(report, buffer, color=False, **options)
         try:
-            with open(args.output, "w", encoding="utf-8") as handle:
+            with open(target, "w", encoding="utf-8") as handle:
                 handle.write(buffer.getvalue())
         except OSError as exc:
-            print(f"credlint: error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
-            return 2
-    else:
-        render(report, sys.stdout, color=_use_color(args.color, sys.stdout), quiet=args.quiet,
-               statistics=args.statistics, elapsed=elapsed, header=f"credlint {__version__} · {run.root}",
-               rules=run.rules, root=run.root.as_uri())
+            print(f"credlint: error: cannot write {target}: {exc.strerror}", file=sys.stderr)
+            status = 2
+    if status:
+        return status
     if args.exit_zero:
         return 0
     return 1 if report.failed(run.config.fail_on) else 0
@@ -300,7 +360,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                "inventory": cmd_inventory, "preflight": cmd_preflight}[args.command]
     from .config import ConfigError
     from .engine import RuleError
-    from .errors import UsageError
 
     try:
         return handler(args)

@@ -53,8 +53,20 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import yaml
 
+class _LazyYaml:
+    """PyYAML, imported on first use: a warm run that reads no YAML never pays for it."""
+
+    def __getattr__(self, name):
+        import yaml as real
+
+        globals()["yaml"] = real
+        return getattr(real, name)
+
+
+yaml = _LazyYaml()
+
+from .deployfacts import Agent, DeployFacts, EnvLink, EnvVar  # noqa: F401 - re-exported
 from .facts import Pos
 from .suppressions import scan_text_suppressions
 from .tomlcompat import toml
@@ -68,68 +80,6 @@ HEAD_BYTES = 64 * 1024
 
 ENV_VARS_VAR = "PREFECT__CLOUD__AGENT__ENV_VARS"
 LABELS_VAR = "PREFECT__CLOUD__AGENT__LABELS"
-
-
-# --------------------------------------------------------------------------------------------
-# Public data
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class EnvVar:
-    name: str  # exactly as written
-    value: Value  # redacted
-    path: str  # project-relative, with /
-    pos: Pos  # of the variable name
-    scope: str  # forwarded | agent | process | config | shell (see module doc)
-    agent: Optional[str] = None
-    agent_ref: Optional[str] = None  # "path:line" of the agent's command
-    secret: Optional[str] = None  # the context secret Prefect 1.4.1 makes of it
-    typo_of: Optional[str] = None  # the secret it was meant to provide but will not
-    shape: str = ""  # dict | str | int | float | bool | list | none | bytes | json-string | reference | empty
-    keys: List[str] = field(default_factory=list)
-    expands: bool = False  # Prefect's config loader will expand $VAR / ~ / ${section.key} in it
-    owner: str = ""  # what sets it: "service agent", "container prefect-agent/agent", "job build", ...
-
-
-@dataclass
-class Agent:
-    type: str  # local | docker | kubernetes | ecs | vertex
-    action: str  # start | install
-    path: str
-    pos: Pos  # of the `prefect` word of `prefect agent ...`
-    labels: List[str] = field(default_factory=list)
-    forwards: List[EnvVar] = field(default_factory=list)
-    own_env: List[EnvVar] = field(default_factory=list)
-    owner: str = ""
-
-    @property
-    def ref(self) -> str:
-        return f"{self.path}:{self.pos.line}"
-
-
-@dataclass
-class EnvLink:
-    """Environment a service or container loads from elsewhere (a file, a k8s Secret)."""
-
-    owner: str
-    target: str  # project-relative file path, or "secret/NAME" / "configmap/NAME"
-    kind: str  # env_file | secret | configmap
-    pos: Pos
-    scope: str = "process"  # "agent" when the owner runs an agent
-    agent: Optional[str] = None
-    agent_ref: Optional[str] = None
-
-
-@dataclass
-class DeployFacts:
-    path: str
-    kind: str
-    agents: List[Agent] = field(default_factory=list)
-    env: List[EnvVar] = field(default_factory=list)
-    problems: List[str] = field(default_factory=list)
-    suppressions: Dict[int, List[str]] = field(default_factory=dict)
-    links: List[EnvLink] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -726,8 +676,11 @@ def _assignment(word: _Word) -> bool:
 # YAML helpers
 # --------------------------------------------------------------------------------------------
 
-_Loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 _TPL = re.compile(r"\{\{-?.*?-?\}\}")
+def _loader():
+    return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
 _NULL_TAG = "tag:yaml.org,2002:null"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -1747,13 +1700,13 @@ class _Reader:
                 continue
             root, doc = None, _YDoc(lines, a)
             try:
-                root = yaml.compose(chunk, Loader=_Loader)
+                root = yaml.compose(chunk, Loader=_loader())
             except (yaml.YAMLError, RecursionError, ValueError) as exc:
                 mark = getattr(exc, "problem_mark", None)
                 line = (mark.line + a + 1) if mark is not None else a + 1
                 if "{{" in chunk:
                     try:
-                        root = yaml.compose(_neutralize(chunk), Loader=_Loader)
+                        root = yaml.compose(_neutralize(chunk), Loader=_loader())
                         doc = _YDoc(lines, a)
                         self.problem(line, "template does not parse as YAML, read with its {{ }} "
                                            "expressions set aside")

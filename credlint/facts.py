@@ -5,8 +5,9 @@ constants, positions); nothing here refers back to a syntax tree.
 """
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Dict, List, Optional, get_type_hints
+from typing import Callable, Dict, List, Optional, Tuple, get_type_hints
 
 from .values import Value
 
@@ -188,28 +189,57 @@ def to_data(obj):
     return obj
 
 
-def _from(tp, data):
-    import typing
+_LOADERS: Dict[object, Callable] = {}
 
-    if data is None:
-        return None
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
+
+def _loader(tp) -> Callable:
+    """A function data -> object for a type, built once per type (warm runs load many facts)."""
+    found = _LOADERS.get(tp)
+    if found is not None:
+        return found
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Union:
-        inner = [a for a in args if a is not type(None)][0]
-        return _from(inner, data)
-    if tp is Value:
-        return Value.from_dict(data)
-    if origin in (list, List):
-        return [_from(args[0], v) for v in data]
-    if origin in (dict, Dict):
-        key_tp = args[0]
-        return {(int(k) if key_tp is int else k): _from(args[1], v) for k, v in data.items()}
-    if is_dataclass(tp):
+        inner = _loader([a for a in args if a is not type(None)][0])
+        load = lambda data: None if data is None else inner(data)  # noqa: E731
+    elif tp is Value:
+        load = Value.from_dict
+    elif origin in (list, List):
+        item = _loader(args[0])
+        load = lambda data: [item(v) for v in data]  # noqa: E731
+    elif origin in (dict, Dict):
+        value = _loader(args[1])
+        if args[0] is int:
+            load = lambda data: {int(k): value(v) for k, v in data.items()}  # noqa: E731
+        else:
+            load = lambda data: {k: value(v) for k, v in data.items()}  # noqa: E731
+    elif is_dataclass(tp):
         hints = get_type_hints(tp)
-        return tp(**{f.name: _from(hints[f.name], data[f.name]) for f in fields(tp) if f.name in data})
-    return data
+        _LOADERS[tp] = lambda data: build(data)  # recursive types resolve through the table
+        members = [(f.name, _loader(hints[f.name])) for f in fields(tp)]
+
+        def build(data):
+            return tp(**{name: sub(data[name]) for name, sub in members if name in data})
+
+        load = build
+    else:
+        load = lambda data: data  # noqa: E731
+    _LOADERS[tp] = load
+    return load
+
+
+def load(tp, data):
+    """JSON-compatible data (from `to_data`) -> an instance of the dataclass `tp`."""
+    return _loader(tp)(data)
 
 
 def from_data(data) -> ModuleFacts:
-    return _from(ModuleFacts, data)
+    return load(ModuleFacts, data)
+
+
+def module_name_for(relpath: str) -> Tuple[str, bool]:
+    """Dotted module name of a project-relative path, and whether it is a package."""
+    parts = relpath[:-3].split("/") if relpath.endswith(".py") else relpath.split("/")
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(p for p in parts if p), is_package

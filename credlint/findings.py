@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -26,6 +26,8 @@ class Finding:
     fix: str = ""
     snippet: List[str] = field(default_factory=list)  # masked source lines, for terminal output
     project_path: str = ""  # relative to the project root (SARIF uriBaseId, baselines)
+    # Set on findings a user chose to silence: (SARIF kind "inSource" | "external", why).
+    suppression: Optional[Tuple[str, str]] = None
 
     def sort_key(self):
         return (self.path, self.line, self.column, self.code, self.message)
@@ -33,7 +35,7 @@ class Finding:
     def to_json(self) -> dict:
         """Exactly the fields of the JSON contract (DESIGN.md section 6)."""
         data = asdict(self)
-        for private in ("fix", "snippet", "project_path"):
+        for private in ("fix", "snippet", "project_path", "suppression"):
             data.pop(private)
         return data
 
@@ -56,6 +58,9 @@ class Report:
     suppressed: int = 0
     checked_paths: List[str] = field(default_factory=list)
     checked_paths_display: List[str] = field(default_factory=list)
+    # Silenced by a comment, per-file-ignores or the baseline: never shown as findings, kept
+    # for SARIF, whose consumers show them as suppressed alerts.
+    suppressed_findings: List[Finding] = field(default_factory=list)
 
     def by_severity(self) -> Dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}

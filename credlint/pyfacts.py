@@ -31,6 +31,7 @@ from .facts import (
     SecretRead,
     Use,
 )
+from .facts import module_name_for
 from .positions import fill_positions
 from .suppressions import scan_suppressions
 from .values import Value, digest, is_placeholder, looks_like_credential
@@ -1093,15 +1094,6 @@ def _dotted(node) -> Optional[str]:
         base = _dotted(node.value)
         return f"{base}.{node.attr.value}" if base else None
     return None
-
-
-def module_name_for(relpath: str) -> Tuple[str, bool]:
-    """Dotted module name of a project-relative path, and whether it is a package."""
-    parts = relpath[:-3].split("/") if relpath.endswith(".py") else relpath.split("/")
-    is_package = parts[-1] == "__init__"
-    if is_package:
-        parts = parts[:-1]
-    return ".".join(p for p in parts if p), is_package
 
 
 def extract(source_bytes: bytes, relpath: str, catalogue: Catalogue) -> ModuleFacts:

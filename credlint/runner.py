@@ -15,22 +15,16 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 from .catalogue import Catalogue, builtin_catalogue
 from .config import Config, discover_config, find_root
 from .errors import UsageError
-from .patterns import could_match, scan
 from .suppressions import applies, scan_text
 from .engine import Hit, Rule, collect_rules, run_rule, select_rules, unknown_selectors
-from .facts import ModuleFacts, Pos
+from .facts import Pos
 from .findings import Finding, Report, fingerprint
+from .gather import gather
 from .project import Project
-from .deployfiles import DeployFacts, classify, read_deployment_file
-from .pyfacts import extract
 
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",
                     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".credlint_cache", "build", "dist",
                     "site-packages", ".eggs", "*.egg-info")
-MAX_FILE_BYTES = 5 * 1024 * 1024
-# A file that mentions neither Prefect nor a credential word cannot hold a flow, a consumer, a
-# context secret or a credential constant another module imports.
-_PREFILTER = re.compile(rb"prefect|password|passwd|secret|token|api_?key|credential", re.IGNORECASE)
 
 
 @dataclass
@@ -41,6 +35,11 @@ class Options:
     ignore: Optional[List[str]] = None
     backend: Optional[str] = None
     fail_on: Optional[str] = None
+    jobs: Optional[int] = None  # worker processes; None: the cores available
+    cache: bool = True
+    cache_dir: Optional[str] = None  # default: .credlint_cache/ at the project root
+    prefilter: bool = True  # False parses every Python file (tests check it changes nothing)
+    stdin: Optional[Tuple[str, bytes]] = None  # (path, content): lint an editor buffer as that file
 
 
 @dataclass
@@ -107,6 +106,34 @@ def _display(path: Path, cwd: Path) -> str:
         return os.path.relpath(path, cwd).replace(os.sep, "/") if os.name != "nt" else path.as_posix()
 
 
+class Sources:
+    """File contents for snippets and suppression comments, read when first asked for (a warm
+    run reads only the files that have findings)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.given: Dict[str, bytes] = {}  # contents that are not on disk (--stdin-filename)
+
+    def get(self, rel: str) -> Optional[bytes]:
+        if rel not in self.given:
+            try:
+                self.given[rel] = (self.root / rel).read_bytes()
+            except OSError:
+                self.given[rel] = None
+        return self.given[rel]
+
+
+def _config_key(config: Config) -> str:
+    """The configuration as it affects per-file facts, for the cache's namespace."""
+    import json
+    from dataclasses import asdict
+
+    data = asdict(config)
+    data.pop("lines", None)
+    data.pop("path", None)
+    return json.dumps(data, sort_keys=True, default=str)
+
+
 @dataclass
 class Loaded:
     """The project read whole, and which of its files the user asked about."""
@@ -116,7 +143,7 @@ class Loaded:
     root: Path
     cwd: Path
     wanted: set
-    sources: Dict[str, bytes]
+    sources: Sources
     rules: List[Rule]
 
     def display(self, rel: str) -> str:
@@ -134,25 +161,36 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
             continue
         for hit in run_rule(rule_, project):
             hits.append((rule_, hit))
-    kept, suppressed = _apply_suppressions(hits, project, config, loaded)
+    kept, silenced = _apply_suppressions(hits, project, config, loaded)
     if post:
         for rule_ in post:
-            kept.extend((rule_, hit) for hit in run_rule(rule_, project)
-                        if not _per_file_ignored(hit.path, rule_.code, rule_.name, config))
+            for hit in run_rule(rule_, project):
+                if _per_file_ignored(hit.path, rule_.code, rule_.name, config):
+                    silenced.append((rule_, hit, ("external", "per-file-ignores in the configuration")))
+                else:
+                    kept.append((rule_, hit))
     findings = _to_findings(kept, project, config, root, cwd, loaded.wanted, loaded.sources)
+    quiet = _to_findings([(r, h) for r, h, _ in silenced], project, config, root, cwd, loaded.wanted,
+                         loaded.sources, [why for _, _, why in silenced])
     checked = sorted(r for r in loaded.wanted if r.endswith(".py"))
     display = sorted(_display(root / r, cwd) for r in checked)
-    return Run(Report(findings=findings, files=len(checked), suppressed=suppressed,
-                      checked_paths=checked, checked_paths_display=display), config, root, loaded.rules)
+    return Run(Report(findings=findings, files=len(checked), suppressed=len(quiet),
+                      checked_paths=checked, checked_paths_display=display, suppressed_findings=quiet),
+               config, root, loaded.rules)
 
 
 def load(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
     """Configuration, rules and the project model for the paths in `options`."""
     cwd = Path.cwd().resolve()
     targets = [Path(p) for p in options.paths] or [Path(".")]
-    for target in targets:
-        if not target.exists():
-            raise UsageError(f"{target}: no such file or directory")
+    if options.stdin is not None:
+        targets = [Path(options.stdin[0])]
+        if not targets[0].parent.is_dir():
+            raise UsageError(f"{options.stdin[0]}: --stdin-filename must be a path in an existing folder")
+    else:
+        for target in targets:
+            if not target.exists():
+                raise UsageError(f"{target}: no such file or directory")
     root = find_root(targets[0])
     config = discover_config(root, Path(options.config_file) if options.config_file else None)
     if options.backend:
@@ -160,7 +198,15 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
     if options.fail_on:
         config.fail_on = options.fail_on
     excludes = list(DEFAULT_EXCLUDES) + config.exclude + config.extend_exclude
-    catalogue = builtin_catalogue()
+    cache = None
+    cache_dir = Path(options.cache_dir) if options.cache_dir else root / ".credlint_cache"
+    if options.cache and options.prefilter:
+        from .cache import FactsCache, code_fingerprint, namespace
+
+        catalogue = builtin_catalogue(snapshot_dir=cache_dir)
+        cache = FactsCache(cache_dir, namespace(code_fingerprint(), catalogue.digest, _config_key(config)))
+    else:
+        catalogue = builtin_catalogue()
     rules_dirs = [root / d for d in config.rules]
     all_rules = collect_rules(rules_dirs)
     unknown = unknown_selectors(all_rules, (options.select or []) + (options.ignore or []))
@@ -185,7 +231,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
     for target in targets:
         resolved = target.resolve()
         rel = _rel(resolved, root)
-        if resolved.is_file():
+        if resolved.is_file() or options.stdin is not None:
             if rel is None:
                 continue
             if _excluded(rel, excludes):
@@ -199,47 +245,21 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
             prefix = "" if rel in (None, "", ".") else rel + "/"
             wanted.extend(r for r, _ in files if r.startswith(prefix))
     wanted_set = set(wanted)
+    stdin_rel = _rel(Path(options.stdin[0]).resolve(), root) if options.stdin is not None else None
 
-    modules: List[ModuleFacts] = []
-    deploy: List[DeployFacts] = []
-    pattern_hits: Dict[str, list] = {}
-    sources: Dict[str, bytes] = {}
-    for index, (rel, path) in enumerate(sorted(files)):
-        try:
-            size = path.stat().st_size
-            data = path.read_bytes() if size <= MAX_FILE_BYTES else b""
-        except OSError as exc:
-            facts = ModuleFacts(path=rel, module="")
-            from .facts import ParseError
-
-            facts.error = ParseError(f"cannot read: {exc.strerror or exc}")
-            modules.append(facts)
-            continue
-        if could_match(data):
-            found = scan(data)  # token formats: on bytes, whether or not the file is parsed
-            if found:
-                pattern_hits[rel] = found
-                sources[rel] = data
-        if not rel.endswith(".py"):
-            forced = any(fnmatch.fnmatch(rel, g) for g in config.sources)
-            kind = classify(rel, data[:65536])
-            if kind is not None or forced:
-                deploy.append(read_deployment_file(rel, data, kind))
-                sources[rel] = data
-            continue
-        if size > MAX_FILE_BYTES:
-            facts = ModuleFacts(path=rel, module="")
-            from .facts import ParseError
-
-            facts.error = ParseError(f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, not analysed")
-            modules.append(facts)
-            continue
-        if not _PREFILTER.search(data):
-            continue
-        sources[rel] = data
-        modules.append(extract(data, rel, catalogue))
-        if progress is not None and rel in wanted_set:
-            progress(rel, index)
+    facts = gather(files, config, catalogue, cache=cache, jobs=options.jobs, prefilter=options.prefilter,
+                   stdin=(stdin_rel, options.stdin[1]) if stdin_rel is not None else None,
+                   progress=(lambda rel: progress(rel, 0) if rel in wanted_set else None)
+                   if progress is not None else None)
+    if cache is not None:
+        cache.forget_except(rel for rel, _ in files if rel != stdin_rel)
+        cache.save()
+    modules = [facts.facts[rel].module for rel in sorted(facts.included)]
+    deploy = [f.deploy for _, f in sorted(facts.facts.items()) if f.deploy is not None]
+    pattern_hits = {rel: f.matches for rel, f in sorted(facts.facts.items()) if f.matches}
+    sources = Sources(root)
+    if stdin_rel is not None:
+        sources.given[stdin_rel] = options.stdin[1]
     project = Project(modules, catalogue, config, deploy, pattern_hits)
     # A changed deployment file named on the command line (pre-commit passes only what changed)
     # re-checks the flows it serves: an agent's flows, or every flow for files that set secrets.
@@ -267,6 +287,8 @@ def _suppressions_of(rel: str, project: Project, loaded: "Loaded") -> list:
     module = project.modules.get(rel)
     if module is not None:
         return module.suppressions
+    if rel not in project.deploy_by_path and rel not in project.pattern_hits:
+        return []  # a file credlint did not read: nothing in it can be silenced
     data = loaded.sources.get(rel)
     if data is None:
         return []
@@ -278,26 +300,28 @@ def _names(code: str, name: str) -> set:
 
 
 def _apply_suppressions(hits, project: Project, config: Config, loaded: "Loaded"):
-    """Drop suppressed hits; record which suppression comments were used (for CL001)."""
+    """Split hits into kept and silenced ones (with why); record which suppression comments
+    were used (for CL001)."""
     kept = []
-    suppressed = 0
+    silenced = []
     used: Dict[Tuple[str, int], set] = {}
     cache: Dict[str, list] = {}
     for rule_, hit in hits:
         if hit.path not in loaded.wanted:
             continue
         if _per_file_ignored(hit.path, rule_.code, rule_.name, config):
-            suppressed += 1
+            silenced.append((rule_, hit, ("external", "per-file-ignores in the configuration")))
             continue
         if hit.path not in cache:
             cache[hit.path] = _suppressions_of(hit.path, project, loaded)
-        matched = False
+        matched = None
         for index, item in enumerate(cache[hit.path]):
             if item.codes and applies(item, hit.pos.line) and _names(rule_.code, rule_.name) & set(item.codes):
                 used.setdefault((hit.path, index), set()).update(_names(rule_.code, rule_.name) & set(item.codes))
-                matched = True
-        if matched:
-            suppressed += 1
+                matched = matched or item
+        if matched is not None:
+            where = {"line": "on its line", "next-line": f"on line {matched.line}", "file": "for the whole file"}
+            silenced.append((rule_, hit, ("inSource", f"a suppression comment {where.get(matched.scope, '')}".strip())))
             continue
         kept.append((rule_, hit))
     selected = set()
@@ -314,7 +338,7 @@ def _apply_suppressions(hits, project: Project, config: Config, loaded: "Loaded"
             if stale:
                 unused.append(UnusedSuppression(rel, item, stale))
     project.unused_suppressions = unused
-    return kept, suppressed
+    return kept, silenced
 
 
 def _per_file_ignored(rel: str, code: str, name: str, config: Config) -> bool:
@@ -350,24 +374,19 @@ def _mask_line(line: str, spans: List[Tuple[int, int]], literal_only: Sequence[T
 
 
 def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, wanted: set,
-                 sources: Dict[str, bytes]) -> List[Finding]:
+                 sources: Sources, suppressions: Optional[List[Tuple[str, str]]] = None) -> List[Finding]:
     findings: List[Finding] = []
     seen = set()
     lines_cache: Dict[str, List[str]] = {}
 
     def lines_of(rel: str) -> List[str]:
         if rel not in lines_cache:
-            data = sources.get(rel)
-            if data is None:
-                try:
-                    data = (root / rel).read_bytes()
-                except OSError:
-                    data = b""
+            data = sources.get(rel) or b""
             # Lines as Python and libcst count them: only \n (and \r\n) end a line, not \f or \v.
             lines_cache[rel] = [line.rstrip("\r") for line in data.decode("utf-8", "replace").split("\n")]
         return lines_cache[rel]
 
-    for rule_, hit in hits:
+    for number, (rule_, hit) in enumerate(hits):
         if hit.path not in wanted:
             continue
         module = project.modules.get(hit.path)
@@ -418,6 +437,7 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
             line=pos.line, column=pos.column, end_line=pos.end_line or pos.line,
             end_column=pos.end_column or pos.column, message=hit.message, secret=hit.secret, flow=hit.flow,
             symbol=hit.symbol, fix=hit.fix, snippet=snippet, project_path=hit.path,
+            suppression=suppressions[number] if suppressions is not None else None,
         ))
     findings.sort(key=Finding.sort_key)
     occurrences: Dict[Tuple, int] = {}

@@ -70,7 +70,35 @@ def check_json(*args: str, cwd) -> dict:
     """
     code, out, err = run_cli("check", "--format", "json", *args, cwd=cwd)
     assert code in (0, 1), f"credlint exited {code}\nstdout:\n{out}\nstderr:\n{err}"
-    return json.loads(out)
+    document = json.loads(out)
+    if not any(a in ("--output", "-o", "--write-baseline", "--stdin-filename") for a in args):
+        _same_without_prefilter(document, code, args, cwd)
+    return document
+
+
+def _same_without_prefilter(document: dict, code: int, args, cwd) -> None:
+    """Every check the suite runs is run again with every Python file parsed: the byte prefilter
+    (and the import closure that completes it) must not change a single finding."""
+    import contextlib
+    import io
+
+    from credlint.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    before = os.getcwd()
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            again = main(["check", "--format", "json", *args, "--no-prefilter"])
+    finally:
+        os.chdir(before)
+    assert again == code, f"without the prefilter credlint exited {again}, with it {code}\n{err.getvalue()}"
+    unfiltered = json.loads(out.getvalue())
+    assert unfiltered["findings"] == document["findings"], (
+        "the byte prefilter changed the findings:\n  with it:    "
+        + repr(sorted((f["code"], f["path"], f["line"]) for f in document["findings"]))
+        + "\n  without it: " + repr(sorted((f["code"], f["path"], f["line"]) for f in unfiltered["findings"])))
+    assert unfiltered["summary"] == document["summary"]
 
 
 def codes_of(doc_or_findings) -> List[str]:
@@ -100,6 +128,11 @@ def api_check(monkeypatch):
 
     def run(root, paths: Iterable[str] = (".",), **options):
         monkeypatch.chdir(root)
-        return check(Options(paths=list(paths), **options)).report.findings
+        findings = check(Options(paths=list(paths), **options)).report.findings
+        if "stdin" not in options:  # the prefilter must change nothing (see check_json)
+            unfiltered = check(Options(paths=list(paths), **{**options, "prefilter": False, "cache": False}))
+            assert [f.to_json() for f in unfiltered.report.findings] == [f.to_json() for f in findings], \
+                "the byte prefilter changed the findings"
+        return findings
 
     return run

@@ -5,17 +5,12 @@ from ..findings import Report
 
 
 def get_reporter(name: str) -> Callable[..., None]:
-    from . import concise, full, github, json_, jsonlines, sarif
+    import importlib
 
-    table: Dict[str, Callable[..., None]] = {
-        "full": full.render,
-        "concise": concise.render,
-        "json": json_.render,
-        "json-lines": jsonlines.render,
-        "sarif": sarif.render,
-        "github": github.render,
-    }
-    return table[name]
+    # Only the reporter asked for is imported: `full` pulls in rich, the others need nothing.
+    modules: Dict[str, str] = {"full": "full", "concise": "concise", "json": "json_", "json-lines": "jsonlines",
+                               "sarif": "sarif", "github": "github"}
+    return importlib.import_module(f"{__name__}.{modules[name]}").render
 
 
 FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github")

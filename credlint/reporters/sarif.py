@@ -33,7 +33,7 @@ def document(report: Report, rules=(), root: str = "") -> dict:
     rules = sorted(rules, key=lambda r: r.code)
     index = {r.code: i for i, r in enumerate(rules)}
     results = []
-    for f in report.findings:
+    for f in sorted(list(report.findings) + list(report.suppressed_findings), key=lambda f: f.sort_key()):
         result = {
             "ruleId": f.code,
             "level": _LEVEL.get(f.severity, "warning"),
@@ -48,6 +48,10 @@ def document(report: Report, rules=(), root: str = "") -> dict:
         }
         if f.code in index:
             result["ruleIndex"] = index[f.code]
+        if f.suppression is not None:
+            # Kept, not dropped: code scanning shows it as dismissed, and an audit can see it.
+            kind, why = f.suppression
+            result["suppressions"] = [{"kind": kind, "status": "accepted", "justification": why}]
         results.append(result)
     run = {
         "tool": {"driver": {"name": "credlint", "version": __version__, "semanticVersion": __version__,

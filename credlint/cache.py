@@ -1,0 +1,172 @@
+"""Per-file facts kept on disk between runs, so a warm run parses nothing it has seen.
+
+One JSON index per *namespace*: the credlint build, the catalogue and the configuration the facts
+were computed with. Anything else (another version, an edited catalogue or credlint.toml) reads
+another file, so a foreign cache is simply never consulted. Entries are keyed by the file's path
+and validated by its size and modification time, or failing that by a SHA-256 of its content
+(a `git checkout` that touches files without changing them costs a hash, not a parse).
+
+What is stored is `FileFacts`: names, positions and redacted values (kind, length, keyed
+digest), never a value found in a file. JSON and not pickle, because a cache folder can come
+from anywhere (a checked-in `.credlint_cache/`) and loading it must not run code. A cache that
+cannot be read, or does not look like one, is ignored and rewritten: never an error.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Dict, Iterable, Optional
+
+from .filefacts import FileFacts
+
+FORMAT = 1
+KEEP = 4  # namespaces kept side by side (another config or branch), newest first
+_RACY_NS = 2_000_000_000  # a file changed within 2 s of being cached may change again unseen
+_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+        "# This file is a cache directory tag created by credlint.\n"
+        "# For information about cache directory tags see https://bford.info/cachedir/\n")
+
+
+def namespace(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join((f"format-{FORMAT}",) + parts).encode()).hexdigest()[:20]
+
+
+def code_fingerprint() -> str:
+    """credlint's own build: its version plus the size and mtime of its modules and rules.
+
+    An installed release never changes them; a development checkout invalidates the cache on
+    every edit, so nobody debugs stale facts."""
+    from . import __version__
+
+    here = Path(__file__).resolve().parent
+    parts = [__version__]
+    for folder in (here, here / "rules", here.parent / "rules"):
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".py", ".toml")):
+                try:
+                    st = os.stat(folder / name)
+                except OSError:
+                    continue
+                parts.append(f"{folder.name}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+
+
+class FactsCache:
+    def __init__(self, directory: Path, space: str):
+        self.directory = directory
+        self.space = space
+        self.file = directory / f"facts-{space}.json"
+        self._entries: Dict[str, dict] = {}
+        self._dirty = False
+        self.hits = 0
+        self.misses = 0
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            with open(self.file, "rb") as handle:
+                doc = json.loads(handle.read())
+        except (OSError, ValueError):
+            return
+        if (not isinstance(doc, dict) or doc.get("tool") != "credlint" or doc.get("namespace") != self.space
+                or not isinstance(doc.get("files"), dict)):
+            self._dirty = True  # foreign or damaged: rebuilt on save
+            return
+        self._entries = doc["files"]
+
+    # ----- look-ups -----------------------------------------------------------------------
+    def by_stat(self, rel: str, st: os.stat_result) -> Optional[FileFacts]:
+        entry = self._entries.get(rel)
+        if not isinstance(entry, dict) or entry.get("stat") != [st.st_size, st.st_mtime_ns]:
+            return None
+        return self._facts(rel, entry)
+
+    def digest_of(self, rel: str) -> str:
+        entry = self._entries.get(rel)
+        facts = entry.get("facts") if isinstance(entry, dict) else None
+        return facts.get("digest", "") if isinstance(facts, dict) else ""
+
+    def by_digest(self, rel: str, digest: str, st: Optional[os.stat_result]) -> Optional[FileFacts]:
+        entry = self._entries.get(rel)
+        if not digest or not isinstance(entry, dict) or self.digest_of(rel) != digest:
+            return None
+        found = self._facts(rel, entry)
+        if found is not None and st is not None:
+            entry["stat"] = self._stat(st)
+            self._dirty = True
+        return found
+
+    def _facts(self, rel: str, entry: dict) -> Optional[FileFacts]:
+        try:
+            facts = FileFacts.from_data(entry["facts"])
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, whatever is wrong with it
+            self._entries.pop(rel, None)
+            self._dirty = True
+            return None
+        if facts.path != rel:
+            return None
+        self.hits += 1
+        return facts
+
+    # ----- updates ------------------------------------------------------------------------
+    @staticmethod
+    def _stat(st: Optional[os.stat_result]):
+        if st is None or time.time_ns() - st.st_mtime_ns < _RACY_NS:
+            return None  # too fresh to trust: the next run checks the content
+        return [st.st_size, st.st_mtime_ns]
+
+    def store(self, facts: FileFacts, st: Optional[os.stat_result]) -> None:
+        self.misses += 1
+        if not facts.digest:
+            return
+        self._entries[facts.path] = {"stat": self._stat(st), "facts": facts.to_data()}
+        self._dirty = True
+
+    def forget_except(self, keep: Iterable[str]) -> None:
+        """Drop entries of files that no longer exist (or are now excluded)."""
+        keep = set(keep)
+        stale = [rel for rel in self._entries if rel not in keep]
+        for rel in stale:
+            del self._entries[rel]
+        self._dirty = self._dirty or bool(stale)
+
+    def save(self) -> None:
+        """Write the index atomically; prune old namespaces. Failing to write is not an error."""
+        if not self._dirty:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            ignore = self.directory / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# Created by credlint: nothing in here belongs in version control.\n*\n")
+            tag = self.directory / "CACHEDIR.TAG"
+            if not tag.exists():
+                tag.write_text(_TAG)
+            doc = {"tool": "credlint", "namespace": self.space, "files": self._entries}
+            temporary = self.directory / f".facts-{self.space}.{os.getpid()}.tmp"
+            temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+            os.replace(temporary, self.file)
+            self._dirty = False
+            self._prune()
+        except OSError:
+            pass
+
+    def _prune(self) -> None:
+        others = []
+        for path in self.directory.glob("facts-*.json"):
+            try:
+                others.append((path.stat().st_mtime_ns, path))
+            except OSError:
+                continue
+        for _, path in sorted(others, reverse=True)[KEEP:]:
+            try:
+                path.unlink()
+            except OSError:
+                pass

@@ -1,0 +1,81 @@
+"""One file's facts: the unit credlint caches and hands to worker processes.
+
+Everything the project model needs from a file is computed from its bytes and its path alone:
+Python facts (when the file is parsed), deployment-file facts, and the credential formats found
+in it. Nothing here depends on other files, so results can be cached by content and computed in
+any order, in any process.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from .deployfacts import DeployFacts
+from .facts import ModuleFacts, ParseError, from_data as _module_from_data, load as _load, to_data
+from .patterns import Match
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class FileFacts:
+    path: str  # relative to the project root, with /
+    digest: str = ""  # sha256 of the content ("" when it could not be read)
+    relevant: bool = False  # Python: its bytes can matter (see prefilter); others: unused
+    module: Optional[ModuleFacts] = None  # Python files that were parsed (or could not be read)
+    deploy: Optional[DeployFacts] = None  # deployment files
+    matches: List[Match] = field(default_factory=list)  # credential formats (CL204)
+
+    @property
+    def parsed(self) -> bool:
+        return self.module is not None
+
+    def to_data(self) -> dict:
+        return to_data(self)
+
+    @classmethod
+    def from_data(cls, data: dict) -> "FileFacts":
+        return _load(cls, data)
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def unreadable(rel: str, why: str) -> FileFacts:
+    """A Python file credlint could not read: reported as CL000, never a crash."""
+    from .pyfacts import module_name_for
+
+    name, is_package = module_name_for(rel)
+    module = ModuleFacts(path=rel, module=name, is_package=is_package, error=ParseError(why))
+    return FileFacts(path=rel, relevant=True, module=module)
+
+
+def analyse(rel: str, data: bytes, catalogue, *, deploy_kind: Optional[str] = None, forced_deploy: bool = False,
+            parse: Optional[bool] = None) -> FileFacts:
+    """Facts of one file from its bytes.
+
+    `parse`: None lets the byte prefilter decide whether a Python file is parsed; True parses it
+    anyway (a module a parsed module imports, or a run without the prefilter); False never.
+    """
+    from .patterns import could_match, scan
+    from .prefilter import relevant
+
+    out = FileFacts(path=rel, digest=content_digest(data))
+    if could_match(data):
+        out.matches = scan(data)
+    if not rel.endswith(".py"):
+        if deploy_kind is not None or forced_deploy:
+            from .deployfiles import read_deployment_file
+
+            out.deploy = read_deployment_file(rel, data, deploy_kind)
+        return out
+    out.relevant = relevant(data)
+    if parse is None:
+        parse = out.relevant
+    if parse:
+        from .pyfacts import extract
+
+        out.module = extract(data, rel, catalogue)
+    return out

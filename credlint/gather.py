@@ -1,0 +1,149 @@
+"""Files -> per-file facts: from the cache where the content is known, else from workers.
+
+The byte prefilter decides which Python files are parsed; then imports are followed from the
+parsed modules until nothing new is reached, so a module that matters only because a flow
+imports it (a `settings.py` holding a constant) is parsed as well. The result is the set of
+modules the project model is built from, the same whatever the cache and the worker count.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from .facts import ModuleFacts, module_name_for
+from .filefacts import FileFacts, analyse
+from .workers import Job, Outcome, default_jobs, run_job, run_jobs
+
+
+class Gathered:
+    def __init__(self, facts: Dict[str, FileFacts], included: Set[str], cache_hits: int = 0, analysed: int = 0):
+        self.facts = facts
+        self.included = included  # Python files the project model is built from
+        self.cache_hits = cache_hits
+        self.analysed = analysed
+
+
+def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, jobs: Optional[int] = None,
+           prefilter: bool = True, stdin: Optional[Tuple[str, bytes]] = None,
+           progress: Optional[Callable[[str], None]] = None) -> Gathered:
+    """Facts for every file of the project (`files` as (root-relative path, absolute path))."""
+    workers = jobs or default_jobs()
+    facts: Dict[str, FileFacts] = {}
+    pending: List[Job] = []
+    paths = dict(files)
+    for rel, path in files:
+        forced = any(fnmatch.fnmatch(rel, g) for g in config.sources)
+        if stdin is not None and rel == stdin[0]:
+            pending.append(Job(rel, str(path), forced_deploy=forced, parse=None if prefilter else True, data=stdin[1]))
+            continue
+        if cache is not None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            found = cache.by_stat(rel, st) if st is not None else None
+            if found is not None:
+                facts[rel] = found
+                if progress is not None:
+                    progress(rel)
+                continue
+        known = cache.digest_of(rel) if cache is not None else ""
+        pending.append(Job(rel, str(path), known_digest=known, forced_deploy=forced,
+                           parse=None if prefilter else True))
+    hits = len(facts)
+    analysed = _run(pending, catalogue, workers, cache, facts, progress)
+
+    # Follow imports from the parsed modules to the project modules they need.
+    index = _ModuleIndex(rel for rel, _ in files if rel.endswith(".py"))
+    included = {rel for rel, f in facts.items() if f.module is not None and f.relevant}
+    frontier = sorted(included)
+    seen = set(included)
+    while frontier:
+        wanted: List[str] = []
+        for rel in frontier:
+            module = facts[rel].module
+            for target in index.targets(_referenced(module)):
+                if target not in seen:
+                    seen.add(target)
+                    wanted.append(target)
+        missing = [rel for rel in wanted if rel in facts and facts[rel].module is None]
+        if missing:
+            more = [Job(rel, str(paths[rel]), parse=True,
+                        data=stdin[1] if stdin is not None and rel == stdin[0] else None) for rel in sorted(missing)]
+            analysed += _run(more, catalogue, workers, cache, facts, None)
+        frontier = sorted(rel for rel in wanted if rel in facts and facts[rel].module is not None)
+        included.update(frontier)
+    if not prefilter:
+        # Everything that parses goes in: the prefilter must make no difference to the findings
+        # (tests compare). Files that do not parse stay out unless needed, as with the filter:
+        # CL000 is about files credlint has to read.
+        included |= {rel for rel, f in facts.items() if f.module is not None and f.module.error is None}
+    return Gathered(facts, included, hits, analysed)
+
+
+def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileFacts],
+         progress: Optional[Callable[[str], None]]) -> int:
+    def done(job: Job, outcome: Outcome) -> None:
+        if progress is not None:
+            progress(job.rel)
+
+    analysed = 0
+    for job, outcome in zip(jobs, run_jobs(jobs, catalogue, workers, done)):
+        if outcome.facts is None:  # content unchanged since it was cached
+            found = cache.by_digest(job.rel, outcome.digest, outcome.st) if cache is not None else None
+            if found is not None:
+                facts[job.rel] = found
+                continue
+            outcome = run_job(Job(job.rel, job.path, forced_deploy=job.forced_deploy, parse=job.parse,
+                                  data=job.data), catalogue)
+        analysed += 1
+        if outcome.facts is None:
+            continue
+        facts[job.rel] = outcome.facts
+        if cache is not None and job.data is None:
+            cache.store(outcome.facts, outcome.st)
+    return analysed
+
+
+def _referenced(module: ModuleFacts) -> Iterable[str]:
+    """Dotted names this module refers to in other modules (imports, refs, patch targets)."""
+    for qual in module.imports.values():
+        yield qual
+    for flow in module.flows:
+        for ref in (flow.storage_ref, flow.run_config_ref):
+            if ref:
+                yield ref.rstrip("()")
+        for use in flow.uses:
+            if use.target:
+                yield use.target
+    for routine in module.routines.values():
+        for use in routine.uses:
+            if use.target:
+                yield use.target
+    for patch in module.patches:
+        yield patch.target
+        if patch.ref:
+            yield patch.ref.rstrip("()")
+
+
+class _ModuleIndex:
+    """Project modules by every dotted suffix of their name, as `Project.find_module` looks
+    them up (a project whose import root is a sub-folder imports `pkg.mod` for `src/pkg/mod.py`)."""
+
+    def __init__(self, rels: Iterable[str]):
+        self.by_suffix: Dict[str, List[str]] = {}
+        for rel in rels:
+            name, _ = module_name_for(rel)
+            parts = name.split(".") if name else []
+            for start in range(len(parts)):
+                self.by_suffix.setdefault(".".join(parts[start:]), []).append(rel)
+
+    def targets(self, quals: Iterable[str]) -> List[str]:
+        out: List[str] = []
+        for qual in quals:
+            parts = qual.split(".")
+            for end in range(1, len(parts) + 1):  # the module itself and every parent package
+                out.extend(self.by_suffix.get(".".join(parts[:end]), ()))
+        return out

@@ -1,0 +1,43 @@
+"""Which Python files are worth a libcst parse, decided on their bytes alone.
+
+A parse costs about a hundred times a byte search, and in a monorepo most files have nothing
+to do with Prefect. A file is parsed when its bytes can matter:
+
+- it mentions Prefect (imports, `PREFECT__...` variables, `prefect.context`);
+- it names a credential (`password`, `secret`, `token`, `api_key`, `credential`, ...): such a
+  module can hold a constant that a flow imports and passes as a credential;
+- it sets a flow's `storage`, `run_config`, `result`, `environment` or `executor` (a
+  registration script that imports its flows and never names Prefect itself);
+- it holds a credlint suppression comment (which CL001 reports when unused).
+
+Files outside this set are still parsed when a parsed module imports them (the runner follows
+imports until nothing new is reached), so a `settings.py` that only holds `DB = "..."` is read
+as soon as a flow imports it. Credential formats (CL204) never need a parse: `patterns.scan`
+matches them on the same bytes. A test runs every project of the test suite with and without
+this filter and compares the findings.
+
+Plain substring tests on the lowered bytes run at memory speed; a case-insensitive regex
+alternation over the same words is about fifteen times slower, so regexes only confirm.
+"""
+from __future__ import annotations
+
+import re
+
+_WORDS = (b"prefect", b"passw", b"secret", b"token", b"api_key", b"apikey", b"credential", b"credlint")
+_ATTRIBUTES = (b".storage", b".run_config", b".result", b".environment", b".executor")
+_ASSIGNED = re.compile(rb"(?<!\bself)\.(?:storage|run_config|result|environment|executor)\s*=(?!=)")
+_NOQA = re.compile(rb"noqa\s*:[^\n]*\bcl\d")
+
+
+def relevant(data: bytes) -> bool:
+    """Can this Python source hold anything credlint reads? (False means: skip the parse.)"""
+    lowered = data.lower()
+    for word in _WORDS:
+        if word in lowered:
+            return True
+    if b"noqa" in lowered and _NOQA.search(lowered):
+        return True
+    for attribute in _ATTRIBUTES:
+        if attribute in data:
+            return _ASSIGNED.search(data) is not None
+    return False
