@@ -14,15 +14,17 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 
 from .facts import ModuleFacts, module_name_for
 from .filefacts import FileFacts, analyse
-from .workers import Job, Outcome, default_jobs, run_job, run_jobs
+from .workers import Job, Outcome, default_jobs, pool_size, run_job, run_jobs
 
 
 class Gathered:
-    def __init__(self, facts: Dict[str, FileFacts], included: Set[str], cache_hits: int = 0, analysed: int = 0):
+    def __init__(self, facts: Dict[str, FileFacts], included: Set[str], cache_hits: int = 0, analysed: int = 0,
+                 workers: int = 1):
         self.facts = facts
         self.included = included  # Python files the project model is built from
         self.cache_hits = cache_hits
         self.analysed = analysed
+        self.workers = workers  # processes used for the largest batch
 
 
 def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, jobs: Optional[int] = None,
@@ -53,6 +55,7 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         pending.append(Job(rel, str(path), known_digest=known, forced_deploy=forced,
                            parse=None if prefilter else True))
     hits = len(facts)
+    used = pool_size(len(pending), workers)
     analysed = _run(pending, catalogue, workers, cache, facts, progress)
 
     # Follow imports from the parsed modules to the project modules they need.
@@ -80,7 +83,7 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         # (tests compare). Files that do not parse stay out unless needed, as with the filter:
         # CL000 is about files credlint has to read.
         included |= {rel for rel, f in facts.items() if f.module is not None and f.module.error is None}
-    return Gathered(facts, included, hits, analysed)
+    return Gathered(facts, included, hits, analysed, used)
 
 
 def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileFacts],

@@ -48,8 +48,7 @@ class Run:
     config: Config
     root: Path
     rules: List[Rule]
-
-
+    stats: Dict[str, int] = field(default_factory=dict)  # files analysed / from the cache, workers
 
 
 def _excluded(rel: str, patterns: Sequence[str]) -> bool:
@@ -145,6 +144,7 @@ class Loaded:
     wanted: set
     sources: Sources
     rules: List[Rule]
+    stats: Dict[str, int] = field(default_factory=dict)
 
     def display(self, rel: str) -> str:
         return _display(self.root / rel, self.cwd)
@@ -176,7 +176,7 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
     display = sorted(_display(root / r, cwd) for r in checked)
     return Run(Report(findings=findings, files=len(checked), suppressed=len(quiet),
                       checked_paths=checked, checked_paths_display=display, suppressed_findings=quiet),
-               config, root, loaded.rules)
+               config, root, loaded.rules, loaded.stats)
 
 
 def load(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
@@ -184,9 +184,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
     cwd = Path.cwd().resolve()
     targets = [Path(p) for p in options.paths] or [Path(".")]
     if options.stdin is not None:
-        targets = [Path(options.stdin[0])]
-        if not targets[0].parent.is_dir():
-            raise UsageError(f"{options.stdin[0]}: --stdin-filename must be a path in an existing folder")
+        targets = [Path(options.stdin[0])]  # need not exist: a new, unsaved buffer
     else:
         for target in targets:
             if not target.exists():
@@ -247,16 +245,16 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
     wanted_set = set(wanted)
     stdin_rel = _rel(Path(options.stdin[0]).resolve(), root) if options.stdin is not None else None
 
-    facts = gather(files, config, catalogue, cache=cache, jobs=options.jobs, prefilter=options.prefilter,
+    gathered = gather(files, config, catalogue, cache=cache, jobs=options.jobs, prefilter=options.prefilter,
                    stdin=(stdin_rel, options.stdin[1]) if stdin_rel is not None else None,
                    progress=(lambda rel: progress(rel, 0) if rel in wanted_set else None)
                    if progress is not None else None)
     if cache is not None:
         cache.forget_except(rel for rel, _ in files if rel != stdin_rel)
         cache.save()
-    modules = [facts.facts[rel].module for rel in sorted(facts.included)]
-    deploy = [f.deploy for _, f in sorted(facts.facts.items()) if f.deploy is not None]
-    pattern_hits = {rel: f.matches for rel, f in sorted(facts.facts.items()) if f.matches}
+    modules = [gathered.facts[rel].module for rel in sorted(gathered.included)]
+    deploy = [f.deploy for _, f in sorted(gathered.facts.items()) if f.deploy is not None]
+    pattern_hits = {rel: f.matches for rel, f in sorted(gathered.facts.items()) if f.matches}
     sources = Sources(root)
     if stdin_rel is not None:
         sources.given[stdin_rel] = options.stdin[1]
@@ -271,7 +269,9 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
                 wanted_set.update(flow.path for flow in project.flows_served(agent))
         elif any(env.secret or env.typo_of for env in facts.env):
             wanted_set.update(flow.path for flow in project.flows)
-    return Loaded(project, config, root, cwd, wanted_set, sources, chosen)
+    stats = {"files": len(files), "analysed": gathered.analysed, "cached": len(gathered.facts) - gathered.analysed,
+             "modules": len(gathered.included), "workers": gathered.workers}
+    return Loaded(project, config, root, cwd, wanted_set, sources, chosen, stats)
 
 
 @dataclass

@@ -81,11 +81,18 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def pool_size(jobs: int, workers: int) -> int:
+    """Processes worth starting for this many files (1: stay in this process)."""
+    if jobs < MIN_FILES_FOR_POOL:
+        return 1
+    return max(1, min(workers, jobs // (MIN_FILES_FOR_POOL // 2)))
+
+
 def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
              progress: Optional[Callable[[Job, Outcome], None]] = None) -> List[Outcome]:
     """Outcomes in the order of `jobs`, computed by up to `workers` processes."""
-    workers = min(workers, max(1, len(jobs) // (MIN_FILES_FOR_POOL // 2)))
-    if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
+    workers = pool_size(len(jobs), workers)
+    if workers <= 1:
         outcomes = []
         for job in jobs:
             outcome = run_job(job, catalogue)

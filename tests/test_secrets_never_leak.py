@@ -202,3 +202,37 @@ def test_every_output_of_every_command_is_clean(planted_everywhere):
         assert_no_leak(f"{name} stdout", out)
         assert_no_leak(f"{name} stderr", err)
     assert_no_leak("baseline file", (root / "base.json").read_text())
+
+
+def test_the_cache_holds_no_value(planted_everywhere):
+    root = planted_everywhere.root
+    for jobs in ("1", "2"):
+        code, out, err = run_cli("check", "--jobs", jobs, "--format", "json", ".", cwd=root)
+        assert code == 1, err
+    cache = root / ".credlint_cache"
+    written = sorted(p for p in cache.rglob("*") if p.is_file())
+    facts = [p for p in written if p.name.startswith("facts-")]
+    assert facts, f"no facts were cached: {written}"
+    index = json.loads(facts[0].read_text())
+    planted_files = {p.relative_to(root).as_posix() for p in root.rglob("*")
+                     if p.is_file() and ".credlint_cache" not in p.parts and ".git" not in p.parts}
+    assert planted_files - {"base.json"} <= set(index["files"])  # every planted file went through the cache
+    for path in written:
+        assert_no_leak(f"cache file {path.name}", path.read_text(encoding="utf-8", errors="replace"))
+
+
+def test_stdin_and_multiple_outputs_show_no_value(planted):
+    import subprocess
+    import sys
+
+    from conftest import _env
+
+    source = (planted.root / "flow.py").read_bytes()
+    proc = subprocess.run([sys.executable, "-m", "credlint", "check", "--stdin-filename", "flows/unsaved.py",
+                           "--output-format", "sarif:out.sarif", "--output-format", "full"], input=source,
+                          cwd=str(planted.root), env=_env(), capture_output=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert b"CL201" in proc.stdout
+    assert_no_leak("stdin full", proc.stdout.decode())
+    assert_no_leak("stdin stderr", proc.stderr.decode())
+    assert_no_leak("stdin sarif", (planted.root / "out.sarif").read_text())

@@ -1,0 +1,215 @@
+"""The facts cache: hits, misses, invalidation, damage, and what it keeps on disk."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import run_cli
+
+FLOW = '''
+from prefect import Flow
+from prefect.tasks.notifications.slack_task import SlackTask
+
+with Flow("etl") as flow:
+    SlackTask()(message="loaded")
+'''
+CLEAN_FLOW = FLOW.replace('SlackTask()(message="loaded")', 'pass')
+HELPER = '''
+def double(x):
+    return 2 * x
+'''
+AGENT = '''
+prefect agent local start --label prod
+'''
+FORWARDING_AGENT = '''
+prefect agent local start --label prod -e PREFECT__CONTEXT__SECRETS__SLACK_WEBHOOK_URL="$HOOK"
+'''
+
+
+def _run(root, monkeypatch, *paths, **options):
+    from credlint.runner import Options, check
+
+    monkeypatch.chdir(root)
+    run = check(Options(paths=list(paths) or ["."], **options))
+    return run, sorted((f.code, f.path, f.line, f.message) for f in run.report.findings)
+
+
+def _old(path, seconds=60):
+    """Back-date a file, so the cache trusts its size and mtime (fresh files are re-hashed)."""
+    when = time.time() - seconds
+    os.utime(path, (when, when))
+
+
+@pytest.fixture(autouse=True)
+def fresh_process(monkeypatch):
+    """Each test starts like a new process: no catalogue loaded yet."""
+    from credlint import catalogue
+
+    monkeypatch.setattr(catalogue, "_CACHED", None)
+
+
+@pytest.fixture
+def flows(project):
+    project.write({"flows/etl.py": FLOW, "lib/helpers.py": HELPER, "deploy/agent.sh": AGENT})
+    for rel in ("flows/etl.py", "lib/helpers.py", "deploy/agent.sh"):
+        _old(project.path(rel))
+    return project
+
+
+def test_second_run_reads_everything_from_the_cache(flows, monkeypatch):
+    first, found = _run(flows.root, monkeypatch)
+    assert first.stats["analysed"] == 3 and first.stats["cached"] == 0
+    assert {f[0] for f in found} == {"CL101"}
+    second, again = _run(flows.root, monkeypatch)
+    assert second.stats["analysed"] == 0 and second.stats["cached"] == 3
+    assert again == found
+
+
+def test_the_cache_folder_is_marked_and_ignored_by_git(flows, monkeypatch):
+    _run(flows.root, monkeypatch)
+    cache = flows.root / ".credlint_cache"
+    assert (cache / ".gitignore").read_text().strip().endswith("*")
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert list(cache.glob("facts-*.json")) and list(cache.glob("catalogue-*.json"))
+    subprocess.run(["git", "init", "-q", str(flows.root)], check=True)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=flows.root,
+                            capture_output=True, text=True, check=True).stdout
+    assert ".credlint_cache" not in status and "flows/etl.py" in status
+
+
+def test_a_changed_file_is_analysed_again(flows, monkeypatch):
+    _run(flows.root, monkeypatch)
+    flows.write({"flows/etl.py": CLEAN_FLOW})
+    run, found = _run(flows.root, monkeypatch)
+    assert run.stats["analysed"] == 1
+    assert found == []
+
+
+def test_a_touched_but_unchanged_file_is_hashed_not_parsed(flows, monkeypatch):
+    _, found = _run(flows.root, monkeypatch)
+    os.utime(flows.path("flows/etl.py"))  # `git checkout` does this
+    run, again = _run(flows.root, monkeypatch)
+    assert run.stats["analysed"] == 0
+    assert again == found
+
+
+def test_a_changed_agent_script_rechecks_flows_without_parsing_them(flows, monkeypatch):
+    _, found = _run(flows.root, monkeypatch, "flows/etl.py")
+    assert [f[0] for f in found] == ["CL101"]
+    flows.write({"deploy/agent.sh": FORWARDING_AGENT})
+    run, again = _run(flows.root, monkeypatch, "flows/etl.py")
+    assert run.stats["analysed"] == 1  # the script; the flow's facts come from the cache
+    assert again == []
+
+
+def test_a_provider_added_in_a_deployment_file_changes_the_findings(project, monkeypatch):
+    project.write({"flows/etl.py": FLOW})
+    _, found = _run(project.root, monkeypatch)
+    assert [f[0] for f in found] == ["CL101"]
+    project.write({"deploy/config.toml": '[context.secrets]\nSLACK_WEBHOOK_URL = "$HOOK"\n'})
+    run, again = _run(project.root, monkeypatch)
+    assert run.stats["analysed"] == 1 and "CL101" not in {f[0] for f in again}
+
+
+def test_a_configuration_change_starts_a_new_cache(flows, monkeypatch):
+    _run(flows.root, monkeypatch)
+    flows.write(config='ignore = ["CL101"]\n')
+    run, found = _run(flows.root, monkeypatch)
+    assert run.stats["analysed"] == run.stats["files"] == 4  # and credlint.toml itself
+    assert found == []
+    flows.write(config='ignore = ["CL102"]\n')
+    run, found = _run(flows.root, monkeypatch)
+    assert run.stats["analysed"] == 4 and [f[0] for f in found] == ["CL101"]
+
+
+def test_a_catalogue_change_starts_a_new_cache(flows, monkeypatch):
+    from credlint import catalogue
+
+    _run(flows.root, monkeypatch)
+    loaded = catalogue.builtin_catalogue()
+    monkeypatch.setattr(loaded, "digest", "0123456789abcdef")
+    run, _ = _run(flows.root, monkeypatch)
+    assert run.stats["analysed"] == 3
+
+
+def test_a_new_credlint_build_starts_a_new_cache(flows, monkeypatch):
+    from credlint import cache
+
+    _run(flows.root, monkeypatch)
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-build")
+    run, _ = _run(flows.root, monkeypatch)
+    assert run.stats["analysed"] == 3
+
+
+@pytest.mark.parametrize("damage", [
+    b"", b"{not json", b"[]", b'{"tool": "other", "files": {}}',
+    b'{"tool": "credlint", "namespace": "NS", "files": {"flows/etl.py": {"stat": [1, 2], "facts": 7}}}',
+    b'{"tool": "credlint", "namespace": "NS", "files": {"flows/etl.py": {"stat": null, '
+    b'"facts": {"path": "flows/etl.py", "digest": "D", "module": {"calls": "oops"}}}}}',
+    bytes(range(256)),
+])
+def test_a_damaged_or_foreign_cache_is_rebuilt(flows, monkeypatch, damage):
+    _, found = _run(flows.root, monkeypatch)
+    [index] = (flows.root / ".credlint_cache").glob("facts-*.json")
+    space = json.loads(index.read_text())["namespace"]
+    digest = json.loads(index.read_text())["files"]["flows/etl.py"]["facts"]["digest"]
+    index.write_bytes(damage.replace(b"NS", space.encode()).replace(b'"D"', f'"{digest}"'.encode()))
+    run, again = _run(flows.root, monkeypatch)
+    assert again == found
+    assert run.stats["analysed"] >= 1
+    rebuilt = json.loads(index.read_text())
+    assert rebuilt["tool"] == "credlint" and set(rebuilt["files"]) == {"flows/etl.py", "lib/helpers.py",
+                                                                       "deploy/agent.sh"}
+    third, _ = _run(flows.root, monkeypatch)
+    assert third.stats["analysed"] == 0
+
+
+def test_a_damaged_catalogue_snapshot_is_ignored(flows, monkeypatch):
+    _, found = _run(flows.root, monkeypatch)
+    [snapshot] = (flows.root / ".credlint_cache").glob("catalogue-*.json")
+    snapshot.write_text("[1, 2]")
+    from credlint import catalogue
+
+    monkeypatch.setattr(catalogue, "_CACHED", None)  # as in a new process
+    _, again = _run(flows.root, monkeypatch)
+    assert again == found
+
+
+def test_an_unwritable_cache_is_not_an_error(flows):
+    blocker = flows.root / "blocked"
+    blocker.write_text("a file where the cache folder would be")
+    code, out, err = run_cli("check", "--cache-dir", "blocked/cache", "--format", "concise", ".", cwd=flows.root)
+    assert code == 0 and "CL101" in out and "error" not in err
+
+
+def test_no_cache_and_cache_dir(flows, monkeypatch):
+    code, out, _ = run_cli("check", "--no-cache", "--format", "concise", ".", cwd=flows.root)
+    assert "CL101" in out
+    assert not (flows.root / ".credlint_cache").exists()
+    code, out, _ = run_cli("check", "--cache-dir", "elsewhere/cache", "--format", "concise", ".", cwd=flows.root)
+    assert "CL101" in out
+    assert list((flows.root / "elsewhere/cache").glob("facts-*.json"))
+    assert not (flows.root / ".credlint_cache").exists()
+
+
+def test_deleted_files_leave_the_cache(flows, monkeypatch):
+    _run(flows.root, monkeypatch)
+    flows.path("lib/helpers.py").unlink()
+    _run(flows.root, monkeypatch)
+    [index] = (flows.root / ".credlint_cache").glob("facts-*.json")
+    assert set(json.loads(index.read_text())["files"]) == {"flows/etl.py", "deploy/agent.sh"}
+
+
+def test_a_file_edited_right_after_it_was_cached_is_not_trusted_by_its_mtime(project, monkeypatch):
+    # Same size, same second: only the content tells the versions apart.
+    project.write({"flows/etl.py": FLOW})
+    _, found = _run(project.root, monkeypatch)
+    stat = project.path("flows/etl.py").stat()
+    project.write({"flows/etl.py": FLOW.replace('"loaded"', '"LOADED"')})
+    os.utime(project.path("flows/etl.py"), ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    run, _ = _run(project.root, monkeypatch)
+    assert run.stats["analysed"] == 1

@@ -1,0 +1,120 @@
+"""The byte prefilter and the import closure that completes it.
+
+Every `check_json` and `api_check` call of the suite is also compared with a run without the
+prefilter (see conftest); these tests pin the cases the filter alone would get wrong.
+"""
+from __future__ import annotations
+
+import pytest
+
+from conftest import check_json, codes_of
+from credlint.prefilter import relevant
+
+
+@pytest.mark.parametrize("source", [
+    b"from prefect import Flow\n",
+    b"import Prefect\n",
+    b'os.environ["PREFECT__CONTEXT__SECRETS__X"] = v\n',
+    b'DB_PASSWORD = "x"\n',
+    b"def f(api_key=None): pass\n",
+    b"TOKEN = 1\n",
+    b"creds = Credential()\n",
+    b"x = 1  # credlint: ignore[CL201]\n",
+    b"x = 1  # noqa: E501, CL201\n",
+    b"flow.storage = STORAGE\n",
+    b"f.run_config=cfg\n",
+])
+def test_files_that_can_matter_are_parsed(source):
+    assert relevant(source)
+
+
+@pytest.mark.parametrize("source", [
+    b"import os\n\ndef double(x):\n    return 2 * x\n",
+    b"x = 1  # noqa: E501\n",
+    b"self.storage = []\n",
+    b"if flow.storage == other: pass\n",
+    b"",
+])
+def test_files_that_cannot_matter_are_not(source):
+    assert not relevant(source)
+
+
+def test_a_constant_in_a_module_without_credential_words_is_read_through_the_import(project):
+    project.write({
+        "settings.py": 'WAREHOUSE_PW = "Hq7-Lm2k-Zx9w-Pp4r"\n',
+        "flows/load.py": '''
+            from prefect import Flow
+            from prefect.tasks.snowflake import SnowflakeQuery
+            from settings import WAREHOUSE_PW
+
+            with Flow("load") as flow:
+                SnowflakeQuery(account="acme", user="loader", password=WAREHOUSE_PW, query="select 1")()
+        ''',
+    })
+    assert not relevant(project.path("settings.py").read_bytes())
+    assert "CL201" in codes_of(check_json("flows/load.py", cwd=project.root))
+
+
+def test_a_registration_script_that_never_names_prefect_is_read(project):
+    project.write({
+        "flows/notify.py": '''
+            from prefect import Flow
+            from prefect.tasks.notifications.slack_task import SlackTask
+
+            with Flow("notify") as flow:
+                SlackTask()(message="done")
+        ''',
+        "infra.py": '''
+            from prefect.storage import S3
+            STORE = S3(bucket="flows", secrets=["SLACK_WEBHOOK_URL"])
+        ''',
+        "register.py": '''
+            from flows.notify import flow
+            from infra import STORE
+
+            flow.storage = STORE
+        ''',
+    })
+    doc = check_json(".", cwd=project.root)
+    assert "CL101" not in codes_of(doc)
+    project.path("register.py").unlink()
+    assert "CL101" in codes_of(check_json(".", cwd=project.root))
+
+
+def test_syntax_errors_are_reported_where_credlint_has_to_read(project):
+    project.write({
+        "unrelated.py": "def broken(:\n",
+        "flows/bad.py": "from prefect import Flow\ndef broken(:\n",
+        "helpers.py": "def also_broken(:\n",
+        "flows/uses.py": "from prefect import Flow\nfrom helpers import also_broken\n",
+    })
+    found = check_json(".", cwd=project.root)["findings"]
+    assert sorted(f["path"] for f in found if f["code"] == "CL000") == ["flows/bad.py", "helpers.py"]
+
+
+def test_token_formats_are_found_in_files_that_are_never_parsed(project):
+    project.write({"notes.py": '"""Ops notes."""\nHOOK = "https://hooks.slack.com/services/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"\n'})
+    assert not relevant(project.path("notes.py").read_bytes())
+    assert "CL204" in codes_of(check_json(".", cwd=project.root))
+
+
+def test_a_run_without_the_prefilter_parses_more_and_finds_the_same(project, monkeypatch):
+    from credlint.runner import Options, check
+
+    files = {f"lib/mod{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(20)}
+    files["flows/a.py"] = '''
+        from prefect import Flow
+        from prefect.tasks.notifications.slack_task import SlackTask
+        from lib.mod1 import f1
+
+        with Flow("a") as flow:
+            SlackTask()(message="x")
+    '''
+    project.write(files)
+    monkeypatch.chdir(project.root)
+    filtered = check(Options(paths=["."], cache=False))
+    unfiltered = check(Options(paths=["."], cache=False, prefilter=False))
+    assert filtered.stats["modules"] == 2  # the flow and lib/mod1.py, which it imports
+    assert unfiltered.stats["modules"] == 21
+    assert [f.to_json() for f in filtered.report.findings] == [f.to_json() for f in unfiltered.report.findings]
+    assert codes_of(filtered.report.findings) == ["CL101"]
