@@ -22,7 +22,7 @@ from typing import Dict, Iterable, Optional
 
 from .filefacts import FileFacts
 
-FORMAT = 1
+FORMAT = 3
 KEEP = 4  # namespaces kept side by side (another config or branch), newest first
 _RACY_NS = 2_000_000_000  # a file changed within 2 s of being cached may change again unseen
 _TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -82,30 +82,45 @@ class FactsCache:
         self._entries = doc["files"]
 
     # ----- look-ups -----------------------------------------------------------------------
+    # An entry is [size, mtime_ns, digest, relevant] for a file with nothing in it (most files of a
+    # large repository), else {"stat": [size, mtime_ns] or null, "facts": FileFacts data}.
     def by_stat(self, rel: str, st: os.stat_result) -> Optional[FileFacts]:
         entry = self._entries.get(rel)
+        if isinstance(entry, list):
+            if len(entry) == 4 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns:
+                return self._plain(rel, entry)
+            return None
         if not isinstance(entry, dict) or entry.get("stat") != [st.st_size, st.st_mtime_ns]:
             return None
         return self._facts(rel, entry)
 
+    def _plain(self, rel: str, entry: list) -> Optional[FileFacts]:
+        if not isinstance(entry[2], str):
+            return None
+        self.hits += 1
+        return FileFacts(path=rel, digest=entry[2], relevant=bool(entry[3]))
+
     def digest_of(self, rel: str) -> str:
         entry = self._entries.get(rel)
+        if isinstance(entry, list):
+            return entry[2] if len(entry) == 4 and isinstance(entry[2], str) else ""
         facts = entry.get("facts") if isinstance(entry, dict) else None
-        return facts.get("digest", "") if isinstance(facts, dict) else ""
+        digest = facts.get("digest", "") if isinstance(facts, dict) else ""
+        return digest if isinstance(digest, str) else ""
 
     def by_digest(self, rel: str, digest: str, st: Optional[os.stat_result]) -> Optional[FileFacts]:
         entry = self._entries.get(rel)
-        if not digest or not isinstance(entry, dict) or self.digest_of(rel) != digest:
+        if not digest or self.digest_of(rel) != digest:
             return None
-        found = self._facts(rel, entry)
-        if found is not None and st is not None:
-            entry["stat"] = self._stat(st)
-            self._dirty = True
+        found = self._plain(rel, entry) if isinstance(entry, list) else self._facts(rel, entry)
+        if found is not None:
+            self._put(found, st)
         return found
 
     def _facts(self, rel: str, entry: dict) -> Optional[FileFacts]:
+        data = entry.get("facts")
         try:
-            facts = FileFacts.from_data(entry["facts"])
+            facts = FileFacts.from_data(data)
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, whatever is wrong with it
             self._entries.pop(rel, None)
             self._dirty = True
@@ -124,9 +139,15 @@ class FactsCache:
 
     def store(self, facts: FileFacts, st: Optional[os.stat_result]) -> None:
         self.misses += 1
-        if not facts.digest:
-            return
-        self._entries[facts.path] = {"stat": self._stat(st), "facts": facts.to_data()}
+        if facts.digest:
+            self._put(facts, st)
+
+    def _put(self, facts: FileFacts, st: Optional[os.stat_result]) -> None:
+        stat = self._stat(st)
+        if facts.module is None and facts.deploy is None and not facts.matches and stat is not None:
+            self._entries[facts.path] = [stat[0], stat[1], facts.digest, facts.relevant]
+        else:
+            self._entries[facts.path] = {"stat": stat, "facts": facts.to_data()}
         self._dirty = True
 
     def forget_except(self, keep: Iterable[str]) -> None:

@@ -5,6 +5,7 @@ constants, positions); nothing here refers back to a syntax tree.
 """
 from __future__ import annotations
 
+import dataclasses
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Callable, Dict, List, Optional, Tuple, get_type_hints
@@ -148,6 +149,19 @@ class ParseError:
     column: int = 1
 
 
+@dataclass(frozen=True)
+class Match:
+    """Where a credential sits. Positions are 1-based; columns count characters, end is exclusive."""
+
+    pattern: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    length: int
+    digest: str
+
+
 @dataclass
 class ModuleFacts:
     path: str  # relative to the project root, with /
@@ -176,12 +190,44 @@ class ModuleFacts:
         return self.calls[call_id]
 
 
+_MISSING = object()
+_DUMP_SPECS: Dict[type, list] = {}
+
+
+def _dump_spec(tp: type) -> list:
+    """(name, default) per field; default is a value to compare with, or _MISSING."""
+    spec = _DUMP_SPECS.get(tp)
+    if spec is None:
+        spec = []
+        for f in fields(tp):
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+                default = f.default_factory()  # type: ignore[misc]
+            else:
+                default = _MISSING
+            spec.append((f.name, default))
+        _DUMP_SPECS[tp] = spec
+    return spec
+
+
 def to_data(obj):
-    """Dataclass tree -> JSON-compatible data (for the cache and for debugging)."""
+    """Dataclass tree -> compact JSON-compatible data (for the cache and for debugging).
+
+    Fields at their default are left out and positions are 4-lists: a warm run's cost is mostly
+    reading this back, so it is kept small."""
     if isinstance(obj, Value):
         return obj.to_dict()
+    if isinstance(obj, Pos):
+        return [obj.line, obj.column, obj.end_line, obj.end_column]
     if is_dataclass(obj):
-        return {f.name: to_data(getattr(obj, f.name)) for f in fields(obj)}
+        out = {}
+        for name, default in _dump_spec(type(obj)):
+            value = getattr(obj, name)
+            if default is not _MISSING and value == default:
+                continue
+            out[name] = to_data(value)
+        return out
     if isinstance(obj, dict):
         return {str(k): to_data(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -189,47 +235,64 @@ def to_data(obj):
     return obj
 
 
-_LOADERS: Dict[object, Callable] = {}
+_LOADERS: Dict[object, Optional[Callable]] = {}
+_PLAIN = (str, int, bool, float, type(None))
 
 
-def _loader(tp) -> Callable:
-    """A function data -> object for a type, built once per type (warm runs load many facts)."""
-    found = _LOADERS.get(tp)
-    if found is not None:
-        return found
+def _loader(tp) -> Optional[Callable]:
+    """A function data -> object for a type, built once per type; None where the data is the
+    value already (strings, numbers), so the common case costs nothing."""
+    if tp in _LOADERS:
+        return _LOADERS[tp]
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is typing.Union:
+    load: Optional[Callable]
+    if tp in _PLAIN or tp is typing.Any or tp is object:
+        load = None
+    elif origin is typing.Union:
         inner = _loader([a for a in args if a is not type(None)][0])
-        load = lambda data: None if data is None else inner(data)  # noqa: E731
+        load = None if inner is None else (lambda data: None if data is None else inner(data))
     elif tp is Value:
         load = Value.from_dict
-    elif origin in (list, List):
-        item = _loader(args[0])
-        load = lambda data: [item(v) for v in data]  # noqa: E731
+    elif tp is Pos:
+        load = lambda data: Pos(*data)  # noqa: E731
+    elif origin in (list, List, tuple, typing.Tuple):
+        item = _loader(args[0]) if args else None
+        if origin in (tuple, typing.Tuple):
+            load = (lambda data: tuple(data)) if item is None else (lambda data: tuple(item(v) for v in data))
+        else:
+            load = None if item is None else (lambda data: [item(v) for v in data])
     elif origin in (dict, Dict):
         value = _loader(args[1])
         if args[0] is int:
-            load = lambda data: {int(k): value(v) for k, v in data.items()}  # noqa: E731
+            load = (lambda data: {int(k): v for k, v in data.items()}) if value is None else \
+                (lambda data: {int(k): value(v) for k, v in data.items()})
         else:
-            load = lambda data: {k: value(v) for k, v in data.items()}  # noqa: E731
+            load = None if value is None else (lambda data: {k: value(v) for k, v in data.items()})
     elif is_dataclass(tp):
-        hints = get_type_hints(tp)
         _LOADERS[tp] = lambda data: build(data)  # recursive types resolve through the table
-        members = [(f.name, _loader(hints[f.name])) for f in fields(tp)]
+        hints = get_type_hints(tp)
+        members = {f.name: _loader(hints[f.name]) for f in fields(tp)}
 
         def build(data):
-            return tp(**{name: sub(data[name]) for name, sub in members if name in data})
+            kwargs = {}
+            for name, raw in data.items():
+                sub = members.get(name, _MISSING)
+                if sub is _MISSING:
+                    continue  # a field this version no longer has
+                kwargs[name] = raw if sub is None or raw is None else sub(raw)
+            return tp(**kwargs)
 
         load = build
     else:
-        load = lambda data: data  # noqa: E731
+        load = None
     _LOADERS[tp] = load
     return load
 
 
 def load(tp, data):
     """JSON-compatible data (from `to_data`) -> an instance of the dataclass `tp`."""
-    return _loader(tp)(data)
+    loader = _loader(tp)
+    return data if loader is None else loader(data)
 
 
 def from_data(data) -> ModuleFacts:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from .deployfacts import DeployFacts
-from .facts import ModuleFacts, ParseError, from_data as _module_from_data, load as _load, to_data
-from .patterns import Match
+from .facts import Match, ModuleFacts, ParseError, load as _load, to_data
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -40,7 +39,7 @@ class FileFacts:
 
 
 def content_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(data).hexdigest()[:32]  # 128 bits: identity, not security
 
 
 def unreadable(rel: str, why: str) -> FileFacts:

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
+from .facts import Match  # noqa: F401 - part of this module's interface
 from .values import digest, is_placeholder
 
 __all__ = ["Pattern", "Match", "PATTERNS", "could_match", "scan"]
@@ -39,19 +40,6 @@ class Pattern:
     title: str
     true_vectors: Tuple[str, ...]
     false_vectors: Tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Match:
-    """Where a credential sits. Positions are 1-based; columns count characters, end is exclusive."""
-
-    pattern: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    length: int
-    digest: str
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,16 +3,17 @@
 A parse costs about a hundred times a byte search, and in a monorepo most files have nothing
 to do with Prefect. A file is parsed when its bytes can matter:
 
-- it mentions Prefect (imports, `PREFECT__...` variables, `prefect.context`);
-- it names a credential (`password`, `secret`, `token`, `api_key`, `credential`, ...): such a
-  module can hold a constant that a flow imports and passes as a credential;
+- it mentions Prefect (imports, `PREFECT__...` variables, `prefect.context`): every consumer,
+  provider, flow and context secret is reached through a Prefect import;
 - it sets a flow's `storage`, `run_config`, `result`, `environment` or `executor` (a
   registration script that imports its flows and never names Prefect itself);
 - it holds a credlint suppression comment (which CL001 reports when unused).
 
-Files outside this set are still parsed when a parsed module imports them (the runner follows
-imports until nothing new is reached), so a `settings.py` that only holds `DB = "..."` is read
-as soon as a flow imports it. Credential formats (CL204) never need a parse: `patterns.scan`
+Files outside this set are still parsed when a parsed module imports them (imports are
+followed until nothing new is reached), so a `settings.py` that only holds `DB = "..."` is read
+as soon as a flow imports it. Credential words (`password`, `token`) are deliberately not a
+reason to parse: in a monorepo they are in one file of ten, and a constant nobody passes to a
+Prefect class cannot be a finding. Credential formats (CL204) never need a parse: `patterns.scan`
 matches them on the same bytes. A test runs every project of the test suite with and without
 this filter and compares the findings.
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-_WORDS = (b"prefect", b"passw", b"secret", b"token", b"api_key", b"apikey", b"credential", b"credlint")
+_WORDS = (b"prefect", b"credlint")
 _ATTRIBUTES = (b".storage", b".run_config", b".result", b".environment", b".executor")
 _ASSIGNED = re.compile(rb"(?<!\bself)\.(?:storage|run_config|result|environment|executor)\s*=(?!=)")
 _NOQA = re.compile(rb"noqa\s*:[^\n]*\bcl\d")

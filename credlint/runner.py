@@ -51,17 +51,33 @@ class Run:
     stats: Dict[str, int] = field(default_factory=dict)  # files analysed / from the cache, workers
 
 
+class Excludes:
+    """Exclude globs compiled once into two regexes (a per-file loop over fnmatch dominated a
+    warm run of a large repository). A pattern matches the path, a folder above it, or, when it
+    has no `/`, any one part of the path (`node_modules`, `*.egg-info`)."""
+
+    def __init__(self, patterns: Sequence[str]):
+        whole, part = [], []
+        for pattern in patterns:
+            pat = pattern.rstrip("/")
+            if not pat:
+                continue
+            whole += [fnmatch.translate(pat), fnmatch.translate(pat + "/*")]
+            if "/" not in pat:
+                part.append(fnmatch.translate(pat))
+        self._whole = re.compile("|".join(whole)).match if whole else None
+        self._part = re.compile("|".join(part)).match if part else None
+
+    def __call__(self, rel: str) -> bool:
+        if self._whole is not None and self._whole(rel):
+            return True
+        if self._part is not None:
+            return any(self._part(piece) for piece in rel.split("/"))
+        return False
+
+
 def _excluded(rel: str, patterns: Sequence[str]) -> bool:
-    parts = rel.split("/")
-    for pattern in patterns:
-        pat = pattern.rstrip("/")
-        if not pat:
-            continue
-        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat + "/*"):
-            return True
-        if "/" not in pat and any(fnmatch.fnmatch(part, pat) for part in parts):
-            return True
-    return False
+    return Excludes(patterns)(rel)
 
 
 def _rel(path: Path, base: Path) -> Optional[str]:
@@ -82,20 +98,33 @@ def _maybe_relevant(name: str) -> bool:
 
 def discover(root: Path, excludes: Sequence[str], sources: Sequence[str] = ()) -> List[Tuple[str, Path]]:
     """Python files and candidate deployment files, as (root-relative path, absolute path)."""
+    excluded = Excludes(excludes)
+    forced = re.compile("|".join(fnmatch.translate(g) for g in sources)).match if sources else None
     out: List[Tuple[str, Path]] = []
-    for folder, dirs, files in os.walk(root):
-        folder_path = Path(folder)
-        rel_folder = folder_path.relative_to(root).as_posix()
-        rel_folder = "" if rel_folder == "." else rel_folder
-        dirs[:] = sorted(d for d in dirs if not _excluded(f"{rel_folder}/{d}".lstrip("/"), excludes))
+    base = str(root)
+    for folder, dirs, files in os.walk(base):
+        rel_folder = os.path.relpath(folder, base).replace(os.sep, "/")
+        prefix = "" if rel_folder == "." else rel_folder + "/"
+        dirs[:] = sorted(d for d in dirs if not excluded(prefix + d))
         for name in sorted(files):
-            rel = f"{rel_folder}/{name}".lstrip("/")
-            if not _maybe_relevant(name) and not any(fnmatch.fnmatch(rel, g) for g in sources):
+            rel = prefix + name
+            if not _maybe_relevant(name) and not (forced is not None and forced(rel)):
                 continue
-            if _excluded(rel, excludes):
+            if excluded(rel):
                 continue
-            out.append((rel, folder_path / name))
+            out.append((rel, os.path.join(folder, name)))
     return out
+
+
+def _displayer(root: Path, cwd: Path) -> Callable[[str], str]:
+    """root-relative path -> cwd-relative display path, without pathlib per file."""
+    if root == cwd:
+        return lambda rel: rel
+    try:
+        prefix = root.relative_to(cwd).as_posix() + "/"
+        return lambda rel: prefix + rel
+    except ValueError:
+        return lambda rel: _display(root / rel, cwd)
 
 
 def _display(path: Path, cwd: Path) -> str:
@@ -173,7 +202,7 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
     quiet = _to_findings([(r, h) for r, h, _ in silenced], project, config, root, cwd, loaded.wanted,
                          loaded.sources, [why for _, _, why in silenced])
     checked = sorted(r for r in loaded.wanted if r.endswith(".py"))
-    display = sorted(_display(root / r, cwd) for r in checked)
+    display = sorted(_displayer(root, cwd)(r) for r in checked)
     return Run(Report(findings=findings, files=len(checked), suppressed=len(quiet),
                       checked_paths=checked, checked_paths_display=display, suppressed_findings=quiet),
                config, root, loaded.rules, loaded.stats)
@@ -232,7 +261,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
         if resolved.is_file() or options.stdin is not None:
             if rel is None:
                 continue
-            if _excluded(rel, excludes):
+            if Excludes(excludes)(rel):
                 continue
             if rel not in known and (_maybe_relevant(resolved.name) or any(fnmatch.fnmatch(rel, g) for g in config.sources)):
                 files.append((rel, resolved))

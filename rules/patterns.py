@@ -1,9 +1,12 @@
 """CL204: credentials recognisable by their format, in any scanned file."""
 from credlint.engine import Example, Hit, rule
 from credlint.facts import Pos
-from credlint.patterns import PATTERNS
 
-_TITLES = {p.id: p.title for p in PATTERNS}
+
+def _title(pattern_id: str) -> str:
+    from credlint.patterns import PATTERNS  # only when there is a match: its regexes cost start-up
+
+    return next((p.title for p in PATTERNS if p.id == pattern_id), pattern_id)
 
 
 @rule(
@@ -42,7 +45,7 @@ def check_secret_pattern(pattern_match):
     secrets, your CI's secrets, a Kubernetes Secret) and reference it.
     """
     path, match = pattern_match
-    title = _TITLES.get(match.pattern, match.pattern)
+    title = _title(match.pattern)
     yield Hit(
         path=path, pos=Pos(match.line, match.column, match.end_line, match.end_column), mask=True,
         message=f"{title} ({match.length} characters): revoke it and keep it in a secret store",

@@ -22,7 +22,7 @@ from credlint.deployfiles import (
     read_deployment_file,
     typo_secret_name,
 )
-from credlint.facts import _from, to_data
+from credlint.facts import load, to_data
 
 PASSWORD = "Zq8uPw7731xKmN"
 AWS_KEY_ID = "AKIAZQ8UPW7731XKMN7Q"
@@ -963,7 +963,7 @@ def test_facts_are_plain_data_without_values(path, text):
 @pytest.mark.parametrize("path, text", ALL_FILES, ids=[p for p, _ in ALL_FILES])
 def test_facts_round_trip_through_plain_data(path, text):
     facts = read(path, text)
-    again = _from(DeployFacts, json.loads(json.dumps(to_data(facts))))
+    again = load(DeployFacts, json.loads(json.dumps(to_data(facts))))
     assert to_data(again) == to_data(facts)
     assert [(v.name, v.scope, v.value.kind, v.pos) for v in again.env] == \
         [(v.name, v.scope, v.value.kind, v.pos) for v in facts.env]

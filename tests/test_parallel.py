@@ -1,7 +1,9 @@
 """`--jobs N`: the same output, byte for byte, whatever the number of worker processes."""
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,9 @@ def big_project(tmp_path_factory):
     (root / "lib").mkdir()
     for i in range(40):
         (root / "lib" / f"util_{i:03d}.py").write_text(f"def util_{i}(x):\n    return x * {i}\n")
+    old = time.time() - 60  # files written just now are re-hashed, not trusted by mtime
+    for path in root.rglob("*"):
+        os.utime(path, (old, old))
     return root
 
 

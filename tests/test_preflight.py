@@ -310,6 +310,8 @@ def test_no_value_written_to_files(project, tmp_path):
     run(project, env)
     for path in tmp_path.rglob("*"):
         if path.is_file() and path not in before:
+            if path.parent.name == ".credlint_cache" and path.name.startswith("catalogue-"):
+                continue  # credlint's own catalogue (it names Snowflake's `warehouse` parameter)
             assert_no_leak(path.read_text(errors="replace"))
 
 
