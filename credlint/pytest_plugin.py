@@ -1,0 +1,299 @@
+"""`pytest --credlint`: credlint as part of a pytest run, one test item per checked file.
+
+Registered through the ``pytest11`` entry point, so it is loaded by every pytest run in an
+environment where credlint is installed. Without ``--credlint`` it does nothing but register the
+``credlint`` marker: no hook collects, runs or prints anything, and this module imports nothing
+beyond pytest and the standard library (credlint's analysis, libcst and rich are imported inside
+the hooks, only when ``--credlint`` is given).
+
+Collection
+    With ``--credlint``, every ``.py`` file pytest visits gets a ``<file>::credlint`` item, and so
+    does every other file credlint would read as a candidate deployment file (by name, as
+    ``credlint check`` discovers them, plus the project's ``sources`` globs). Files credlint's
+    configuration excludes (``exclude``, ``extend-exclude`` and credlint's default excludes) are
+    not collected. Items carry the ``credlint`` marker: ``-m credlint`` runs only them,
+    ``-m "not credlint"`` deselects them, and ``-k credlint`` matches them by name.
+
+Configuration
+    Nothing is configured in pytest. credlint finds the project root of each file (the nearest
+    folder with pyproject.toml, credlint.toml, .credlint.toml or .git) and reads
+    ``[tool.credlint]`` / ``credlint.toml`` there, exactly as ``credlint check`` does. A
+    configuration or usage error (an unknown key, a wrong type, an unknown rule code) fails every
+    item of that project with the one-line message that names the file, the line and the key.
+
+One run per session
+    credlint reads a whole project (a flow's providers can live in any file), so checking files
+    one at a time would read the project once per file. The first credlint item that runs calls
+    ``credlint.runner.check`` once per project root with the paths of all the credlint items
+    selected in the session, stores the result in the config stash, and every item then looks up
+    the findings of its own file. For the same reason there is no per-file cache keyed on
+    modification times (as pytest-flake8 has): a file's findings depend on other files. The
+    plugin does not use pytest's cache, so ``-p no:cacheprovider`` changes nothing.
+
+Outcomes
+    An item fails when its file has a finding at or above the project's failing severity
+    (``fail-on``, "error" by default), as ``credlint check`` exits 1. The failure lists those
+    findings as ``path:line:col: CODE name message`` with the masked source lines and the fix.
+    Findings below the failing severity do not fail an item; they are listed in a "credlint"
+    section of the terminal summary.
+
+    credlint may report findings in files that have no item in this session: a deployment file
+    that starts an agent re-checks the flows that agent serves, and those flows can live in files
+    pytest did not collect (outside the paths given, in ``norecursedirs``, ``--ignore``d, or
+    deselected with ``-k``/``-m``). pytest's outcomes belong to items, and such a finding has no
+    item to fail, so it fails nothing; it is not dropped either, but listed in the terminal
+    summary. Run ``credlint check`` for a gate on every file.
+
+Secrets
+    Only ``Finding`` fields are shown; the snippet lines are those credlint already masked, and no
+    source file is read here. An unexpected error inside credlint is shown as a plain traceback
+    without local variables (never with ``--showlocals``' values, which could hold file contents).
+"""
+from __future__ import annotations
+
+import fnmatch
+import traceback
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import pytest
+
+MARKER = "credlint"
+ITEM_NAME = "credlint"
+_MASK = "********"  # what credlint puts in place of a value in snippet lines
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("credlint")
+    group.addoption(
+        "--credlint", action="store_true", default=False,
+        help="check .py files and deployment files with credlint (one test item per file; "
+             "configured by [tool.credlint] / credlint.toml at the project root)",
+    )
+
+
+class _State:
+    """Everything the plugin knows in one session (kept in the config stash)."""
+
+    def __init__(self) -> None:
+        self.root_of_dir: Dict[Path, Path] = {}  # folder -> project root
+        self.settings: Dict[Path, Tuple[List[str], List[str]]] = {}  # root -> (excludes, sources)
+        self.checked: set = set()  # roots credlint has run on
+        # Filled by the one check run:
+        self.findings: Dict[Path, list] = {}  # resolved file path -> its findings
+        self.threshold: Dict[Path, int] = {}  # root -> failing severity rank
+        self.fail_on: Dict[Path, str] = {}  # root -> failing severity name
+        self.config_error: Dict[Path, str] = {}  # root -> one-line message
+        # root -> (formatted traceback without locals, the item that showed it in full)
+        self.internal_error: Dict[Path, Tuple[str, Optional[str]]] = {}
+        self.unshown: List[Tuple[str, object]] = []  # (why, finding) for the terminal summary
+
+    def root(self, path: Path) -> Path:
+        folder = path.parent
+        if folder not in self.root_of_dir:
+            from credlint.config import find_root
+
+            self.root_of_dir[folder] = find_root(path)
+        return self.root_of_dir[folder]
+
+    def root_settings(self, root: Path) -> Tuple[List[str], List[str]]:
+        """Excludes and extra sources for a project; credlint's defaults when its config is broken
+        (the items then fail with the configuration error, when credlint runs)."""
+        if root not in self.settings:
+            from credlint.config import ConfigError, discover_config
+            from credlint.runner import DEFAULT_EXCLUDES
+
+            excludes, sources = list(DEFAULT_EXCLUDES), []
+            try:
+                config = discover_config(root)
+            except ConfigError:
+                pass
+            else:
+                excludes += config.exclude + config.extend_exclude
+                sources = list(config.sources)
+            self.settings[root] = (excludes, sources)
+        return self.settings[root]
+
+
+_STATE = pytest.StashKey[_State]()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"{MARKER}: a credlint check of one file (pytest --credlint)")
+    if config.getoption("credlint", False):
+        config.stash[_STATE] = _State()
+
+
+def pytest_collect_file(file_path: Path, parent):
+    state = parent.config.stash.get(_STATE, None)
+    if state is None:
+        return None
+    from credlint.runner import _excluded, _maybe_relevant
+
+    root = state.root(file_path)
+    try:
+        rel = file_path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return None
+    excludes, sources = state.root_settings(root)
+    if not (_maybe_relevant(file_path.name) or any(fnmatch.fnmatch(rel, glob) for glob in sources)):
+        return None
+    if _excluded(rel, excludes):
+        return None
+    return CredlintFile.from_parent(parent, path=file_path)
+
+
+class CredlintFindings(Exception):
+    """A file has findings at or above the project's failing severity."""
+
+    def __init__(self, findings: list, fail_on: str):
+        super().__init__(f"{len(findings)} credlint finding(s)")
+        self.findings = findings
+        self.fail_on = fail_on
+
+
+class CredlintConfigFailure(Exception):
+    """credlint could not run on this file's project: a configuration or usage error."""
+
+
+class CredlintInternalError(Exception):
+    """credlint itself failed; the message is the formatted traceback, without locals."""
+
+
+class CredlintFile(pytest.File):
+    def collect(self):
+        yield CredlintItem.from_parent(self, name=ITEM_NAME)
+
+
+class CredlintItem(pytest.Item):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.add_marker(MARKER)
+
+    def _state(self) -> _State:
+        return self.config.stash[_STATE]
+
+    def runtest(self) -> None:
+        state = self._state()
+        root = state.root(self.path)
+        if root not in state.checked:
+            _run_once(state, self.session, self)
+        if root in state.config_error:
+            raise CredlintConfigFailure(state.config_error[root])
+        if root in state.internal_error:
+            text, shown_on = state.internal_error[root]
+            if shown_on is None:
+                state.internal_error[root] = (text, self.nodeid)
+                raise CredlintInternalError(text)
+            last = text.rstrip().splitlines()[-1] if text.strip() else "error"
+            raise CredlintInternalError(f"{last} (traceback under {shown_on})")
+        threshold = state.threshold[root]
+        from credlint.findings import SEVERITY_RANK
+
+        failing = [f for f in state.findings.get(self.path.resolve(), [])
+                   if SEVERITY_RANK.get(f.severity, 0) >= threshold]
+        if failing:
+            raise CredlintFindings(failing, state.fail_on[root])
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CredlintFindings):
+            return _render_failure(excinfo.value)
+        if isinstance(excinfo.value, CredlintConfigFailure):
+            return f"credlint configuration error: {excinfo.value}"
+        if isinstance(excinfo.value, CredlintInternalError):
+            text = str(excinfo.value)
+            return "credlint failed while checking this project:" + ("\n" if "\n" in text else " ") + text
+        # Anything else was raised by this plugin itself: a short traceback, never with locals.
+        return str(excinfo.getrepr(showlocals=False, style="short", funcargs=False))
+
+    def reportinfo(self):
+        return self.path, None, "credlint"
+
+
+def _run_once(state: _State, session, current: CredlintItem) -> None:
+    """Check every credlint file selected in the session, once per project root (for the roots
+    not checked yet: normally all of them, at the first item)."""
+    from credlint.config import ConfigError
+    from credlint.errors import UsageError
+    from credlint.findings import SEVERITY_RANK
+    from credlint.runner import Options, check
+
+    items = [item for item in (session.items or []) if isinstance(item, CredlintItem)]
+    if current not in items:
+        items.append(current)
+    by_root: Dict[Path, Dict[str, None]] = {}  # root -> paths, in order, once each
+    for item in items:
+        root = state.root(item.path)
+        if root not in state.checked:
+            by_root.setdefault(root, {})[str(item.path)] = None
+    selected = {item.path.resolve() for item in items}
+    for root, paths in by_root.items():
+        state.checked.add(root)
+        try:
+            run = check(Options(paths=list(paths)))
+        except (ConfigError, UsageError) as exc:
+            state.config_error[root] = " ".join(str(exc).split()) or type(exc).__name__
+            continue
+        except Exception as exc:  # noqa: BLE001 - reported on every item of this project
+            state.internal_error[root] = ("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), None)
+            continue
+        fail_on = run.config.fail_on
+        threshold = SEVERITY_RANK[fail_on]
+        state.fail_on[root], state.threshold[root] = fail_on, threshold
+        for finding in run.report.findings:
+            where = (run.root / finding.project_path).resolve() if finding.project_path else None
+            if where is not None and where in selected:
+                state.findings.setdefault(where, []).append(finding)
+                if SEVERITY_RANK.get(finding.severity, 0) < threshold:
+                    state.unshown.append((f'below fail-on = "{fail_on}" (not failing)', finding))
+            else:
+                state.unshown.append(("in files with no credlint item in this session (not failing)", finding))
+
+
+def _headline(finding, severity: bool = False) -> str:
+    tag = f" ({finding.severity})" if severity else ""
+    return f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.name}{tag} {finding.message}"
+
+
+def _render_failure(error: CredlintFindings) -> str:
+    lines: List[str] = []
+    for finding in error.findings:
+        if lines:
+            lines.append("")
+        lines.append(_headline(finding))
+        if finding.snippet:
+            width = len(str(finding.line + len(finding.snippet)))
+            for offset, text in enumerate(finding.snippet):
+                text = text.rstrip()
+                lines.append(f"  {finding.line + offset:>{width}} | {text}")
+                # Masks change a line's length, so columns are only trusted on an unmasked line.
+                if offset == 0 and _MASK not in text:
+                    start = max(finding.column - 1, 0)
+                    if finding.end_line == finding.line and finding.end_column > finding.column:
+                        end = finding.end_column - 1
+                    else:
+                        end = len(text)
+                    lines.append(f"  {'':>{width}} | {' ' * start}{'^' * max(end - start, 1)}")
+        if finding.fix:
+            lines.append(f"  fix: {finding.fix}")
+    codes = sorted({f.code for f in error.findings})
+    count = len(error.findings)
+    explain = f"credlint explain {codes[0]}" if len(codes) == 1 else "credlint explain CODE"
+    lines.append("")
+    lines.append(f"{count} credlint finding{'s' if count != 1 else ''} at or above fail-on = \"{error.fail_on}\""
+                 f" ({explain} for the rule's page)")
+    return "\n".join(lines)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    state = config.stash.get(_STATE, None)
+    if state is None or not state.unshown:
+        return
+    terminalreporter.section("credlint")
+    groups: Dict[str, list] = {}
+    for why, finding in state.unshown:
+        groups.setdefault(why, []).append(finding)
+    for why, findings in groups.items():
+        terminalreporter.write_line(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} {why}:")
+        for finding in sorted(findings, key=lambda f: f.sort_key()):
+            terminalreporter.write_line(f"  {_headline(finding, severity=True)}")
