@@ -28,6 +28,7 @@ class Finding:
     project_path: str = ""  # relative to the project root (SARIF uriBaseId, baselines)
     # Set on findings a user chose to silence: (SARIF kind "inSource" | "external", why).
     suppression: Optional[Tuple[str, str]] = None
+    caret: Optional[Tuple[int, int]] = None  # the finding's span in snippet[0] (0-based), after masking
 
     def sort_key(self):
         return (self.path, self.line, self.column, self.code, self.message)
@@ -35,7 +36,7 @@ class Finding:
     def to_json(self) -> dict:
         """Exactly the fields of the JSON contract (DESIGN.md section 6)."""
         data = asdict(self)
-        for private in ("fix", "snippet", "project_path", "suppression"):
+        for private in ("fix", "snippet", "project_path", "suppression", "caret"):
             data.pop(private)
         return data
 

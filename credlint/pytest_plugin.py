@@ -60,7 +60,6 @@ import pytest
 
 MARKER = "credlint"
 ITEM_NAME = "credlint"
-_MASK = "********"  # what credlint puts in place of a value in snippet lines
 
 
 def pytest_addoption(parser):
@@ -266,13 +265,9 @@ def _render_failure(error: CredlintFindings) -> str:
             for offset, text in enumerate(finding.snippet):
                 text = text.rstrip()
                 lines.append(f"  {finding.line + offset:>{width}} | {text}")
-                # Masks change a line's length, so columns are only trusted on an unmasked line.
-                if offset == 0 and _MASK not in text:
-                    start = max(finding.column - 1, 0)
-                    if finding.end_line == finding.line and finding.end_column > finding.column:
-                        end = finding.end_column - 1
-                    else:
-                        end = len(text)
+                # The runner places the marker on the masked line (masks change its length).
+                if offset == 0 and finding.caret:
+                    start, end = finding.caret
                     lines.append(f"  {'':>{width}} | {' ' * start}{'^' * max(end - start, 1)}")
         if finding.fix:
             lines.append(f"  fix: {finding.fix}")

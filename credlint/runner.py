@@ -460,13 +460,19 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
                     continue
                 snippet.append(_mask_line(text, _merge(masks.get(line_no, []) + forced),
                                           literal_only if line_no == pos.line else ()))
+        caret = None
+        if snippet and 1 <= pos.line <= len(text_lines):
+            start = max(pos.column - 1, 0)
+            end = pos.end_column - 1 if (pos.end_line or pos.line) == pos.line and pos.end_column > pos.column \
+                else len(text_lines[pos.line - 1].rstrip())
+            caret = _caret(text_lines[pos.line - 1], snippet[0], start, end)
         display = _display(root / hit.path, cwd)
         findings.append(Finding(
             code=rule_.code, name=rule_.name, severity=hit.severity or rule_.severity, path=display,
             line=pos.line, column=pos.column, end_line=pos.end_line or pos.line,
             end_column=pos.end_column or pos.column, message=hit.message, secret=hit.secret, flow=hit.flow,
             symbol=hit.symbol, fix=hit.fix, snippet=snippet, project_path=hit.path,
-            suppression=suppressions[number] if suppressions is not None else None,
+            suppression=suppressions[number] if suppressions is not None else None, caret=caret,
         ))
     findings.sort(key=Finding.sort_key)
     occurrences: Dict[Tuple, int] = {}
@@ -480,6 +486,27 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
         occurrences[base] = occurrence + 1
         finding.fingerprint = fingerprint(finding, rel, anchor, occurrence)
     return findings
+
+
+def _caret(original: str, shown: str, start: int, end: int) -> Tuple[int, int]:
+    """Columns (0-based, end exclusive) of [start, end) of `original` in its masked form: a mask
+    is shorter or longer than what it hides, so the marker under a snippet moves with it."""
+    if original == shown:
+        return start, max(end, start + 1)
+    import difflib
+
+    blocks = difflib.SequenceMatcher(None, original, shown, autojunk=False).get_opcodes()
+
+    def where(column: int, closing: bool) -> int:
+        for tag, a0, a1, b0, b1 in blocks:
+            if a0 <= column < a1 or (closing and column == a1):
+                if tag == "equal":
+                    return b0 + (column - a0)
+                return b1 if closing else b0  # inside a masked span: cover the whole mask
+        return len(shown)
+
+    new_start = where(start, False)
+    return new_start, max(where(end, True), new_start + 1)
 
 
 def _mask_spans(line: str, spans: List[Tuple[int, int]]) -> str:

@@ -142,3 +142,20 @@ def test_stdin_respects_excludes_and_reports_parse_errors(project):
 def test_stdin_mistakes_are_usage_errors(project, args, message):
     code, _, err = _stdin(args, "x = 1\n", project.root)
     assert code == 2 and message in err, err
+
+
+def test_the_marker_under_a_masked_line_sits_under_the_mask(project):
+    project({"flows/load.py": f'''
+        from prefect.tasks.snowflake import SnowflakeQuery
+        q = SnowflakeQuery(account="a", user="{PASSWORD}", password="{PASSWORD}x", query="q")
+    '''})
+    code, out, _ = run_cli("check", "--select", "CL201", "flows/load.py", cwd=project.root)
+    lines = out.splitlines()
+    for number, line in enumerate(lines):
+        if line.strip().startswith("2 |") and "password=" in line:
+            shown, marker = line, lines[number + 1]
+            break
+    else:
+        raise AssertionError(out)
+    column = shown.index('password="********"') + len("password=")
+    assert marker.index("^") == column and marker.count("^") == len('"********"'), f"{shown}\n{marker}"

@@ -46,8 +46,7 @@ def render(report: Report, out: TextIO, color: bool = False, quiet: bool = False
                     number = f.line + offset
                     console.print(f"  [dim]{number:>{width}} |[/] {escape(text.rstrip())}")
                     if offset == 0:
-                        start = max(f.column - 1, 0)
-                        end = f.end_column - 1 if f.end_line == f.line and f.end_column > f.column else len(text.rstrip())
+                        start, end = f.caret if f.caret else (max(f.column - 1, 0), len(text.rstrip()))
                         console.print(f"  [dim]{'':>{width}} |[/] {' ' * start}[{style}]{'^' * max(end - start, 1)}[/]")
             if f.fix:
                 console.print(f"  [green]fix[/]: {escape(f.fix)}")
