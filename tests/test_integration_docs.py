@@ -395,3 +395,29 @@ def test_editor_stdin_reads_the_buffer_within_the_project(tmp_path):
     proc = _credlint(args, tmp_path, stdin=edited.encode())
     assert proc.returncode == 1, _show(proc)
     assert [f["path"] for f in json.loads(proc.stdout)["findings"]] == [path]
+
+
+def _readme_blocks(language: str) -> List[str]:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```" + language + r"\n(.*?)```", text, flags=re.S)
+
+
+def test_readme_snippets_match_the_tested_ones():
+    """The README repeats the main snippets; they must parse and agree with docs/integrations.md."""
+    [tasks] = [json.loads(b) for b in _readme_blocks("json")]
+    readme_matcher = tasks["tasks"][0]["problemMatcher"]["pattern"]
+    docs_matcher = json.loads(_snippet("vscode-tasks").text)["tasks"][0]["problemMatcher"]["pattern"]
+    assert readme_matcher == docs_matcher
+    yamls = [yaml.safe_load(b) for b in _readme_blocks("yaml")]
+    commands = [step["run"] for doc in yamls if isinstance(doc, dict) and "steps" in doc
+                for step in doc["steps"] if "run" in step]
+    commands += [line for doc in yamls if isinstance(doc, dict) and "credlint" in doc
+                 for line in doc["credlint"]["script"]]
+    checks = [c for c in commands if c.startswith("credlint check")]
+    assert len(checks) == 2 and all("--output-format" in c for c in checks)
+    help_text = subprocess.run([sys.executable, "-m", "credlint", "check", "--help"], capture_output=True,
+                               text=True, check=True).stdout
+    for command in checks:
+        for word in _command(command):
+            if word.startswith("--"):
+                assert word.split("=")[0] in help_text, word
