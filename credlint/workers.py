@@ -40,7 +40,6 @@ _CATALOGUE = None
 def _init(catalogue) -> None:
     global _CATALOGUE
     _CATALOGUE = catalogue
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
 
 
 def run_job(job: Job, catalogue=None) -> Outcome:
@@ -102,15 +101,26 @@ def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
         return outcomes
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     # fork where the platform has it: workers inherit the loaded catalogue and imports.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin" else None
     context = multiprocessing.get_context(method)
     chunk = max(1, min(32, len(jobs) // (workers * 8)))
-    outcomes = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
-                             initargs=(catalogue,)) as pool:
-        for job, outcome in zip(jobs, pool.map(run_job, jobs, chunksize=chunk)):
+    outcomes: List[Outcome] = []
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
+                                 initargs=(catalogue,)) as pool:
+            for job, outcome in zip(jobs, pool.map(run_job, jobs, chunksize=chunk)):
+                if progress is not None:
+                    progress(job, outcome)
+                outcomes.append(outcome)
+    except (BrokenProcessPool, OSError) as exc:
+        # A worker died (killed for memory, or the platform refused processes): finish here.
+        print(f"credlint: worker processes failed ({type(exc).__name__}); continuing in one process",
+              file=sys.stderr)
+        for job in jobs[len(outcomes):]:
+            outcome = run_job(job, catalogue)
             if progress is not None:
                 progress(job, outcome)
             outcomes.append(outcome)

@@ -72,3 +72,28 @@ def test_a_cold_parallel_run_fills_the_cache_a_serial_run_reads(big_project, tmp
 def test_jobs_must_be_a_positive_number(project, bad):
     code, _, err = run_cli("check", "--jobs", bad, ".", cwd=project.root)
     assert code == 2 and "--jobs" in err and "positive" in err
+
+
+PARENT = os.getpid()
+
+
+def _dies_in_workers(job, catalogue=None):
+    """Stands in for workers.run_job: a worker process that dies (as when killed for memory)."""
+    from credlint import workers
+
+    if os.getpid() != PARENT and job.rel.endswith("generated_010.py"):
+        os._exit(9)
+    return workers._real_run_job(job, catalogue)
+
+
+def test_a_dead_worker_does_not_lose_the_run(big_project, monkeypatch, capfd):
+    from credlint import workers
+    from credlint.runner import Options, check
+
+    monkeypatch.chdir(big_project)
+    expected = [f.to_json() for f in check(Options(paths=["."], jobs=1, cache=False)).report.findings]
+    monkeypatch.setattr(workers, "_real_run_job", workers.run_job, raising=False)
+    monkeypatch.setattr(workers, "run_job", _dies_in_workers)
+    found = [f.to_json() for f in check(Options(paths=["."], jobs=2, cache=False)).report.findings]
+    assert "worker processes failed (BrokenProcessPool); continuing in one process" in capfd.readouterr().err
+    assert found == expected
