@@ -14,7 +14,14 @@ from typing import List, Optional
 from .deployfacts import DeployFacts
 from .facts import Match, ModuleFacts, ParseError, load as _load, to_data
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are not read at all
+# libcst holds about 500 bytes of memory per byte of source while it parses, and its time grows
+# faster than linearly with bracket depth (a 1,000-deep expression: 15 s and 1.9 GB). Python
+# files beyond these limits are reported (CL000) instead of parsed; real flows are far below.
+MAX_PARSE_BYTES = 256 * 1024
+MAX_NESTING = 100
+_BRACKETS = b"()[]{}"
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in _BRACKETS)
 
 
 @dataclass
@@ -74,7 +81,52 @@ def analyse(rel: str, data: bytes, catalogue, *, deploy_kind: Optional[str] = No
     if parse is None:
         parse = out.relevant
     if parse:
-        from .pyfacts import extract
+        why = _too_big_to_parse(data)
+        if why:
+            out.module = unreadable(rel, why).module
+        else:
+            from .pyfacts import extract
 
-        out.module = extract(data, rel, catalogue)
+            out.module = extract(data, rel, catalogue)
     return out
+
+
+def _too_big_to_parse(data: bytes) -> str:
+    if len(data) > MAX_PARSE_BYTES:
+        return (f"{len(data) // 1024} KB is more than the {MAX_PARSE_BYTES // 1024} KB credlint "
+                f"parses (libcst needs about 500 bytes of memory per byte of source)")
+    depth = _bracket_depth(data.translate(None, _NOT_BRACKETS))
+    if depth > MAX_NESTING:
+        depth = _token_depth(data, depth)  # brackets inside strings and comments do not count
+    if depth > MAX_NESTING:
+        return f"brackets nested {depth} deep (credlint parses up to {MAX_NESTING})"
+    return ""
+
+
+def _bracket_depth(brackets: bytes) -> int:
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in (40, 91, 123):  # ( [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif depth:
+            depth -= 1
+    return deepest
+
+
+def _token_depth(data: bytes, fallback: int) -> int:
+    import io
+    import tokenize
+
+    depth = deepest = 0
+    try:
+        for token in tokenize.tokenize(io.BytesIO(data).readline):
+            if token.type == tokenize.OP and token.string in ("(", "[", "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            elif token.type == tokenize.OP and token.string in (")", "]", "}") and depth:
+                depth -= 1
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        return fallback
+    return deepest

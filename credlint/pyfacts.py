@@ -504,10 +504,12 @@ class Extractor:
                 if left.kind == right.kind and left.kind in ("str", "bytes"):
                     return V(left.kind, s=left.s + right.s, node=node)
                 return DYN
-            try:
-                value = node.evaluated_value
-            except Exception:  # noqa: BLE001 - malformed escapes are not our concern
-                return DYN
+            value = _plain_string(node.value)
+            if value is None:
+                try:
+                    value = node.evaluated_value
+                except Exception:  # noqa: BLE001 - malformed escapes are not our concern
+                    return DYN
             if isinstance(value, bytes):
                 return V("bytes", s=value.decode("latin-1"), node=node)
             return V("str", s=value, node=node)
@@ -1060,6 +1062,17 @@ _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {
     "os", "sys", "re", "json", "time", "datetime", "logging", "typing", "pathlib", "functools", "itertools",
     "collections", "subprocess", "shutil", "tempfile", "io", "math", "random", "uuid", "hashlib", "base64",
     "urllib", "http", "csv", "glob", "copy", "enum", "dataclasses", "contextlib", "textwrap", "string"}
+
+
+def _plain_string(literal: str) -> Optional[str]:
+    """The value of a string literal without prefix or backslash, without `ast.literal_eval`
+    (which compiles: the most common literal cost a compile each); None for any other literal."""
+    quote = literal[:1]
+    if quote not in ("'", '"') or "\\" in literal or "\r" in literal:
+        return None  # escapes, and the newlines Python normalises, go through the slow path
+    if literal[:3] == quote * 3:
+        return literal[3:-3] if len(literal) >= 6 and literal[-3:] == quote * 3 else None
+    return literal[1:-1] if len(literal) >= 2 and literal[-1] == quote else None
 
 
 def _outside_project(qual: str) -> bool:

@@ -309,3 +309,33 @@ def test_unknown_rule_code_in_config_is_an_error(project, key):
     assert code == 2, out
     assert _config_error(err) == ("credlint.toml", 2, key)
     assert "CL2O1" in err
+
+
+def test_a_deeply_nested_expression_is_reported_not_parsed(project):
+    # libcst takes ~15 s and ~2 GB for this; credlint reports it at once.
+    depth = 1000
+    project({"flows/deep.py": "import prefect\nx = " + "1 + (" * depth + "1" + ")" * depth + "\n"})
+    doc = check_json(".", cwd=project.root)
+    [finding] = with_code(doc, "CL000")
+    assert finding["path"] == "flows/deep.py" and "brackets nested 1000 deep" in finding["message"]
+
+
+def test_nesting_that_python_code_has_is_analysed(project):
+    deep = "(" * 60 + "1" + ")" * 60
+    project({
+        "flows/ok.py": f'''
+            from prefect.tasks.snowflake import SnowflakeQuery
+            NOT_DEEP = "{'(' * 300}"  # brackets in strings do not count
+            x = {deep}
+            q = SnowflakeQuery(account="a", user="u", password="Hq7-Lm2k-Zx9w-Pp4r", query="q")
+        ''',
+    })
+    assert codes_of(check_json(".", cwd=project.root)) == ["CL201"]
+
+
+def test_a_very_large_python_file_is_reported_not_parsed(project):
+    body = "".join(f"def f{i}(x):\n    return [x + {i} for _ in range(3)]\n\n" for i in range(9000))
+    project({"flows/generated.py": "import prefect\n" + body})
+    assert project.path("flows/generated.py").stat().st_size > 256 * 1024
+    [finding] = with_code(check_json(".", cwd=project.root), "CL000")
+    assert "KB is more than the 256 KB credlint parses" in finding["message"]
