@@ -213,3 +213,40 @@ def test_a_file_edited_right_after_it_was_cached_is_not_trusted_by_its_mtime(pro
     os.utime(project.path("flows/etl.py"), ns=(stat.st_atime_ns, stat.st_mtime_ns))
     run, _ = _run(project.root, monkeypatch)
     assert run.stats["analysed"] == 1
+
+
+WARM_PROBE = """
+import json, sys
+from credlint.cli import main
+import io, contextlib
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["check", "--format", "json", "."])
+assert code in (0, 1), code  # 2 would be an error (such as the guard below)
+print(json.dumps({name: name in sys.modules for name in ("libcst", "rich", "yaml", "credlint.pyfacts")}))
+"""
+
+
+def test_a_warm_run_imports_neither_libcst_nor_rich_nor_parses_the_catalogue(flows):
+    import subprocess
+    import sys
+
+    from conftest import _env
+
+    run_cli("check", "--format", "json", ".", cwd=flows.root)  # fills the cache and the catalogue snapshot
+    # The catalogue's TOML must not be parsed again: hide it; the snapshot must be enough.
+    probe = "import tomllib, credlint.tomlcompat as t\n" \
+            "real = t.toml.loads\n" \
+            "def guarded(text, *a, **k):\n" \
+            "    assert '[[entry]]' not in text, 'the catalogue TOML was parsed on a warm run'\n" \
+            "    return real(text, *a, **k)\n" \
+            "t.toml.loads = guarded\n" + WARM_PROBE
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=str(flows.root), env=_env(), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {
+        "libcst": False, "rich": False, "yaml": False, "credlint.pyfacts": False}
+    # ...and a changed flow is parsed: libcst comes in only then.
+    flows.write({"flows/etl.py": CLEAN_FLOW})
+    proc = subprocess.run([sys.executable, "-c", WARM_PROBE], cwd=str(flows.root), env=_env(), capture_output=True,
+                          text=True, timeout=120)
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["libcst"] is True
