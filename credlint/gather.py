@@ -132,21 +132,42 @@ def _referenced(module: ModuleFacts) -> Iterable[str]:
 
 
 class _ModuleIndex:
-    """Project modules by every dotted suffix of their name, as `Project.find_module` looks
-    them up (a project whose import root is a sub-folder imports `pkg.mod` for `src/pkg/mod.py`)."""
+    """Project modules by dotted suffix of their name, as `Project.find_module` looks them up (a
+    project whose import root is a sub-folder imports `pkg.mod` for `src/pkg/mod.py`).
+
+    Indexed by the last part of the name only, and suffixes compared on look-up: a warm run of a
+    large repository looks up a few thousand names but would otherwise index every suffix of
+    every file."""
 
     def __init__(self, rels: Iterable[str]):
-        self.by_suffix: Dict[str, List[str]] = {}
+        self.by_last: Dict[str, List[str]] = {}
         for rel in rels:
-            name, _ = module_name_for(rel)
-            parts = name.split(".") if name else []
-            for start in range(len(parts)):
-                self.by_suffix.setdefault(".".join(parts[start:]), []).append(rel)
+            parts = rel[:-3].split("/") if rel.endswith(".py") else rel.split("/")
+            if parts[-1] == "__init__":
+                parts.pop()
+            if parts:
+                self.by_last.setdefault(parts[-1], []).append(rel)
+        self._names: Dict[str, str] = {}
+        self._found: Dict[str, List[str]] = {}
+
+    def _suffix(self, dotted: str) -> List[str]:
+        found = self._found.get(dotted)
+        if found is None:
+            tail = "." + dotted
+            found = []
+            for rel in self.by_last.get(dotted.rsplit(".", 1)[-1], ()):
+                name = self._names.get(rel)
+                if name is None:
+                    name = self._names[rel] = module_name_for(rel)[0]
+                if name == dotted or name.endswith(tail):
+                    found.append(rel)
+            self._found[dotted] = found
+        return found
 
     def targets(self, quals: Iterable[str]) -> List[str]:
         out: List[str] = []
         for qual in quals:
             parts = qual.split(".")
             for end in range(1, len(parts) + 1):  # the module itself and every parent package
-                out.extend(self.by_suffix.get(".".join(parts[:end]), ()))
+                out.extend(self._suffix(".".join(parts[:end])))
         return out

@@ -75,6 +75,10 @@ class Excludes:
             return any(self._part(piece) for piece in rel.split("/"))
         return False
 
+    def file(self, rel: str, name: str) -> bool:
+        """For a file whose folders were already found not excluded (a walk that prunes)."""
+        return bool((self._whole is not None and self._whole(rel)) or (self._part is not None and self._part(name)))
+
 
 def _excluded(rel: str, patterns: Sequence[str]) -> bool:
     return Excludes(patterns)(rel)
@@ -110,7 +114,7 @@ def discover(root: Path, excludes: Sequence[str], sources: Sequence[str] = ()) -
             rel = prefix + name
             if not _maybe_relevant(name) and not (forced is not None and forced(rel)):
                 continue
-            if excluded(rel):
+            if excluded.file(rel, name):
                 continue
             out.append((rel, os.path.join(folder, name)))
     return out
