@@ -116,3 +116,21 @@ def test_a_run_without_the_prefilter_parses_more_and_finds_the_same(project, mon
     assert unfiltered.stats["modules"] == 21
     assert [f.to_json() for f in filtered.report.findings] == [f.to_json() for f in unfiltered.report.findings]
     assert codes_of(filtered.report.findings) == ["CL101"]
+
+
+def test_imports_are_followed_in_a_src_layout_and_through_packages(project):
+    project({
+        "src/acme/__init__.py": "from .conf.values import WAREHOUSE_PW\n",
+        "src/acme/conf/__init__.py": "",
+        "src/acme/conf/values.py": 'WAREHOUSE_PW = "Hq7-Lm2k-Zx9w-Pp4r"\n',
+        "src/acme/flows/load.py": '''
+            from prefect import Flow
+            from prefect.tasks.snowflake import SnowflakeQuery
+            from acme import WAREHOUSE_PW
+
+            with Flow("load") as flow:
+                SnowflakeQuery(account="acme", user="loader", password=WAREHOUSE_PW, query="select 1")()
+        ''',
+    })
+    doc = check_json("src/acme/flows/load.py", cwd=project.root)
+    assert [(f["code"], f["path"]) for f in doc["findings"]] == [("CL201", "src/acme/flows/load.py")]
