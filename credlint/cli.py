@@ -23,6 +23,10 @@ def _split(values: Optional[List[str]]) -> Optional[List[str]]:
     return out
 
 
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -76,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
                             "(editors: the unsaved buffer, within the project's context)")
     check.add_argument("--jobs", "-j", type=_positive, metavar="N",
                        help="worker processes for per-file analysis (default: the cores available)")
-    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the cache (also CREDLINT_NO_CACHE=1)")
     check.add_argument("--cache-dir", metavar="DIR", help="where the cache lives (default: .credlint_cache/ "
                                                           "at the project root; also CREDLINT_CACHE_DIR)")
     check.add_argument("--no-prefilter", action="store_true", help=argparse.SUPPRESS)  # parse every file (tests)
@@ -149,7 +154,7 @@ def cmd_check(args) -> int:
     started = time.perf_counter()
     run = check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
                         backend=args.backend, fail_on=args.fail_on, jobs=args.jobs,
-                        cache=not (args.no_cache or args.no_prefilter or os.environ.get("CREDLINT_NO_CACHE")),
+                        cache=not (args.no_cache or args.no_prefilter or _env_flag("CREDLINT_NO_CACHE")),
                         cache_dir=cache_dir, prefilter=not args.no_prefilter, stdin=stdin))
     elapsed = time.perf_counter() - started
     report = run.report

@@ -250,3 +250,17 @@ def test_a_warm_run_imports_neither_libcst_nor_rich_nor_parses_the_catalogue(flo
     proc = subprocess.run([sys.executable, "-c", WARM_PROBE], cwd=str(flows.root), env=_env(), capture_output=True,
                           text=True, timeout=120)
     assert json.loads(proc.stdout.strip().splitlines()[-1])["libcst"] is True
+
+
+@pytest.mark.parametrize("value, cached", [("1", False), ("true", False), ("0", True), ("", True)])
+def test_credlint_no_cache_environment_variable(flows, value, cached):
+    import subprocess
+    import sys
+
+    from conftest import _env
+
+    env = dict(_env(), CREDLINT_NO_CACHE=value)
+    proc = subprocess.run([sys.executable, "-m", "credlint", "check", "--format", "concise", "."],
+                          cwd=str(flows.root), env=env, capture_output=True, text=True, timeout=120)
+    assert "CL101" in proc.stdout, proc.stderr
+    assert (flows.root / ".credlint_cache").exists() is cached
