@@ -21,7 +21,12 @@ def check_parse_error(module):
 
     ## What it does
     Reports a Python file that is not valid UTF-8, does not parse, or is too large or too deeply
-    nested to analyse. The rest of the project is still checked.
+    nested to analyse: over 256 KB, or with brackets nested more than 100 deep, where libcst
+    would need gigabytes and minutes. The rest of the project is still checked.
+
+    Only files credlint has to read are parsed: files that mention Prefect, set a flow's
+    storage or run config, hold a credlint suppression, or are imported by such a file. A
+    syntax error in any other file is not reported here.
 
     ## Why is this bad?
     Whatever the file declares (flows, storage secrets, credentials) is invisible to credlint,
