@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .facts import ModuleFacts, module_name_for
-from .filefacts import FileFacts, analyse
+from .filefacts import FileFacts
 from .workers import Job, Outcome, default_jobs, pool_size, run_job, run_jobs
 
 

@@ -10,9 +10,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .catalogue import Catalogue, builtin_catalogue
+from .catalogue import builtin_catalogue
 from .config import Config, discover_config, find_root
 from .errors import UsageError
 from .suppressions import applies, scan_text
