@@ -65,8 +65,6 @@ class FactsCache:
         self.file = directory / f"facts-{space}.json"
         self._entries: Dict[str, dict] = {}
         self._dirty = False
-        self.hits = 0
-        self.misses = 0
         self._load()
 
     def _load(self) -> None:
@@ -97,7 +95,6 @@ class FactsCache:
     def _plain(self, rel: str, entry: list) -> Optional[FileFacts]:
         if not isinstance(entry[2], str):
             return None
-        self.hits += 1
         return FileFacts(path=rel, digest=entry[2], relevant=bool(entry[3]))
 
     def digest_of(self, rel: str) -> str:
@@ -125,10 +122,7 @@ class FactsCache:
             self._entries.pop(rel, None)
             self._dirty = True
             return None
-        if facts.path != rel:
-            return None
-        self.hits += 1
-        return facts
+        return facts if facts.path == rel else None
 
     # ----- updates ------------------------------------------------------------------------
     @staticmethod
@@ -138,7 +132,6 @@ class FactsCache:
         return [st.st_size, st.st_mtime_ns]
 
     def store(self, facts: FileFacts, st: Optional[os.stat_result]) -> None:
-        self.misses += 1
         if facts.digest:
             self._put(facts, st)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .tomlcompat import TOMLDecodeError, toml
 
@@ -90,6 +90,17 @@ def _key_line(text: str, key: str, table: Optional[str]) -> int:
         if pattern.match(lines[number]) or as_table.match(lines[number]):
             return number + 1
     return start + 1
+
+
+def glob_matcher(globs: Sequence[str]) -> Callable[[str], bool]:
+    """rel -> whether one of the globs (fnmatch syntax, as `sources` takes them) matches it,
+    compiled once: it is asked for every file of the project."""
+    if not globs:
+        return lambda rel: False
+    import fnmatch
+
+    match = re.compile("|".join(fnmatch.translate(g) for g in globs)).match
+    return lambda rel: match(rel) is not None
 
 
 def find_root(start: Path) -> Path:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from .deployfacts import DeployFacts
-from .facts import Match, ModuleFacts, ParseError, load as _load, to_data
+from .facts import Match, ModuleFacts, ParseError, load as _load, module_name_for, to_data
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are not read at all
 # libcst holds about 500 bytes of memory per byte of source while it parses, and its time grows
@@ -51,8 +51,6 @@ def content_digest(data: bytes) -> str:
 
 def unreadable(rel: str, why: str) -> FileFacts:
     """A Python file credlint could not read: reported as CL000, never a crash."""
-    from .pyfacts import module_name_for
-
     name, is_package = module_name_for(rel)
     module = ModuleFacts(path=rel, module=name, is_package=is_package, error=ParseError(why))
     return FileFacts(path=rel, relevant=True, module=module)

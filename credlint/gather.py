@@ -7,23 +7,21 @@ modules the project model is built from, the same whatever the cache and the wor
 """
 from __future__ import annotations
 
-import fnmatch
 import os
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from .config import glob_matcher
 from .facts import ModuleFacts, module_name_for
 from .filefacts import FileFacts
 from .workers import Job, Outcome, default_jobs, pool_size, run_job, run_jobs
 
 
 class Gathered:
-    def __init__(self, facts: Dict[str, FileFacts], included: Set[str], cache_hits: int = 0, analysed: int = 0,
-                 workers: int = 1):
+    def __init__(self, facts: Dict[str, FileFacts], included: Set[str], analysed: int = 0, workers: int = 1):
         self.facts = facts
         self.included = included  # Python files the project model is built from
-        self.cache_hits = cache_hits
-        self.analysed = analysed
+        self.analysed = analysed  # the rest came from the cache
         self.workers = workers  # processes used for the largest batch
 
 
@@ -35,8 +33,9 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
     facts: Dict[str, FileFacts] = {}
     pending: List[Job] = []
     paths = dict(files)
+    is_source = glob_matcher(config.sources)
     for rel, path in files:
-        forced = any(fnmatch.fnmatch(rel, g) for g in config.sources)
+        forced = is_source(rel)
         if stdin is not None and rel == stdin[0]:
             pending.append(Job(rel, str(path), forced_deploy=forced, parse=None if prefilter else True, data=stdin[1]))
             continue
@@ -54,7 +53,6 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         known = cache.digest_of(rel) if cache is not None else ""
         pending.append(Job(rel, str(path), known_digest=known, forced_deploy=forced,
                            parse=None if prefilter else True))
-    hits = len(facts)
     used = pool_size(len(pending), workers)
     analysed = _run(pending, catalogue, workers, cache, facts, progress)
 
@@ -83,7 +81,7 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         # (tests compare). Files that do not parse stay out unless needed, as with the filter:
         # CL000 is about files credlint has to read.
         included |= {rel for rel, f in facts.items() if f.module is not None and f.module.error is None}
-    return Gathered(facts, included, hits, analysed, used)
+    return Gathered(facts, included, analysed, used)
 
 
 def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileFacts],

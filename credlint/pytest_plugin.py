@@ -51,10 +51,9 @@ Secrets
 """
 from __future__ import annotations
 
-import fnmatch
 import traceback
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -76,7 +75,7 @@ class _State:
 
     def __init__(self) -> None:
         self.root_of_dir: Dict[Path, Path] = {}  # folder -> project root
-        self.settings: Dict[Path, Tuple[List[str], List[str]]] = {}  # root -> (excludes, sources)
+        self.settings: Dict[Path, Tuple[Callable[[str], bool], Callable[[str], bool]]] = {}  # root -> (excluded, is_source)
         self.checked: set = set()  # roots credlint has run on
         # Filled by the one check run:
         self.findings: Dict[Path, list] = {}  # resolved file path -> its findings
@@ -95,12 +94,12 @@ class _State:
             self.root_of_dir[folder] = find_root(path)
         return self.root_of_dir[folder]
 
-    def root_settings(self, root: Path) -> Tuple[List[str], List[str]]:
+    def root_settings(self, root: Path) -> Tuple[Callable[[str], bool], Callable[[str], bool]]:
         """Excludes and extra sources for a project; credlint's defaults when its config is broken
         (the items then fail with the configuration error, when credlint runs)."""
         if root not in self.settings:
-            from credlint.config import ConfigError, discover_config
-            from credlint.runner import DEFAULT_EXCLUDES
+            from credlint.config import ConfigError, discover_config, glob_matcher
+            from credlint.runner import DEFAULT_EXCLUDES, Excludes
 
             excludes, sources = list(DEFAULT_EXCLUDES), []
             try:
@@ -110,7 +109,7 @@ class _State:
             else:
                 excludes += config.exclude + config.extend_exclude
                 sources = list(config.sources)
-            self.settings[root] = (excludes, sources)
+            self.settings[root] = (Excludes(excludes), glob_matcher(sources))
         return self.settings[root]
 
 
@@ -127,17 +126,17 @@ def pytest_collect_file(file_path: Path, parent):
     state = parent.config.stash.get(_STATE, None)
     if state is None:
         return None
-    from credlint.runner import _excluded, _maybe_relevant
+    from credlint.runner import _maybe_relevant
 
     root = state.root(file_path)
     try:
         rel = file_path.resolve().relative_to(root).as_posix()
     except ValueError:
         return None
-    excludes, sources = state.root_settings(root)
-    if not (_maybe_relevant(file_path.name) or any(fnmatch.fnmatch(rel, glob) for glob in sources)):
+    excluded, is_source = state.root_settings(root)
+    if not (_maybe_relevant(file_path.name) or is_source(rel)):
         return None
-    if _excluded(rel, excludes):
+    if excluded(rel):
         return None
     return CredlintFile.from_parent(parent, path=file_path)
 

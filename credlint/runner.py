@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .catalogue import builtin_catalogue
-from .config import Config, discover_config, find_root
+from .config import Config, discover_config, find_root, glob_matcher
 from .errors import UsageError
 from .suppressions import applies, scan_text
 from .engine import Hit, Rule, collect_rules, run_rule, select_rules, unknown_selectors
@@ -80,10 +80,6 @@ class Excludes:
         return bool((self._whole is not None and self._whole(rel)) or (self._part is not None and self._part(name)))
 
 
-def _excluded(rel: str, patterns: Sequence[str]) -> bool:
-    return Excludes(patterns)(rel)
-
-
 def _rel(path: Path, base: Path) -> Optional[str]:
     try:
         return path.resolve().relative_to(base).as_posix()
@@ -103,7 +99,7 @@ def _maybe_relevant(name: str) -> bool:
 def discover(root: Path, excludes: Sequence[str], sources: Sequence[str] = ()) -> List[Tuple[str, Path]]:
     """Python files and candidate deployment files, as (root-relative path, absolute path)."""
     excluded = Excludes(excludes)
-    forced = re.compile("|".join(fnmatch.translate(g) for g in sources)).match if sources else None
+    forced = glob_matcher(sources)
     out: List[Tuple[str, Path]] = []
     base = str(root)
     for folder, dirs, files in os.walk(base):
@@ -112,7 +108,7 @@ def discover(root: Path, excludes: Sequence[str], sources: Sequence[str] = ()) -
         dirs[:] = sorted(d for d in dirs if not excluded(prefix + d))
         for name in sorted(files):
             rel = prefix + name
-            if not _maybe_relevant(name) and not (forced is not None and forced(rel)):
+            if not _maybe_relevant(name) and not forced(rel):
                 continue
             if excluded.file(rel, name):
                 continue
@@ -256,6 +252,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
 
     # The project, read whole; then the subset of files the user asked about.
     files = discover(root, excludes, config.sources)
+    excluded, is_source = Excludes(excludes), glob_matcher(config.sources)
     known = {rel for rel, _ in files}
     wanted: List[str] = []
     explicit: set = set()  # files named one by one (what pre-commit passes)
@@ -265,9 +262,9 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
         if resolved.is_file() or options.stdin is not None:
             if rel is None:
                 continue
-            if Excludes(excludes)(rel):
+            if excluded(rel):
                 continue
-            if rel not in known and (_maybe_relevant(resolved.name) or any(fnmatch.fnmatch(rel, g) for g in config.sources)):
+            if rel not in known and (_maybe_relevant(resolved.name) or is_source(rel)):
                 files.append((rel, resolved))
                 known.add(rel)
             wanted.append(rel)
