@@ -18,9 +18,10 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Dict, Iterable, Optional
+from typing import TYPE_CHECKING, Dict, Iterable, Optional
 
-from .filefacts import FileFacts
+if TYPE_CHECKING:  # imported on first look-up: the namespace alone needs none of it
+    from .filefacts import FileFacts
 
 FORMAT = 3
 KEEP = 4  # namespaces kept side by side (another config or branch), newest first
@@ -58,6 +59,17 @@ def code_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
+def prepare(directory: Path) -> None:
+    """Create the cache folder, marked as one: ignored by git and by backup tools."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Created by credlint: nothing in here belongs in version control.\n*\n")
+    tag = directory / "CACHEDIR.TAG"
+    if not tag.exists():
+        tag.write_text(_TAG)
+
+
 class FactsCache:
     def __init__(self, directory: Path, space: str):
         self.directory = directory
@@ -93,6 +105,8 @@ class FactsCache:
         return self._facts(rel, entry)
 
     def _plain(self, rel: str, entry: list) -> Optional[FileFacts]:
+        from .filefacts import FileFacts
+
         if not isinstance(entry[2], str):
             return None
         return FileFacts(path=rel, digest=entry[2], relevant=bool(entry[3]))
@@ -115,6 +129,8 @@ class FactsCache:
         return found
 
     def _facts(self, rel: str, entry: dict) -> Optional[FileFacts]:
+        from .filefacts import FileFacts
+
         data = entry.get("facts")
         try:
             facts = FileFacts.from_data(data)
@@ -156,13 +172,7 @@ class FactsCache:
         if not self._dirty:
             return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            ignore = self.directory / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Created by credlint: nothing in here belongs in version control.\n*\n")
-            tag = self.directory / "CACHEDIR.TAG"
-            if not tag.exists():
-                tag.write_text(_TAG)
+            prepare(self.directory)
             doc = {"tool": "credlint", "namespace": self.space, "files": self._entries}
             temporary = self.directory / f".facts-{self.space}.{os.getpid()}.tmp"
             temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")

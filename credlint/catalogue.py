@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from .catalogue_sources import default_catalogue_dir, read_sources
 from .tomlcompat import toml
 
 WHERES = ("init", "run", "init+run", "call")
@@ -154,12 +155,6 @@ class Catalogue:
         return out
 
 
-def default_catalogue_dir() -> Path:
-    import credlint.rules as builtin_rules
-
-    return Path(list(builtin_rules.__path__)[0]) / "catalogue"
-
-
 def _secret(raw: dict, where: str) -> SecretSpec:
     mechanism = raw.get("mechanism", "")
     if mechanism not in MECHANISMS:
@@ -240,29 +235,12 @@ def _load_clients(cat: Catalogue, doc: dict) -> None:
             cat.by_path.setdefault(name, entry)
 
 
-def _source_files(dirs: Iterable[Path] = ()) -> List[Path]:
-    files: List[Path] = sorted(default_catalogue_dir().glob("*.toml"))
-    for extra in dirs:
-        files.extend(sorted(Path(extra).glob("*.toml")))
-    clients = default_catalogue_dir().parent / "clients.toml"
-    if clients.is_file():
-        files.append(clients)
-    return files
-
-
 def load_catalogue(dirs: Iterable[Path] = (), snapshot_dir: Optional[Path] = None) -> Catalogue:
     """Load the built-in catalogue plus any extra directories, checking that paths are unique.
 
     Parsing the TOML is most of the cost of a warm run, so with `snapshot_dir` the parsed
     documents are kept there as JSON under the catalogue's digest and read back next time."""
-    files = _source_files(dirs)
-    blobs = []
-    hasher = hashlib.sha256()
-    for path in files:
-        data = path.read_bytes()
-        hasher.update(path.name.encode() + b"\0" + data)
-        blobs.append((path, data))
-    digest = hasher.hexdigest()[:16]
+    blobs, digest = read_sources(dirs)
     docs = _read_snapshot(snapshot_dir, digest, len(blobs)) if snapshot_dir is not None else None
     if docs is None:
         docs = []

@@ -364,7 +364,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "catalog": cmd_catalog,
                "inventory": cmd_inventory, "preflight": cmd_preflight}[args.command]
     from .config import ConfigError
-    from .engine import RuleError
+    from .errors import RuleError
 
     try:
         return handler(args)

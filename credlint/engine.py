@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from .errors import RuleError
 from .facts import Pos
 
 SEVERITIES = ("info", "warning", "error")
@@ -87,10 +88,6 @@ class Rule:
                 lines.append(line)
         out[current] = "\n".join(lines).strip()
         return out
-
-
-class RuleError(Exception):
-    """A rule module is malformed (bad metadata, unknown fixture, duplicate code)."""
 
 
 def rule(code: str, name: str, severity: str = "error", bad: Sequence = (), good: Sequence = ()):

@@ -3,3 +3,7 @@
 
 class UsageError(Exception):
     """Bad paths or options."""
+
+
+class RuleError(Exception):
+    """A rule module is malformed (bad metadata, unknown fixture, duplicate code)."""

@@ -34,11 +34,25 @@ class Finding:
         return (self.path, self.line, self.column, self.code, self.message)
 
     def to_json(self) -> dict:
-        """Exactly the fields of the JSON contract (DESIGN.md section 6)."""
-        data = asdict(self)
-        for private in ("fix", "snippet", "project_path", "suppression", "caret"):
-            data.pop(private)
-        return data
+        """Exactly the fields of the JSON contract (DESIGN.md section 6), in its order."""
+        return {name: getattr(self, name) for name in _JSON_FIELDS}
+
+    def to_data(self) -> dict:
+        """Every field, for the run memo (not the JSON contract: see `to_json`)."""
+        return asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Finding":
+        finding = cls(**data)
+        for name in ("suppression", "caret"):
+            value = getattr(finding, name)
+            if value is not None:
+                setattr(finding, name, tuple(value))
+        return finding
+
+
+_JSON_FIELDS = ("code", "name", "severity", "path", "line", "column", "end_line", "end_column", "message",
+                "secret", "flow", "symbol", "fingerprint")
 
 
 def fingerprint(finding: Finding, project_path: str, anchor: str, occurrence: int) -> str:
@@ -62,6 +76,19 @@ class Report:
     # Silenced by a comment, per-file-ignores or the baseline: never shown as findings, kept
     # for SARIF, whose consumers show them as suppressed alerts.
     suppressed_findings: List[Finding] = field(default_factory=list)
+
+    def to_data(self) -> dict:
+        return {"findings": [f.to_data() for f in self.findings], "files": self.files,
+                "suppressed": self.suppressed, "checked_paths": self.checked_paths,
+                "checked_paths_display": self.checked_paths_display,
+                "suppressed_findings": [f.to_data() for f in self.suppressed_findings]}
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Report":
+        return cls(findings=[Finding.from_data(f) for f in data["findings"]], files=data["files"],
+                   suppressed=data["suppressed"], checked_paths=data["checked_paths"],
+                   checked_paths_display=data["checked_paths_display"],
+                   suppressed_findings=[Finding.from_data(f) for f in data["suppressed_findings"]])
 
     def by_severity(self) -> Dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}

@@ -27,8 +27,10 @@ class Gathered:
 
 def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, jobs: Optional[int] = None,
            prefilter: bool = True, stdin: Optional[Tuple[str, bytes]] = None,
-           progress: Optional[Callable[[str], None]] = None) -> Gathered:
-    """Facts for every file of the project (`files` as (root-relative path, absolute path))."""
+           progress: Optional[Callable[[str], None]] = None,
+           stats: Optional[Dict[str, os.stat_result]] = None) -> Gathered:
+    """Facts for every file of the project (`files` as (root-relative path, absolute path));
+    `stats` are the files' stats when the caller has taken them already."""
     workers = jobs or default_jobs()
     facts: Dict[str, FileFacts] = {}
     pending: List[Job] = []
@@ -40,10 +42,13 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
             pending.append(Job(rel, str(path), forced_deploy=forced, parse=None if prefilter else True, data=stdin[1]))
             continue
         if cache is not None:
-            try:
-                st = os.stat(path)
-            except OSError:
-                st = None
+            if stats is not None:
+                st = stats.get(rel)
+            else:
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    st = None
             found = cache.by_stat(rel, st) if st is not None else None
             if found is not None:
                 facts[rel] = found

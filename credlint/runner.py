@@ -8,19 +8,18 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
-from .catalogue import builtin_catalogue
 from .config import Config, discover_config, find_root, glob_matcher
 from .errors import UsageError
-from .suppressions import applies, scan_text
-from .engine import Hit, Rule, collect_rules, run_rule, select_rules, unknown_selectors
-from .facts import Pos
 from .findings import Finding, Report, fingerprint
-from .gather import gather
-from .project import Project
+
+if TYPE_CHECKING:  # a reused report needs none of the analysis: it is imported when it runs
+    from .engine import Hit, Rule
+    from .project import Project
 
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",
                     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".credlint_cache", "build", "dist",
@@ -181,7 +180,15 @@ class Loaded:
 
 def check(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:
     """Run credlint as the command line does and return its findings (no printing)."""
-    loaded = load(options, progress)
+    plan = _plan(options)
+    memo, signature = _memo_for(plan, options)
+    if memo is not None and signature is not None:
+        reused = _reuse(memo, signature, plan, options)
+        if reused is not None:
+            return reused
+    from .engine import run_rule
+
+    loaded = _load(plan, options, progress)
     project, config, root, cwd = loaded.project, loaded.config, loaded.root, loaded.cwd
     hits: List[Tuple[Rule, Hit]] = []
     post = [r for r in loaded.rules if "suppression" in r.fixtures]
@@ -202,14 +209,36 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
     quiet = _to_findings([(r, h) for r, h, _ in silenced], project, config, root, cwd, loaded.wanted,
                          loaded.sources, [why for _, _, why in silenced])
     checked = sorted(r for r in loaded.wanted if r.endswith(".py"))
-    display = sorted(_displayer(root, cwd)(r) for r in checked)
-    return Run(Report(findings=findings, files=len(checked), suppressed=len(quiet),
-                      checked_paths=checked, checked_paths_display=display, suppressed_findings=quiet),
-               config, root, loaded.rules, loaded.stats)
+    shown = _displayer(root, cwd)
+    display = sorted(shown(r) for r in checked)
+    run = Run(Report(findings=findings, files=len(checked), suppressed=len(quiet),
+                     checked_paths=checked, checked_paths_display=display, suppressed_findings=quiet),
+              config, root, loaded.rules, loaded.stats)
+    if memo is not None:
+        if signature is not None:
+            memo.save(signature, {"report": run.report.to_data(), "stats": run.stats})
+        else:
+            memo.forget()  # made from files too fresh to trust: never reuse the older one
+    return run
 
 
-def load(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
-    """Configuration, rules and the project model for the paths in `options`."""
+@dataclass
+class Plan:
+    """What a run reads, decided before anything is analysed."""
+
+    root: Path
+    cwd: Path
+    config: Config
+    excludes: List[str]
+    cache_dir: Path
+    files: List[Tuple[str, str]]  # (root-relative path, path) of every file of the project
+    wanted: List[str]  # the files asked about
+    explicit: set  # files named one by one (what pre-commit passes)
+    stdin_rel: Optional[str] = None
+    stats: Optional[Dict[str, os.stat_result]] = None  # taken once, for the memo and the cache
+
+
+def _plan(options: Options) -> Plan:
     cwd = Path.cwd().resolve()
     targets = [Path(p) for p in options.paths] or [Path(".")]
     if options.stdin is not None:
@@ -225,17 +254,107 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
     if options.fail_on:
         config.fail_on = options.fail_on
     excludes = list(DEFAULT_EXCLUDES) + config.exclude + config.extend_exclude
-    cache = None
     cache_dir = Path(options.cache_dir) if options.cache_dir else root / ".credlint_cache"
-    if options.cache and options.prefilter:
-        from .cache import FactsCache, code_fingerprint, namespace
 
-        catalogue = builtin_catalogue(snapshot_dir=cache_dir)
-        cache = FactsCache(cache_dir, namespace(code_fingerprint(), catalogue.digest, _config_key(config)))
-    else:
-        catalogue = builtin_catalogue()
-    rules_dirs = [root / d for d in config.rules]
-    all_rules = collect_rules(rules_dirs)
+    # The project, read whole; then the subset of files the user asked about.
+    files = discover(root, excludes, config.sources)
+    excluded, is_source = Excludes(excludes), glob_matcher(config.sources)
+    known = {rel for rel, _ in files}
+    wanted: List[str] = []
+    explicit: set = set()
+    for target in targets:
+        resolved = target.resolve()
+        rel = _rel(resolved, root)
+        if resolved.is_file() or options.stdin is not None:
+            if rel is None:
+                continue
+            if excluded(rel):
+                continue
+            if rel not in known and (_maybe_relevant(resolved.name) or is_source(rel)):
+                files.append((rel, str(resolved)))
+                known.add(rel)
+            wanted.append(rel)
+            explicit.add(rel)
+        else:
+            prefix = "" if rel in (None, "", ".") else rel + "/"
+            wanted.extend(r for r, _ in files if r.startswith(prefix))
+    stdin_rel = _rel(Path(options.stdin[0]).resolve(), root) if options.stdin is not None else None
+    return Plan(root, cwd, config, excludes, cache_dir, files, wanted, explicit, stdin_rel)
+
+
+def _caching(options: Options) -> bool:
+    return options.cache and options.prefilter
+
+
+def _namespace(plan: Plan, catalogue_digest: str) -> str:
+    from .cache import code_fingerprint, namespace
+
+    return namespace(code_fingerprint(), catalogue_digest, _config_key(plan.config))
+
+
+def _memo_for(plan: Plan, options: Options):
+    """The run memo for these options, and the signature of the inputs (None: not reusable)."""
+    if not _caching(options) or options.stdin is not None:
+        return None, None
+    from .catalogue_sources import builtin_digest
+    from .memo import RunMemo, signature, stat_entries
+
+    stats: Dict[str, os.stat_result] = {}
+    entries: List[Tuple[str, int, int]] = []
+    for rel, path in plan.files:
+        try:
+            st = os.stat(path)
+        except OSError:
+            entries.append((rel, -1, 0))
+            continue
+        stats[rel] = st
+        entries.append((rel, st.st_size, st.st_mtime_ns))
+    plan.stats = stats
+    entries.extend(stat_entries(plan.root / d for d in plan.config.rules))
+    key = RunMemo.key_of(_namespace(plan, builtin_digest()), str(plan.cwd), str(plan.root),
+                         repr((options.paths, options.config_file, options.select, options.ignore,
+                               options.backend, options.fail_on)))
+    return RunMemo(plan.cache_dir, key), signature(entries)
+
+
+def _reuse(memo, signature: str, plan: Plan, options: Options) -> Optional[Run]:
+    data = memo.load(signature)
+    if data is None:
+        return None
+    try:
+        report = Report.from_data(data["report"])
+        stats = dict(data["stats"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # damaged or foreign: computed afresh and rewritten
+    stats.update(analysed=0, cached=stats.get("files", 0), workers=1, reused=1)
+    return Run(report, plan.config, plan.root, _LazyRules(lambda: _rules_for(plan, options)), stats)
+
+
+class _LazyRules(Sequence):
+    """The rules a reused report was made with, collected only if a reporter asks (SARIF)."""
+
+    def __init__(self, load: Callable[[], List[Rule]]):
+        self._load = load
+        self._rules: Optional[List[Rule]] = None
+
+    def _all(self) -> List[Rule]:
+        if self._rules is None:
+            self._rules = self._load()
+        return self._rules
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def _rules_for(plan: Plan, options: Options) -> List[Rule]:
+    """The selected rules; unknown selectors are a usage or configuration error."""
+    from .engine import collect_rules, select_rules, unknown_selectors
+
+    config = plan.config
+    all_rules = collect_rules([plan.root / d for d in config.rules])
     unknown = unknown_selectors(all_rules, (options.select or []) + (options.ignore or []))
     if unknown:
         raise UsageError(f"unknown rule selector(s): {', '.join(unknown)} (see `credlint rules`)")
@@ -247,38 +366,37 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
         unknown = unknown_selectors(all_rules, codes)
         if unknown:
             raise config.error("per-file-ignores", f"unknown rule code or name for {pattern!r}: {', '.join(unknown)}")
-    chosen = select_rules(all_rules, options.select if options.select is not None else config.select,
-                          options.ignore if options.ignore is not None else config.ignore)
+    return select_rules(all_rules, options.select if options.select is not None else config.select,
+                        options.ignore if options.ignore is not None else config.ignore)
 
-    # The project, read whole; then the subset of files the user asked about.
-    files = discover(root, excludes, config.sources)
-    excluded, is_source = Excludes(excludes), glob_matcher(config.sources)
-    known = {rel for rel, _ in files}
-    wanted: List[str] = []
-    explicit: set = set()  # files named one by one (what pre-commit passes)
-    for target in targets:
-        resolved = target.resolve()
-        rel = _rel(resolved, root)
-        if resolved.is_file() or options.stdin is not None:
-            if rel is None:
-                continue
-            if excluded(rel):
-                continue
-            if rel not in known and (_maybe_relevant(resolved.name) or is_source(rel)):
-                files.append((rel, resolved))
-                known.add(rel)
-            wanted.append(rel)
-            explicit.add(rel)
-        else:
-            prefix = "" if rel in (None, "", ".") else rel + "/"
-            wanted.extend(r for r, _ in files if r.startswith(prefix))
-    wanted_set = set(wanted)
-    stdin_rel = _rel(Path(options.stdin[0]).resolve(), root) if options.stdin is not None else None
+
+def load(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
+    """Configuration, rules and the project model for the paths in `options`."""
+    return _load(_plan(options), options, progress)
+
+
+def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
+    from .catalogue import builtin_catalogue
+    from .gather import gather
+    from .project import Project
+
+    root, config, files = plan.root, plan.config, plan.files
+    cache = None
+    if _caching(options):
+        from .cache import FactsCache
+
+        catalogue = builtin_catalogue(snapshot_dir=plan.cache_dir)
+        cache = FactsCache(plan.cache_dir, _namespace(plan, catalogue.digest))
+    else:
+        catalogue = builtin_catalogue()
+    chosen = _rules_for(plan, options)
+    wanted_set = set(plan.wanted)
+    explicit, stdin_rel = plan.explicit, plan.stdin_rel
 
     gathered = gather(files, config, catalogue, cache=cache, jobs=options.jobs, prefilter=options.prefilter,
-                   stdin=(stdin_rel, options.stdin[1]) if stdin_rel is not None else None,
-                   progress=(lambda rel: progress(rel, 0) if rel in wanted_set else None)
-                   if progress is not None else None)
+                      stdin=(stdin_rel, options.stdin[1]) if stdin_rel is not None else None,
+                      progress=(lambda rel: progress(rel, 0) if rel in wanted_set else None)
+                      if progress is not None else None, stats=plan.stats)
     if cache is not None:
         cache.forget_except(rel for rel, _ in files if rel != stdin_rel)
         cache.save()
@@ -301,7 +419,7 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
             wanted_set.update(flow.path for flow in project.flows)
     stats = {"files": len(files), "analysed": gathered.analysed, "cached": len(gathered.facts) - gathered.analysed,
              "modules": len(gathered.included), "workers": gathered.workers}
-    return Loaded(project, config, root, cwd, wanted_set, sources, chosen, stats)
+    return Loaded(project, config, root, plan.cwd, wanted_set, sources, chosen, stats)
 
 
 @dataclass
@@ -322,6 +440,8 @@ def _suppressions_of(rel: str, project: Project, loaded: "Loaded") -> list:
     data = loaded.sources.get(rel)
     if data is None:
         return []
+    from .suppressions import scan_text
+
     return scan_text(data.decode("utf-8", "replace"))
 
 
@@ -332,6 +452,8 @@ def _names(code: str, name: str) -> set:
 def _apply_suppressions(hits, project: Project, config: Config, loaded: "Loaded"):
     """Split hits into kept and silenced ones (with why); record which suppression comments
     were used (for CL001)."""
+    from .suppressions import applies
+
     kept = []
     silenced = []
     used: Dict[Tuple[str, int], set] = {}
@@ -405,6 +527,8 @@ def _mask_line(line: str, spans: List[Tuple[int, int]], literal_only: Sequence[T
 
 def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, wanted: set,
                  sources: Sources, suppressions: Optional[List[Tuple[str, str]]] = None) -> List[Finding]:
+    from .facts import Pos
+
     findings: List[Finding] = []
     seen = set()
     lines_cache: Dict[str, List[str]] = {}

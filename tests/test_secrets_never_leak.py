@@ -6,6 +6,8 @@ The values are well-formed but invented. They avoid the words credlint reads as 
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
@@ -206,13 +208,19 @@ def test_every_output_of_every_command_is_clean(planted_everywhere):
 
 def test_the_cache_holds_no_value(planted_everywhere):
     root = planted_everywhere.root
-    for jobs in ("1", "2"):
-        code, out, err = run_cli("check", "--jobs", jobs, "--format", "json", ".", cwd=root)
+    when = time.time() - 60  # old enough to be trusted by mtime, so the report is kept too
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (when, when))
+    for jobs in ("1", "2"):  # each writes a cache of its own
+        code, out, err = run_cli("check", "--jobs", jobs, "--format", "json", "--cache-dir",
+                                 f".credlint_cache/jobs-{jobs}", ".", cwd=root)
         assert code == 1, err
     cache = root / ".credlint_cache"
     written = sorted(p for p in cache.rglob("*") if p.is_file())
     facts = [p for p in written if p.name.startswith("facts-")]
     assert facts, f"no facts were cached: {written}"
+    assert [p for p in written if p.name.startswith("run-")], f"no report was kept: {written}"
     index = json.loads(facts[0].read_text())
     planted_files = {p.relative_to(root).as_posix() for p in root.rglob("*")
                      if p.is_file() and ".credlint_cache" not in p.parts and ".git" not in p.parts}
