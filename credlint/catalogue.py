@@ -5,10 +5,9 @@ this module only loads it and answers look-ups by any import path that works.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 from .catalogue_sources import default_catalogue_dir, read_sources
 from .tomlcompat import toml
