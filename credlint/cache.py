@@ -74,10 +74,19 @@ class FactsCache:
     def __init__(self, directory: Path, space: str):
         self.directory = directory
         self.space = space
-        self.file = directory / f"facts-{space}.json"
+        self.file = self._index(directory, space)
         self._entries: Dict[str, dict] = {}
         self._dirty = False
         self._load()
+
+    @staticmethod
+    def _index(directory: Path, space: str) -> Path:
+        return directory / f"facts-{space}.json"
+
+    @classmethod
+    def exists(cls, directory: Path, space: str) -> bool:
+        """A warm run: facts were cached for this namespace."""
+        return cls._index(directory, space).is_file()
 
     def _load(self) -> None:
         try:
@@ -94,15 +103,19 @@ class FactsCache:
     # ----- look-ups -----------------------------------------------------------------------
     # An entry is [size, mtime_ns, digest, relevant] for a file with nothing in it (most files of a
     # large repository), else {"stat": [size, mtime_ns] or null, "facts": FileFacts data}.
-    def by_stat(self, rel: str, st: os.stat_result) -> Optional[FileFacts]:
+    def stat_matches(self, rel: str, st: os.stat_result) -> bool:
+        """The file has the size and mtime it had when cached (then `cached` has its facts)."""
         entry = self._entries.get(rel)
         if isinstance(entry, list):
-            if len(entry) == 4 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns:
-                return self._plain(rel, entry)
-            return None
-        if not isinstance(entry, dict) or entry.get("stat") != [st.st_size, st.st_mtime_ns]:
-            return None
-        return self._facts(rel, entry)
+            return len(entry) == 4 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns
+        return isinstance(entry, dict) and entry.get("stat") == [st.st_size, st.st_mtime_ns]
+
+    def cached(self, rel: str) -> Optional[FileFacts]:
+        """The stored facts, or None for a missing or damaged entry."""
+        entry = self._entries.get(rel)
+        if isinstance(entry, list):
+            return self._plain(rel, entry) if len(entry) == 4 else None
+        return self._facts(rel, entry) if isinstance(entry, dict) else None
 
     def _plain(self, rel: str, entry: list) -> Optional[FileFacts]:
         from .filefacts import FileFacts

@@ -59,6 +59,23 @@ def _outputs(args) -> List[Tuple[str, Optional[str]]]:
     return outputs
 
 
+def _reading_options(command: argparse.ArgumentParser) -> None:
+    """How a command reads the project: workers and cache (check, inventory, preflight)."""
+    command.add_argument("--jobs", "-j", type=_positive, metavar="N",
+                         help="worker processes for per-file analysis (default: the cores available)")
+    command.add_argument("--no-cache", action="store_true",
+                         help="neither read nor write the cache (also CREDLINT_NO_CACHE=1)")
+    command.add_argument("--cache-dir", metavar="DIR", help="where the cache lives (default: .credlint_cache/ "
+                                                            "at the project root; also CREDLINT_CACHE_DIR)")
+
+
+def _reading(args) -> dict:
+    """Options() arguments for `_reading_options`, with their environment variables."""
+    return dict(jobs=args.jobs, cache=not (args.no_cache or getattr(args, "no_prefilter", False)
+                                           or _env_flag("CREDLINT_NO_CACHE")),
+                cache_dir=args.cache_dir or os.environ.get("CREDLINT_CACHE_DIR") or None)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="credlint",
@@ -78,12 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--stdin-filename", metavar="PATH",
                        help="read the file's content from standard input and check it as if it were PATH "
                             "(editors: the unsaved buffer, within the project's context)")
-    check.add_argument("--jobs", "-j", type=_positive, metavar="N",
-                       help="worker processes for per-file analysis (default: the cores available)")
-    check.add_argument("--no-cache", action="store_true",
-                       help="neither read nor write the cache (also CREDLINT_NO_CACHE=1)")
-    check.add_argument("--cache-dir", metavar="DIR", help="where the cache lives (default: .credlint_cache/ "
-                                                          "at the project root; also CREDLINT_CACHE_DIR)")
+    _reading_options(check)
     check.add_argument("--no-prefilter", action="store_true", help=argparse.SUPPRESS)  # parse every file (tests)
     check.add_argument("--select", action="append", metavar="CODES", help="rules to run: codes, prefixes or names")
     check.add_argument("--ignore", action="append", metavar="CODES", help="rules to skip: codes, prefixes or names")
@@ -106,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     inventory.add_argument("--config", metavar="FILE")
     inventory.add_argument("--backend", choices=("cloud", "server"))
     inventory.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    _reading_options(inventory)
 
     preflight = sub.add_parser("preflight",
                                help="check this environment provides what the flows need (no values shown)")
@@ -116,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     preflight.add_argument("--format", choices=("table", "json"), default="table")
     preflight.add_argument("--config", metavar="FILE")
     preflight.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    _reading_options(preflight)
 
     catalog = sub.add_parser("catalog", help="what credlint knows about each Prefect 1.4.1 class")
     catalog.add_argument("symbol", nargs="?", help="one class or function, by any import path")
@@ -150,12 +164,10 @@ def cmd_check(args) -> int:
         stdin = (args.stdin_filename, sys.stdin.buffer.read())
     elif "-" in args.paths:
         raise UsageError("`-` reads standard input only with --stdin-filename PATH (the path it stands for)")
-    cache_dir = args.cache_dir or os.environ.get("CREDLINT_CACHE_DIR") or None
     started = time.perf_counter()
     run = check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
-                        backend=args.backend, fail_on=args.fail_on, jobs=args.jobs,
-                        cache=not (args.no_cache or args.no_prefilter or _env_flag("CREDLINT_NO_CACHE")),
-                        cache_dir=cache_dir, prefilter=not args.no_prefilter, stdin=stdin))
+                        backend=args.backend, fail_on=args.fail_on, prefilter=not args.no_prefilter, stdin=stdin,
+                        **_reading(args)))
     elapsed = time.perf_counter() - started
     report = run.report
     if args.write_baseline:
@@ -245,7 +257,7 @@ def cmd_inventory(args) -> int:
     from .inventory import document, render_table
     from .runner import Options, load
 
-    loaded = load(Options(paths=args.paths, config_file=args.config, backend=args.backend))
+    loaded = load(Options(paths=args.paths, config_file=args.config, backend=args.backend, **_reading(args)))
     if args.format == "json":
         json.dump(document(loaded), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -260,7 +272,7 @@ def cmd_preflight(args) -> int:
 
     environment = read_environment(args.agent)
     backend = environment.backend if environment.backend in ("cloud", "server") else None
-    loaded = load(Options(paths=args.paths, config_file=args.config, backend=backend))
+    loaded = load(Options(paths=args.paths, config_file=args.config, backend=backend, **_reading(args)))
     document = preflight(loaded, environment, args.flow)
     if args.format == "json":
         json.dump(document, sys.stdout, indent=2)

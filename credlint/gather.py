@@ -14,7 +14,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 from .config import glob_matcher
 from .facts import ModuleFacts, module_name_for
 from .filefacts import FileFacts
-from .workers import Job, Outcome, default_jobs, pool_size, run_job, run_jobs
+from .workers import MIN_FILES_FOR_POOL, EarlyWorker, Job, Outcome, default_jobs, pool_size, run_job, run_jobs
 
 
 class Gathered:
@@ -28,20 +28,25 @@ class Gathered:
 def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, jobs: Optional[int] = None,
            prefilter: bool = True, stdin: Optional[Tuple[str, bytes]] = None,
            progress: Optional[Callable[[str], None]] = None,
-           stats: Optional[Dict[str, os.stat_result]] = None) -> Gathered:
-    """Facts for every file of the project (`files` as (root-relative path, absolute path));
-    `stats` are the files' stats when the caller has taken them already."""
+           stats: Optional[Dict[str, os.stat_result]] = None, early: Optional[EarlyWorker] = None) -> Gathered:
+    """Facts for every file of the project (`files` as (root-relative path, absolute path)).
+
+    `stats` are the files' stats when the caller has taken them already; `early` is a worker
+    started beforehand, used if only a few files need analysing."""
     workers = jobs or default_jobs()
     facts: Dict[str, FileFacts] = {}
     pending: List[Job] = []
+    unchanged: List[str] = []  # files whose cached facts stand: rebuilt while `early` parses
     paths = dict(files)
     is_source = glob_matcher(config.sources)
-    for rel, path in files:
-        forced = is_source(rel)
+
+    def job(rel: str, path, known: str = "") -> Job:
         if stdin is not None and rel == stdin[0]:
-            pending.append(Job(rel, str(path), forced_deploy=forced, parse=None if prefilter else True, data=stdin[1]))
-            continue
-        if cache is not None:
+            return Job(rel, str(path), forced_deploy=is_source(rel), parse=None if prefilter else True, data=stdin[1])
+        return Job(rel, str(path), known_digest=known, forced_deploy=is_source(rel), parse=None if prefilter else True)
+
+    for rel, path in files:
+        if cache is not None and (stdin is None or rel != stdin[0]):
             if stats is not None:
                 st = stats.get(rel)
             else:
@@ -49,17 +54,27 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
                     st = os.stat(path)
                 except OSError:
                     st = None
-            found = cache.by_stat(rel, st) if st is not None else None
-            if found is not None:
-                facts[rel] = found
-                if progress is not None:
-                    progress(rel)
+            if st is not None and cache.stat_matches(rel, st):
+                unchanged.append(rel)
                 continue
-        known = cache.digest_of(rel) if cache is not None else ""
-        pending.append(Job(rel, str(path), known_digest=known, forced_deploy=forced,
-                           parse=None if prefilter else True))
-    used = pool_size(len(pending), workers)
-    analysed = _run(pending, catalogue, workers, cache, facts, progress)
+            pending.append(job(rel, path, cache.digest_of(rel)))
+        else:
+            pending.append(job(rel, path))
+    if early is not None and not (0 < len(pending) < MIN_FILES_FOR_POOL and early.submit(pending)):
+        early = None
+    damaged: List[Job] = []
+    for rel in unchanged:
+        found = cache.cached(rel)
+        if found is None:  # analysed like a new file
+            damaged.append(job(rel, paths[rel]))
+            continue
+        facts[rel] = found
+        if progress is not None:
+            progress(rel)
+    used = pool_size(len(pending) + len(damaged), workers)
+    analysed = _run(pending, catalogue, workers, cache, facts, progress, early)
+    if damaged:
+        analysed += _run(damaged, catalogue, workers, cache, facts, progress)
 
     # Follow imports from the parsed modules to the project modules they need.
     index = _ModuleIndex(rel for rel, _ in files if rel.endswith(".py"))
@@ -78,7 +93,9 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         if missing:
             more = [Job(rel, str(paths[rel]), parse=True,
                         data=stdin[1] if stdin is not None and rel == stdin[0] else None) for rel in sorted(missing)]
-            analysed += _run(more, catalogue, workers, cache, facts, None)
+            analysed += _run(more, catalogue, workers, cache, facts, None,
+                             early if early is not None and len(more) < MIN_FILES_FOR_POOL and early.submit(more)
+                             else None)
         frontier = sorted(rel for rel in wanted if rel in facts and facts[rel].module is not None)
         included.update(frontier)
     if not prefilter:
@@ -90,13 +107,20 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
 
 
 def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileFacts],
-         progress: Optional[Callable[[str], None]]) -> int:
+         progress: Optional[Callable[[str], None]], early: Optional[EarlyWorker] = None) -> int:
+    """Analyse `jobs` (already submitted to `early` when it is given) and record their facts."""
     def done(job: Job, outcome: Outcome) -> None:
         if progress is not None:
             progress(job.rel)
 
+    outcomes = early.results() if early is not None else None
+    if outcomes is not None:
+        for job, outcome in zip(jobs, outcomes):
+            done(job, outcome)
+    else:
+        outcomes = run_jobs(jobs, catalogue, workers, done)
     analysed = 0
-    for job, outcome in zip(jobs, run_jobs(jobs, catalogue, workers, done)):
+    for job, outcome in zip(jobs, outcomes):
         if outcome.facts is None:  # content unchanged since it was cached
             found = cache.by_digest(job.rel, outcome.digest, outcome.st) if cache is not None else None
             if found is not None:

@@ -188,7 +188,12 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
             return reused
     from .engine import run_rule
 
-    loaded = _load(plan, options, progress)
+    early = _early_worker(plan, options)
+    try:
+        loaded = _load(plan, options, progress, early)
+    finally:
+        if early is not None:
+            early.close()
     project, config, root, cwd = loaded.project, loaded.config, loaded.root, loaded.cwd
     hits: List[Tuple[Rule, Hit]] = []
     post = [r for r in loaded.rules if "suppression" in r.fixtures]
@@ -370,12 +375,30 @@ def _rules_for(plan: Plan, options: Options) -> List[Rule]:
                         options.ignore if options.ignore is not None else config.ignore)
 
 
+def _early_worker(plan: Plan, options: Options):
+    """A worker that imports the parser while the cache is read (see `workers.EarlyWorker`): on
+    a warm run that cannot reuse the last report, when there is a core to spare. Started before
+    the analysis modules are imported, which it does not need yet either."""
+    from .workers import EarlyWorker, can_fork, default_jobs
+
+    if not _caching(options) or (options.jobs or default_jobs()) < 2 or not can_fork():
+        return None
+    from .cache import FactsCache
+    from .catalogue import builtin_catalogue
+
+    catalogue = builtin_catalogue(snapshot_dir=plan.cache_dir)
+    if not FactsCache.exists(plan.cache_dir, _namespace(plan, catalogue.digest)):
+        return None  # a cold run: the pool does the work
+    return EarlyWorker(catalogue)
+
+
 def load(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
     """Configuration, rules and the project model for the paths in `options`."""
     return _load(_plan(options), options, progress)
 
 
-def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
+def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], None]] = None,
+          early=None) -> Loaded:
     from .catalogue import builtin_catalogue
     from .gather import gather
     from .project import Project
@@ -386,7 +409,7 @@ def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], 
         from .cache import FactsCache
 
         catalogue = builtin_catalogue(snapshot_dir=plan.cache_dir)
-        cache = FactsCache(plan.cache_dir, _namespace(plan, catalogue.digest))
+        cache = FactsCache(plan.cache_dir, _namespace(plan, catalogue.digest))  # read while `early` starts
     else:
         catalogue = builtin_catalogue()
     chosen = _rules_for(plan, options)
@@ -396,7 +419,9 @@ def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], 
     gathered = gather(files, config, catalogue, cache=cache, jobs=options.jobs, prefilter=options.prefilter,
                       stdin=(stdin_rel, options.stdin[1]) if stdin_rel is not None else None,
                       progress=(lambda rel: progress(rel, 0) if rel in wanted_set else None)
-                      if progress is not None else None, stats=plan.stats)
+                      if progress is not None else None, stats=plan.stats, early=early)
+    if early is not None:
+        early.close()  # the parsing is done: no need to keep it until the report is out
     if cache is not None:
         cache.forget_except(rel for rel, _ in files if rel != stdin_rel)
         cache.save()

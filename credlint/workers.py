@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
 
-from .filefacts import MAX_FILE_BYTES, FileFacts, analyse, content_digest, unreadable
+if TYPE_CHECKING:  # run_job imports it: starting a worker must not wait for the analysis modules
+    from .filefacts import FileFacts
 
 # Below this many files to analyse one process is faster than starting workers.
 MIN_FILES_FOR_POOL = 48
@@ -44,6 +45,8 @@ def _init(catalogue) -> None:
 
 def run_job(job: Job, catalogue=None) -> Outcome:
     """Read one file and compute its facts (or report that its content is the cached one)."""
+    from .filefacts import MAX_FILE_BYTES, FileFacts, analyse, content_digest, unreadable
+
     catalogue = catalogue if catalogue is not None else _CATALOGUE
     st = None
     data = job.data
@@ -99,13 +102,13 @@ def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
                 progress(job, outcome)
             outcomes.append(outcome)
         return outcomes
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    import multiprocessing
+
     # fork where the platform has it: workers inherit the loaded catalogue and imports.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin" else None
-    context = multiprocessing.get_context(method)
+    context = multiprocessing.get_context("fork" if can_fork() else None)
     chunk = max(1, min(32, len(jobs) // (workers * 8)))
     outcomes: List[Outcome] = []
     try:
@@ -125,3 +128,91 @@ def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
                 progress(job, outcome)
             outcomes.append(outcome)
     return outcomes
+
+
+def can_fork() -> bool:
+    """fork is safe and cheap here (not on macOS, where system libraries may not survive it)."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+class EarlyWorker:
+    """One worker forked before the cache is read, for a warm run with a few files to parse.
+
+    Importing libcst costs about a third of a second, more than parsing a changed flow. Started
+    as soon as a run knows it cannot reuse the last report, the worker imports the parser while
+    this process reads and rebuilds the cached facts; the files to parse are then handed to it.
+    If there turns out to be nothing (or too much) for it to do, it is stopped unused. Any
+    failure falls back to analysing in this process, as with the pool.
+    """
+
+    def __init__(self, catalogue):
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._conn, theirs = context.Pipe()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # nothing buffered may be written twice
+        self._process = context.Process(target=_serve_early, args=(theirs, catalogue), daemon=True)
+        self._process.start()
+        theirs.close()
+        self._busy = 0
+        self._dead = False
+
+    def submit(self, jobs: Sequence[Job]) -> bool:
+        """Hand jobs over; their outcomes come from `results`. False: do them yourself."""
+        if self._dead:
+            return False
+        try:
+            self._conn.send(list(jobs))
+        except Exception:  # noqa: BLE001 - the worker is gone (a closed pipe): analyse here
+            self._failed()
+            return False
+        self._busy = len(jobs)
+        return True
+
+    def results(self) -> Optional[List[Outcome]]:
+        """Outcomes in the order submitted, or None if the worker failed."""
+        try:
+            outcomes = self._conn.recv()
+        except Exception:  # noqa: BLE001 - the worker died (killed for memory, ...)
+            outcomes = None
+        if not isinstance(outcomes, list) or len(outcomes) != self._busy:
+            self._failed()
+            return None
+        return outcomes
+
+    def _failed(self) -> None:
+        self._dead = True
+        print("credlint: the worker process failed; continuing in one process", file=sys.stderr)
+        self.close()
+
+    def close(self) -> None:
+        self._dead = True
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(timeout=5)
+        self._conn.close()
+
+
+def _serve_early(conn, catalogue) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
+    _init(catalogue)
+    try:
+        from . import pyfacts  # noqa: F401 - the point of this process: libcst loads now
+    except Exception:  # noqa: BLE001 - a job that needs it will report the problem
+        pass
+    while True:
+        try:
+            jobs = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            outcomes = [run_job(job, catalogue) for job in jobs]
+        except Exception:  # noqa: BLE001 - the parent redoes the batch and reports it its way
+            outcomes = None
+        try:
+            conn.send(outcomes)
+        except Exception:  # noqa: BLE001 - the parent sees the pipe close and carries on alone
+            return

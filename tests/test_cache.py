@@ -201,6 +201,18 @@ def test_no_cache_and_cache_dir(flows, monkeypatch):
     assert not (flows.root / ".credlint_cache").exists()
 
 
+@pytest.mark.parametrize("command", ["inventory", "preflight"])
+def test_inventory_and_preflight_read_the_project_the_same_way(flows, command):
+    code, out, err = run_cli(command, "--no-cache", "--jobs", "2", "--format", "json", ".", cwd=flows.root)
+    assert code in (0, 1), err
+    assert "SLACK_WEBHOOK_URL" in out
+    assert not (flows.root / ".credlint_cache").exists()
+    code, again, err = run_cli(command, "--cache-dir", "elsewhere/cache", "--format", "json", ".", cwd=flows.root)
+    assert list((flows.root / "elsewhere/cache").glob("facts-*.json")) and again == out
+    code, _, err = run_cli(command, "--jobs", "0", ".", cwd=flows.root)
+    assert code == 2 and "--jobs" in err
+
+
 def test_deleted_files_leave_the_cache(flows, monkeypatch):
     _run(flows.root, monkeypatch)
     flows.path("lib/helpers.py").unlink()
@@ -225,7 +237,7 @@ import json, sys
 from credlint.cli import main
 import io, contextlib
 with contextlib.redirect_stdout(io.StringIO()):
-    code = main(["check", "--format", "json", "."])
+    code = main(["check", "--format", "json", "."] + sys.argv[1:])
 assert code in (0, 1), code  # 2 would be an error (such as the guard below)
 print(json.dumps({name: name in sys.modules for name in ("libcst", "rich", "yaml", "credlint.pyfacts")}))
 """
@@ -252,10 +264,11 @@ def test_a_warm_run_imports_neither_libcst_nor_rich_nor_parses_the_catalogue(flo
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {
         "libcst": False, "rich": False, "yaml": False, "credlint.pyfacts": False}
-    # ...and a changed flow is parsed: libcst comes in only then.
+    # ...and a changed flow is parsed: libcst comes in only then (in this process with one job;
+    # with more, in the worker started early for it).
     flows.write({"flows/etl.py": CLEAN_FLOW})
-    proc = subprocess.run([sys.executable, "-c", WARM_PROBE], cwd=str(flows.root), env=_env(), capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", WARM_PROBE, "--jobs", "1"], cwd=str(flows.root), env=_env(),
+                          capture_output=True, text=True, timeout=120)
     assert json.loads(proc.stdout.strip().splitlines()[-1])["libcst"] is True
 
 

@@ -64,6 +64,8 @@ def test_output_is_identical_for_any_number_of_workers(big_project, fmt):
 def test_a_cold_parallel_run_fills_the_cache_a_serial_run_reads(big_project, tmp_path):
     cache = str(tmp_path / "cache")
     code, cold, _ = run_cli("check", "--cache-dir", cache, "--jobs", "2", "--format", "json", ".", cwd=big_project)
+    for report in (tmp_path / "cache").glob("run-*.json"):
+        report.unlink()  # the facts are under test, not the kept report
     code, warm, _ = run_cli("check", "--cache-dir", cache, "--jobs", "1", "--format", "json", ".", cwd=big_project)
     assert cold == warm
 
@@ -97,3 +99,92 @@ def test_a_dead_worker_does_not_lose_the_run(big_project, monkeypatch, capfd):
     found = [f.to_json() for f in check(Options(paths=["."], jobs=2, cache=False)).report.findings]
     assert "worker processes failed (BrokenProcessPool); continuing in one process" in capfd.readouterr().err
     assert found == expected
+
+
+@pytest.fixture
+def warm_copy(big_project, tmp_path, monkeypatch):
+    """A copy of the big project with a filled cache, as the working directory."""
+    from credlint.runner import Options, check
+
+    root = tmp_path / "copy"
+    shutil.copytree(big_project, root, ignore=shutil.ignore_patterns(".credlint_cache"))
+    monkeypatch.chdir(root)
+    check(Options(paths=["."], jobs=2))
+    return root
+
+
+@pytest.fixture
+def submitted(monkeypatch):
+    """What was handed to early workers: one list of paths per batch."""
+    from credlint import workers
+
+    batches = []
+    real = workers.EarlyWorker.submit
+
+    def recording(self, jobs):
+        batches.append([job.rel for job in jobs])
+        return real(self, jobs)
+
+    monkeypatch.setattr(workers.EarlyWorker, "submit", recording)
+    return batches
+
+
+def _edit(root, rel="flows/generated_004.py"):
+    path = root / rel
+    text = path.read_text()
+    assert 'SlackTask()(message="m4")' in text
+    path.write_text(text.replace('SlackTask()(message="m4")', "pass"))
+    old = time.time() - 30
+    os.utime(path, (old, old))
+
+
+def test_a_changed_flow_is_parsed_by_the_worker_started_early(warm_copy, submitted):
+    import multiprocessing
+
+    from credlint.runner import Options, check
+
+    _edit(warm_copy)
+    run = check(Options(paths=["."], jobs=2))
+    assert submitted == [["flows/generated_004.py"]]
+    assert run.stats["analysed"] == 1
+    found = [f.to_json() for f in run.report.findings]
+    assert found == [f.to_json() for f in check(Options(paths=["."], cache=False)).report.findings]
+    assert not [f for f in found if f["path"] == "flows/generated_004.py"]
+    assert multiprocessing.active_children() == []  # stopped once its work was done
+
+
+def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, monkeypatch):
+    import multiprocessing
+
+    from credlint import workers
+    from credlint.runner import Options, check
+
+    started = []
+    real = workers.EarlyWorker.__init__
+    monkeypatch.setattr(workers.EarlyWorker, "__init__", lambda self, cat: started.append(1) or real(self, cat))
+    _edit(warm_copy)
+    assert check(Options(paths=["."], jobs=1)).stats["analysed"] == 1
+    assert started == [] and submitted == []
+    # Nothing changed, but the kept report is gone: the worker starts, gets nothing, is stopped.
+    for report in (warm_copy / ".credlint_cache").glob("run-*.json"):
+        report.unlink()
+    assert check(Options(paths=["."], jobs=2)).stats["analysed"] == 0
+    assert started == [1] and submitted == []
+    assert multiprocessing.active_children() == []
+
+
+def _dies_at_once(conn, catalogue):
+    os._exit(9)
+
+
+def test_a_dead_early_worker_does_not_lose_the_run(warm_copy, monkeypatch, capfd):
+    from credlint import workers
+    from credlint.runner import Options, check
+
+    _edit(warm_copy)
+    expected = [f.to_json() for f in check(Options(paths=["."], cache=False)).report.findings]
+    monkeypatch.setattr(workers, "_serve_early", _dies_at_once)
+    run = check(Options(paths=["."], jobs=2))
+    assert "the worker process failed; continuing in one process" in capfd.readouterr().err
+    assert [f.to_json() for f in run.report.findings] == expected
+    assert run.stats["analysed"] == 1
