@@ -70,6 +70,21 @@ def prepare(directory: Path) -> None:
         tag.write_text(_TAG)
 
 
+def prune(directory: Path, pattern: str, keep: int) -> None:
+    """Delete all but the `keep` newest files matching `pattern` (other namespaces, old reports)."""
+    found = []
+    for path in directory.glob(pattern):
+        try:
+            found.append((path.stat().st_mtime_ns, path))
+        except OSError:
+            continue
+    for _, path in sorted(found, reverse=True)[keep:]:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
 class FactsCache:
     def __init__(self, directory: Path, space: str):
         self.directory = directory
@@ -191,19 +206,6 @@ class FactsCache:
             temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
             os.replace(temporary, self.file)
             self._dirty = False
-            self._prune()
+            prune(self.directory, "facts-*.json", KEEP)
         except OSError:
             pass
-
-    def _prune(self) -> None:
-        others = []
-        for path in self.directory.glob("facts-*.json"):
-            try:
-                others.append((path.stat().st_mtime_ns, path))
-            except OSError:
-                continue
-        for _, path in sorted(others, reverse=True)[KEEP:]:
-            try:
-                path.unlink()
-            except OSError:
-                pass

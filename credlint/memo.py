@@ -77,7 +77,7 @@ class RunMemo:
 
     def save(self, sig: str, run: dict) -> None:
         """Write atomically and keep the newest few; failing to write is not an error."""
-        from .cache import prepare
+        from .cache import prepare, prune
 
         try:
             prepare(self.directory)
@@ -87,23 +87,10 @@ class RunMemo:
             os.replace(temporary, self.file)
         except OSError:
             return
-        self._prune()
+        prune(self.directory, "run-*.json", KEEP)
 
     def forget(self) -> None:
         try:
             self.file.unlink()
         except OSError:
             pass
-
-    def _prune(self) -> None:
-        others = []
-        for path in self.directory.glob("run-*.json"):
-            try:
-                others.append((path.stat().st_mtime_ns, path))
-            except OSError:
-                continue
-        for _, path in sorted(others, reverse=True)[KEEP:]:
-            try:
-                path.unlink()
-            except OSError:
-                pass

@@ -1,7 +1,8 @@
 """One check run: files -> facts -> project model -> rules -> findings.
 
 The only place that knows the order of the pipeline. It reads the whole project (providers
-may live anywhere under the root) and reports findings only for the paths asked about.
+may live anywhere under the root) and reports findings only for the paths asked about. When
+nothing a run would read has changed since the last one, its report is reused (`memo`).
 """
 from __future__ import annotations
 
@@ -95,24 +96,53 @@ def _maybe_relevant(name: str) -> bool:
             or name.startswith(("Dockerfile", ".env", "Containerfile")))
 
 
-def discover(root: Path, excludes: Sequence[str], sources: Sequence[str] = ()) -> List[Tuple[str, Path]]:
-    """Python files and candidate deployment files, as (root-relative path, absolute path)."""
+def discover(root: Path, excludes: Sequence[str], sources: Sequence[str] = (),
+             stats: Optional[Dict[str, os.stat_result]] = None) -> List[Tuple[str, str]]:
+    """Python files and candidate deployment files, as (root-relative path, path), folder by
+    folder in name order. With `stats`, each file's stat is put there too (from the directory
+    scan, without building its path again: a warm run stats every file of the project)."""
     excluded = Excludes(excludes)
     forced = glob_matcher(sources)
-    out: List[Tuple[str, Path]] = []
-    base = str(root)
-    for folder, dirs, files in os.walk(base):
-        rel_folder = os.path.relpath(folder, base).replace(os.sep, "/")
-        prefix = "" if rel_folder == "." else rel_folder + "/"
-        dirs[:] = sorted(d for d in dirs if not excluded(prefix + d))
-        for name in sorted(files):
+    out: List[Tuple[str, str]] = []
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=_entry_name)
+        except OSError:
+            return  # unreadable: skipped, as os.walk does
+        folders = []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if is_folder:
+                folders.append(entry)
+                continue
+            name = entry.name
             rel = prefix + name
             if not _maybe_relevant(name) and not forced(rel):
                 continue
             if excluded.file(rel, name):
                 continue
-            out.append((rel, os.path.join(folder, name)))
+            out.append((rel, entry.path))
+            if stats is not None:
+                try:
+                    stats[rel] = entry.stat()
+                except OSError:
+                    pass
+        for entry in folders:
+            rel = prefix + entry.name
+            if not excluded(rel) and not entry.is_symlink():  # links to folders are not followed
+                walk(entry.path, rel + "/")
+
+    walk(str(root), "")
     return out
+
+
+def _entry_name(entry: os.DirEntry) -> str:
+    return entry.name
 
 
 def _displayer(root: Path, cwd: Path) -> Callable[[str], str]:
@@ -234,13 +264,12 @@ class Plan:
     root: Path
     cwd: Path
     config: Config
-    excludes: List[str]
     cache_dir: Path
     files: List[Tuple[str, str]]  # (root-relative path, path) of every file of the project
     wanted: List[str]  # the files asked about
     explicit: set  # files named one by one (what pre-commit passes)
     stdin_rel: Optional[str] = None
-    stats: Optional[Dict[str, os.stat_result]] = None  # taken once, for the memo and the cache
+    stats: Optional[Dict[str, os.stat_result]] = None  # taken by the scan, for the memo and the cache
 
 
 def _plan(options: Options) -> Plan:
@@ -262,7 +291,8 @@ def _plan(options: Options) -> Plan:
     cache_dir = Path(options.cache_dir) if options.cache_dir else root / ".credlint_cache"
 
     # The project, read whole; then the subset of files the user asked about.
-    files = discover(root, excludes, config.sources)
+    stats: Optional[Dict[str, os.stat_result]] = {} if _caching(options) and options.stdin is None else None
+    files = discover(root, excludes, config.sources, stats)
     excluded, is_source = Excludes(excludes), glob_matcher(config.sources)
     known = {rel for rel, _ in files}
     wanted: List[str] = []
@@ -284,7 +314,7 @@ def _plan(options: Options) -> Plan:
             prefix = "" if rel in (None, "", ".") else rel + "/"
             wanted.extend(r for r, _ in files if r.startswith(prefix))
     stdin_rel = _rel(Path(options.stdin[0]).resolve(), root) if options.stdin is not None else None
-    return Plan(root, cwd, config, excludes, cache_dir, files, wanted, explicit, stdin_rel)
+    return Plan(root, cwd, config, cache_dir, files, wanted, explicit, stdin_rel, stats)
 
 
 def _caching(options: Options) -> bool:
@@ -304,16 +334,16 @@ def _memo_for(plan: Plan, options: Options):
     from .catalogue_sources import builtin_digest
     from .memo import RunMemo, signature, stat_entries
 
-    stats: Dict[str, os.stat_result] = {}
+    stats = plan.stats if plan.stats is not None else {}
     entries: List[Tuple[str, int, int]] = []
     for rel, path in plan.files:
-        try:
-            st = os.stat(path)
-        except OSError:
-            entries.append((rel, -1, 0))
-            continue
-        stats[rel] = st
-        entries.append((rel, st.st_size, st.st_mtime_ns))
+        st = stats.get(rel)
+        if st is None and rel in plan.explicit:  # named on the command line, not found by the scan
+            try:
+                st = stats[rel] = os.stat(path)
+            except OSError:
+                pass
+        entries.append((rel, st.st_size, st.st_mtime_ns) if st is not None else (rel, -1, 0))
     plan.stats = stats
     entries.extend(stat_entries(plan.root / d for d in plan.config.rules))
     key = RunMemo.key_of(_namespace(plan, builtin_digest()), str(plan.cwd), str(plan.root),

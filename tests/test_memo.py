@@ -240,3 +240,11 @@ def test_a_reused_report_imports_no_analysis(flows):
     heavy = {"libcst", "rich", "yaml", "credlint.pyfacts", "credlint.project", "credlint.engine", "credlint.facts",
              "credlint.catalogue", "credlint.gather", "credlint.deployfiles"}
     assert not imported & heavy, sorted(imported & heavy)
+
+
+def test_only_the_newest_reports_are_kept(flows, monkeypatch):
+    from credlint.memo import KEEP
+
+    for code in ("CL101", "CL102", "CL103", "CL104", "CL105", "CL106", "CL107", "CL201", "CL202", "CL203"):
+        _api(flows.root, monkeypatch, select=[code])
+    assert len(_reports(flows.root)) == KEEP < 10
