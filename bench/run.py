@@ -4,8 +4,9 @@
 
 Generates two repositories with bench/generate.py: "prefect-heavy" (300 files, every one a
 flow) and "monorepo" (5,000 files, 5% Prefect); `--quick` shrinks them to 60 and 1,000. On each
-it times every command as a subprocess, best of `--repeat` runs, in the same session so that the
-ratios compare like with like, and reads each child's peak RSS from `os.wait4`. Then it runs
+it times every command as a subprocess, best of `--repeat` runs, and reads each child's peak RSS
+from `os.wait4`. The parse, the cold runs, bandit and ruff take their runs in turns, so that the
+ratios between them compare like with like on a machine whose speed drifts. Then it runs
 credlint on a 1 MB file and on 1,000-deep expressions and reports how it exits.
 
 Flags that `credlint check --help` does not list yet (`--no-cache`, `--jobs`, `--cache-dir`)
@@ -131,35 +132,62 @@ def credlint_argv(tree: Path, flags: Sequence[str],
     return argv, missing
 
 
+def _record(row: Row, sample: Sample, ok_codes: Sequence[int]) -> None:
+    row.runs.append(round(sample.seconds, 4))
+    row.exit_codes.append(sample.exit_code)
+    row.peak_mib = max(row.peak_mib or 0.0, sample.peak_mib)
+    if sample.exit_code not in ok_codes:
+        row.note = f"failed: exit {sample.exit_code}"
+        row.stderr_tail = sample.stderr[-1500:]
+    elif sample.stderr.strip() and not row.stderr_tail:
+        row.stderr_tail = sample.stderr[-1500:]  # warnings (a worker pool that fell back, ...) matter too
+    if row.seconds is None or sample.seconds < row.seconds:
+        row.seconds, row.cpu_seconds = sample.seconds, sample.cpu_seconds
+
+
 def measure(row: Row, repeat: int, before: Optional[Callable[[int], None]] = None,
             ok_codes: Sequence[int] = (0,)) -> Row:
     """Best wall time of `repeat` runs; CPU time of that run; the highest peak of all."""
-    best: Optional[Sample] = None
     for attempt in range(repeat):
         if before is not None:
             before(attempt)
-        sample = run_child(row.argv)
-        row.runs.append(round(sample.seconds, 4))
-        row.exit_codes.append(sample.exit_code)
-        row.peak_mib = max(row.peak_mib or 0.0, sample.peak_mib)
-        if sample.exit_code not in ok_codes:
-            row.note = f"failed: exit {sample.exit_code}"
-            row.stderr_tail = sample.stderr[-1500:]
-        elif sample.stderr.strip() and not row.stderr_tail:
-            row.stderr_tail = sample.stderr[-1500:]  # warnings (a worker pool that fell back, ...) matter too
-        if best is None or sample.seconds < best.seconds:
-            best = sample
-    assert best is not None
-    row.seconds, row.cpu_seconds = best.seconds, best.cpu_seconds
+        _record(row, run_child(row.argv), ok_codes)
     return row
+
+
+def measure_in_turns(rows: Sequence[Tuple[Row, Sequence[int]]], repeat: int) -> None:
+    """`measure` for several rows, taking their runs in turns (A B C A B C ...).
+
+    These machines are shared: their speed drifts by tens of percent over minutes. Rows timed one
+    after the other would compare different machines; in turns, every row sees the same drift,
+    so the ratios between them hold even when the absolute times move."""
+    for _ in range(repeat):
+        for row, ok_codes in rows:
+            _record(row, run_child(row.argv), ok_codes)
 
 
 def bench_tree(name: str, tree: Path, work: Path, flags: Sequence[str], repeat: int) -> List[Row]:
     """Every command of the table on one tree."""
-    rows = [measure(Row(PARSE, [sys.executable, "-c", PARSE_SCRIPT, str(tree)]), repeat)]
+    rows = [Row(PARSE, [sys.executable, "-c", PARSE_SCRIPT, str(tree)])]
     for label, jobs in ((COLD1, "1"), (COLD2, "2")):
         argv, missing = credlint_argv(tree, flags, [("--no-cache", None), ("--jobs", jobs)])
-        rows.append(measure(Row(label, argv, missing), repeat))
+        rows.append(Row(label, argv, missing))
+    in_turns = [(row, (0,)) for row in rows]
+    bandit, ruff = find_tool("bandit"), find_tool("ruff")
+    others = []
+    if bandit:
+        row = Row(BANDIT, [bandit, "-t", "B105,B106,B107", "-r", str(tree), "-q", "-f", "json"])
+        in_turns.append((row, (0, 1)))
+    else:
+        row = Row(BANDIT, note="not installed")
+    others.append(row)
+    if ruff:
+        row = Row(RUFF, [ruff, "check", "--no-cache", "--select", "S105,S106,S107", "--exit-zero", str(tree)])
+        in_turns.append((row, (0,)))
+    else:
+        row = Row(RUFF, note="not installed")
+    others.append(row)
+    measure_in_turns(in_turns, repeat)  # the rows whose ratios are targets, under the same drift
 
     cache = work / f"{name}-cache"
     argv, missing = credlint_argv(tree, flags, [("--cache-dir", str(cache))])
@@ -180,19 +208,7 @@ def bench_tree(name: str, tree: Path, work: Path, flags: Sequence[str], repeat: 
         rows.append(measure(Row(CHANGED, argv, missing), repeat, before=touch))
     finally:
         flow.write_bytes(original)
-
-    bandit, ruff = find_tool("bandit"), find_tool("ruff")
-    if bandit:
-        rows.append(measure(Row(BANDIT, [bandit, "-t", "B105,B106,B107", "-r", str(tree), "-q", "-f", "json"]),
-                            repeat, ok_codes=(0, 1)))
-    else:
-        rows.append(Row(BANDIT, note="not installed"))
-    if ruff:
-        argv = [ruff, "check", "--no-cache", "--select", "S105,S106,S107", "--exit-zero", str(tree)]
-        rows.append(measure(Row(RUFF, argv), repeat))
-    else:
-        rows.append(Row(RUFF, note="not installed"))
-    return rows
+    return rows + others
 
 
 def judge(tree: str, rows: List[Row]) -> None:
