@@ -151,7 +151,10 @@ class EarlyWorker:
         context = multiprocessing.get_context("fork")
         self._conn, theirs = context.Pipe()
         for stream in (sys.stdout, sys.stderr):
-            stream.flush()  # nothing buffered may be written twice
+            try:
+                stream.flush()  # nothing buffered may be written twice
+            except (AttributeError, OSError, ValueError):  # closed or absent: nothing to write twice
+                pass
         self._process = context.Process(target=_serve_early, args=(theirs, catalogue), daemon=True)
         self._process.start()
         theirs.close()

@@ -188,3 +188,24 @@ def test_a_dead_early_worker_does_not_lose_the_run(warm_copy, monkeypatch, capfd
     assert "the worker process failed; continuing in one process" in capfd.readouterr().err
     assert [f.to_json() for f in run.report.findings] == expected
     assert run.stats["analysed"] == 1
+
+
+def test_the_early_worker_copes_with_a_closed_standard_output(project):
+    import subprocess
+    import sys
+
+    from conftest import _env
+
+    project.write({"flows/etl.py": 'from prefect import Flow\nfrom prefect.tasks.notifications.slack_task import '
+                                   'SlackTask\n\nwith Flow("etl") as flow:\n    SlackTask()(message="m")\n'})
+    old = time.time() - 60
+    os.utime(project.path("flows/etl.py"), (old, old))
+    run_cli("check", "--format", "json", ".", cwd=project.root)  # a warm cache, so the worker starts
+    project.write({"flows/etl.py": project.path("flows/etl.py").read_text() + "X = 1\n"})
+    os.utime(project.path("flows/etl.py"), (old + 30, old + 30))
+    # Started with file descriptor 1 closed, Python has no sys.stdout at all.
+    proc = subprocess.run([sys.executable, "-m", "credlint", "check", "--jobs", "2", "--format", "json",
+                           "--output", "report.json", "."], cwd=str(project.root), env=_env(),
+                          preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr  # CL101 is a warning on Cloud
+    assert "CL101" in (project.root / "report.json").read_text()
