@@ -210,20 +210,21 @@ class Loaded:
 
 def check(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:
     """Run credlint as the command line does and return its findings (no printing)."""
-    plan = _plan(options)
-    memo, signature = _memo_for(plan, options)
-    if memo is not None and signature is not None:
-        reused = _reuse(memo, signature, plan, options)
-        if reused is not None:
-            return reused
-    from .engine import run_rule
-
-    early = _early_worker(plan, options)
+    head = _head(options)
+    early = _early_worker(head, options)
     try:
+        plan = _plan(options, head)
+        memo, signature = _memo_for(plan, options)
+        if memo is not None and signature is not None:
+            reused = _reuse(memo, signature, plan, options)
+            if reused is not None:
+                return reused
         loaded = _load(plan, options, progress, early)
     finally:
         if early is not None:
             early.close()
+    from .engine import run_rule
+
     project, config, root, cwd = loaded.project, loaded.config, loaded.root, loaded.cwd
     hits: List[Tuple[Rule, Hit]] = []
     post = [r for r in loaded.rules if "suppression" in r.fixtures]
@@ -270,9 +271,36 @@ class Plan:
     explicit: set  # files named one by one (what pre-commit passes)
     stdin_rel: Optional[str] = None
     stats: Optional[Dict[str, os.stat_result]] = None  # taken by the scan, for the memo and the cache
+    head: Optional["Head"] = None
+
+    @property
+    def namespace(self) -> str:
+        return self.head.namespace if self.head is not None else ""
 
 
-def _plan(options: Options) -> Plan:
+@dataclass
+class Head:
+    """Where a run is and how it is configured: known in a few milliseconds, before any listing."""
+
+    cwd: Path
+    targets: List[Path]
+    root: Path
+    config: Config
+    cache_dir: Path
+    _namespace: Optional[str] = None
+
+    @property
+    def namespace(self) -> str:
+        """The facts cache's namespace: credlint's build, the catalogue and the configuration."""
+        if self._namespace is None:
+            from .cache import code_fingerprint, namespace
+            from .catalogue_sources import builtin_digest
+
+            self._namespace = namespace(code_fingerprint(), builtin_digest(), _config_key(self.config))
+        return self._namespace
+
+
+def _head(options: Options) -> Head:
     cwd = Path.cwd().resolve()
     targets = [Path(p) for p in options.paths] or [Path(".")]
     if options.stdin is not None:
@@ -287,8 +315,14 @@ def _plan(options: Options) -> Plan:
         config.backend = options.backend
     if options.fail_on:
         config.fail_on = options.fail_on
-    excludes = list(DEFAULT_EXCLUDES) + config.exclude + config.extend_exclude
     cache_dir = Path(options.cache_dir) if options.cache_dir else root / ".credlint_cache"
+    return Head(cwd, targets, root, config, cache_dir)
+
+
+def _plan(options: Options, head: Optional[Head] = None) -> Plan:
+    head = head if head is not None else _head(options)
+    cwd, targets, root, config, cache_dir = head.cwd, head.targets, head.root, head.config, head.cache_dir
+    excludes = list(DEFAULT_EXCLUDES) + config.exclude + config.extend_exclude
 
     # The project, read whole; then the subset of files the user asked about.
     stats: Optional[Dict[str, os.stat_result]] = {} if _caching(options) and options.stdin is None else None
@@ -314,24 +348,17 @@ def _plan(options: Options) -> Plan:
             prefix = "" if rel in (None, "", ".") else rel + "/"
             wanted.extend(r for r, _ in files if r.startswith(prefix))
     stdin_rel = _rel(Path(options.stdin[0]).resolve(), root) if options.stdin is not None else None
-    return Plan(root, cwd, config, cache_dir, files, wanted, explicit, stdin_rel, stats)
+    return Plan(root, cwd, config, cache_dir, files, wanted, explicit, stdin_rel, stats, head)
 
 
 def _caching(options: Options) -> bool:
     return options.cache and options.prefilter
 
 
-def _namespace(plan: Plan, catalogue_digest: str) -> str:
-    from .cache import code_fingerprint, namespace
-
-    return namespace(code_fingerprint(), catalogue_digest, _config_key(plan.config))
-
-
 def _memo_for(plan: Plan, options: Options):
     """The run memo for these options, and the signature of the inputs (None: not reusable)."""
     if not _caching(options) or options.stdin is not None:
         return None, None
-    from .catalogue_sources import builtin_digest
     from .memo import RunMemo, signature, stat_entries
 
     stats = plan.stats if plan.stats is not None else {}
@@ -346,7 +373,7 @@ def _memo_for(plan: Plan, options: Options):
         entries.append((rel, st.st_size, st.st_mtime_ns) if st is not None else (rel, -1, 0))
     plan.stats = stats
     entries.extend(stat_entries(plan.root / d for d in plan.config.rules))
-    key = RunMemo.key_of(_namespace(plan, builtin_digest()), str(plan.cwd), str(plan.root),
+    key = RunMemo.key_of(plan.namespace, str(plan.cwd), str(plan.root),
                          repr((options.paths, options.config_file, options.select, options.ignore,
                                options.backend, options.fail_on)))
     return RunMemo(plan.cache_dir, key), signature(entries)
@@ -405,21 +432,19 @@ def _rules_for(plan: Plan, options: Options) -> List[Rule]:
                         options.ignore if options.ignore is not None else config.ignore)
 
 
-def _early_worker(plan: Plan, options: Options):
-    """A worker that imports the parser while the cache is read (see `workers.EarlyWorker`): on
-    a warm run that cannot reuse the last report, when there is a core to spare. Started before
-    the analysis modules are imported, which it does not need yet either."""
+def _early_worker(head: Head, options: Options):
+    """A worker that imports the parser while the project is listed and the cache read (see
+    `workers.EarlyWorker`): on a warm run, when there is a core to spare. Started before the
+    analysis modules are imported, which it does not need yet either."""
     from .workers import EarlyWorker, can_fork, default_jobs
 
     if not _caching(options) or (options.jobs or default_jobs()) < 2 or not can_fork():
         return None
     from .cache import FactsCache
-    from .catalogue import builtin_catalogue
 
-    catalogue = builtin_catalogue(snapshot_dir=plan.cache_dir)
-    if not FactsCache.exists(plan.cache_dir, _namespace(plan, catalogue.digest)):
+    if not FactsCache.exists(head.cache_dir, head.namespace):
         return None  # a cold run: the pool does the work
-    return EarlyWorker(catalogue)
+    return EarlyWorker(str(head.cache_dir))
 
 
 def load(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
@@ -439,7 +464,7 @@ def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], 
         from .cache import FactsCache
 
         catalogue = builtin_catalogue(snapshot_dir=plan.cache_dir)
-        cache = FactsCache(plan.cache_dir, _namespace(plan, catalogue.digest))  # read while `early` starts
+        cache = FactsCache(plan.cache_dir, plan.namespace)  # read while `early` imports the parser
     else:
         catalogue = builtin_catalogue()
     chosen = _rules_for(plan, options)

@@ -136,28 +136,45 @@ def can_fork() -> bool:
 
 
 class EarlyWorker:
-    """One worker forked before the cache is read, for a warm run with a few files to parse.
+    """One worker forked at the start of a warm run, for the few files it may have to parse.
 
-    Importing libcst costs about a third of a second, more than parsing a changed flow. Started
-    as soon as a run knows it cannot reuse the last report, the worker imports the parser while
-    this process reads and rebuilds the cached facts; the files to parse are then handed to it.
-    If there turns out to be nothing (or too much) for it to do, it is stopped unused. Any
-    failure falls back to analysing in this process, as with the pool.
+    Importing libcst costs about a third of a second, more than parsing a changed flow. Forked
+    before the project is even listed, the worker imports the parser while this process lists
+    the files, checks the kept report and rebuilds the cached facts; the files to parse are then
+    handed to it. If the report can be reused, or there is nothing (or too much) for it to do,
+    it is stopped unused. Any failure falls back to analysing in this process, as with the pool.
+
+    A bare fork and two pipes rather than `multiprocessing`: importing that costs 20 ms, which a
+    run that reuses its report would pay for nothing.
     """
 
-    def __init__(self, catalogue):
-        import multiprocessing
+    # Jobs are written before the worker reads them (it is busy importing): a larger batch
+    # would fill the pipe and stall this process, so it is analysed here instead.
+    MAX_BATCH_BYTES = 60_000
 
-        context = multiprocessing.get_context("fork")
-        self._conn, theirs = context.Pipe()
+    def __init__(self, cache_dir: Optional[str] = None):
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()  # nothing buffered may be written twice
             except (AttributeError, OSError, ValueError):  # closed or absent: nothing to write twice
                 pass
-        self._process = context.Process(target=_serve_early, args=(theirs, catalogue), daemon=True)
-        self._process.start()
-        theirs.close()
+        to_worker = os.pipe()
+        from_worker = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the caller's code
+            code = 0
+            try:
+                os.close(to_worker[1])
+                os.close(from_worker[0])
+                _serve_early(_Channel(to_worker[0], from_worker[1]), cache_dir)
+            except BaseException:  # noqa: BLE001 - the parent sees the pipe close and carries on
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(to_worker[0])
+        os.close(from_worker[1])
+        self.pid: Optional[int] = pid
+        self._channel = _Channel(from_worker[0], to_worker[1])
         self._busy = 0
         self._dead = False
 
@@ -166,17 +183,18 @@ class EarlyWorker:
         if self._dead:
             return False
         try:
-            self._conn.send(list(jobs))
-        except Exception:  # noqa: BLE001 - the worker is gone (a closed pipe): analyse here
+            sent = self._channel.send(list(jobs), limit=self.MAX_BATCH_BYTES)
+        except OSError:  # the worker is gone (a closed pipe): analyse here
             self._failed()
             return False
-        self._busy = len(jobs)
-        return True
+        if sent:
+            self._busy = len(jobs)
+        return sent
 
     def results(self) -> Optional[List[Outcome]]:
         """Outcomes in the order submitted, or None if the worker failed."""
         try:
-            outcomes = self._conn.recv()
+            outcomes = self._channel.recv()
         except Exception:  # noqa: BLE001 - the worker died (killed for memory, ...)
             outcomes = None
         if not isinstance(outcomes, list) or len(outcomes) != self._busy:
@@ -185,37 +203,92 @@ class EarlyWorker:
         return outcomes
 
     def _failed(self) -> None:
-        self._dead = True
         print("credlint: the worker process failed; continuing in one process", file=sys.stderr)
         self.close()
 
     def close(self) -> None:
+        """Stop the worker, whatever it is doing, and reap it."""
         self._dead = True
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join(timeout=5)
-        self._conn.close()
+        if self.pid is None:
+            return
+        import signal
+
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:  # already gone
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        self.pid = None
+        self._channel.close()
 
 
-def _serve_early(conn, catalogue) -> None:
+class _Channel:
+    """Length-prefixed pickles over a pair of pipe ends, between this process and its own fork."""
+
+    def __init__(self, read_fd: int, write_fd: int):
+        self._read_fd, self._write_fd = read_fd, write_fd
+
+    def send(self, obj, limit: Optional[int] = None) -> bool:
+        import pickle
+
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        if limit is not None and len(data) > limit:
+            return False
+        view = memoryview(len(data).to_bytes(8, "big") + data)
+        while view:
+            view = view[os.write(self._write_fd, view):]
+        return True
+
+    def recv(self):
+        import pickle
+
+        return pickle.loads(self._read(int.from_bytes(self._read(8), "big")))
+
+    def _read(self, size: int) -> bytes:
+        chunks = []
+        while size:
+            chunk = os.read(self._read_fd, min(size, 1 << 20))
+            if not chunk:
+                raise EOFError("the other end closed the pipe")
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        for fd in (self._read_fd, self._write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._read_fd = self._write_fd = -1
+
+
+def _serve_early(channel: _Channel, cache_dir: Optional[str]) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
-    _init(catalogue)
+    from pathlib import Path
+
     try:
+        from .catalogue import builtin_catalogue
+
+        _init(builtin_catalogue(snapshot_dir=Path(cache_dir) if cache_dir else None))
         from . import pyfacts  # noqa: F401 - the point of this process: libcst loads now
-    except Exception:  # noqa: BLE001 - a job that needs it will report the problem
+    except Exception:  # noqa: BLE001 - a job that needs them fails, and the parent redoes it its way
         pass
     while True:
         try:
-            jobs = conn.recv()
+            jobs = channel.recv()
         except (EOFError, OSError):
             return
         try:
-            outcomes = [run_job(job, catalogue) for job in jobs]
+            outcomes = [run_job(job) for job in jobs]
         except Exception:  # noqa: BLE001 - the parent redoes the batch and reports it its way
             outcomes = None
         try:
-            conn.send(outcomes)
-        except Exception:  # noqa: BLE001 - the parent sees the pipe close and carries on alone
+            channel.send(outcomes)
+        except OSError:  # the parent is gone
             return

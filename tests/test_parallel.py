@@ -138,9 +138,35 @@ def _edit(root, rel="flows/generated_004.py"):
     os.utime(path, (old, old))
 
 
-def test_a_changed_flow_is_parsed_by_the_worker_started_early(warm_copy, submitted):
-    import multiprocessing
+@pytest.fixture
+def started(monkeypatch):
+    """The early workers started, to check that each was stopped and reaped."""
+    from credlint import workers
 
+    made = []
+    real = workers.EarlyWorker.__init__
+
+    def recording(self, *args):
+        real(self, *args)
+        made.append((self, self.pid))
+
+    monkeypatch.setattr(workers.EarlyWorker, "__init__", recording)
+    return made
+
+
+def _reaped(started) -> bool:
+    for worker, pid in started:
+        if worker.pid is not None:
+            return False
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue  # reaped already, as it should be
+        return False
+    return True
+
+
+def test_a_changed_flow_is_parsed_by_the_worker_started_early(warm_copy, submitted, started):
     from credlint.runner import Options, check
 
     _edit(warm_copy)
@@ -150,18 +176,12 @@ def test_a_changed_flow_is_parsed_by_the_worker_started_early(warm_copy, submitt
     found = [f.to_json() for f in run.report.findings]
     assert found == [f.to_json() for f in check(Options(paths=["."], cache=False)).report.findings]
     assert not [f for f in found if f["path"] == "flows/generated_004.py"]
-    assert multiprocessing.active_children() == []  # stopped once its work was done
+    assert len(started) == 1 and _reaped(started)  # stopped once its work was done
 
 
-def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, monkeypatch):
-    import multiprocessing
-
-    from credlint import workers
+def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, started):
     from credlint.runner import Options, check
 
-    started = []
-    real = workers.EarlyWorker.__init__
-    monkeypatch.setattr(workers.EarlyWorker, "__init__", lambda self, cat: started.append(1) or real(self, cat))
     _edit(warm_copy)
     assert check(Options(paths=["."], jobs=1)).stats["analysed"] == 1
     assert started == [] and submitted == []
@@ -169,11 +189,44 @@ def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, 
     for report in (warm_copy / ".credlint_cache").glob("run-*.json"):
         report.unlink()
     assert check(Options(paths=["."], jobs=2)).stats["analysed"] == 0
-    assert started == [1] and submitted == []
-    assert multiprocessing.active_children() == []
+    assert len(started) == 1 and submitted == [] and _reaped(started)
+    # The report is reused: the worker was started before that was known, and is stopped unused.
+    run = check(Options(paths=["."], jobs=2))
+    assert run.stats["reused"] == 1 and run.stats["analysed"] == 0
+    assert len(started) == 2 and submitted == [] and _reaped(started)
 
 
-def _dies_at_once(conn, catalogue):
+def test_no_early_worker_on_a_cold_run_or_without_the_cache(big_project, tmp_path, monkeypatch, started):
+    from credlint.runner import Options, check
+
+    root = tmp_path / "copy"
+    shutil.copytree(big_project, root, ignore=shutil.ignore_patterns(".credlint_cache"))
+    monkeypatch.chdir(root)
+    check(Options(paths=["."], jobs=2))  # no facts cached yet: the pool's work
+    check(Options(paths=["."], jobs=2, cache=False))
+    assert started == []
+
+
+def test_a_large_batch_is_not_written_to_a_worker_still_importing(warm_copy, monkeypatch):
+    """The worker reads nothing while it imports libcst: a batch larger than the pipe holds
+    would stall this process, so it is analysed here instead (the stdin buffer of an editor)."""
+    from credlint import workers
+
+    worker = workers.EarlyWorker(str(warm_copy / ".credlint_cache"))
+    try:
+        big = workers.Job("flows/big.py", str(warm_copy / "flows/big.py"),
+                          data=b"X = 1\n" * (workers.EarlyWorker.MAX_BATCH_BYTES // 6 + 1))
+        assert worker.submit([big]) is False
+        small = workers.Job("flows/small.py", str(warm_copy / "flows/small.py"), data=b"X = 1\n")
+        assert worker.submit([small]) is True
+        (outcome,) = worker.results()
+        assert outcome.facts is not None and outcome.facts.path == "flows/small.py"
+    finally:
+        worker.close()
+    assert worker.pid is None
+
+
+def _dies_at_once(channel, cache_dir):
     os._exit(9)
 
 
