@@ -176,6 +176,7 @@ class _ModuleIndex:
                 self.by_last.setdefault(parts[-1], []).append(rel)
         self._names: Dict[str, str] = {}
         self._found: Dict[str, List[str]] = {}
+        self._of_qual: Dict[str, List[str]] = {}  # modules name the same few things: `prefect.Flow`, ...
 
     def _suffix(self, dotted: str) -> List[str]:
         found = self._found.get(dotted)
@@ -194,7 +195,12 @@ class _ModuleIndex:
     def targets(self, quals: Iterable[str]) -> List[str]:
         out: List[str] = []
         for qual in quals:
-            parts = qual.split(".")
-            for end in range(1, len(parts) + 1):  # the module itself and every parent package
-                out.extend(self._suffix(".".join(parts[:end])))
+            found = self._of_qual.get(qual)
+            if found is None:
+                found = []
+                parts = qual.split(".")
+                for end in range(1, len(parts) + 1):  # the module itself and every parent package
+                    found.extend(self._suffix(".".join(parts[:end])))
+                self._of_qual[qual] = found
+            out.extend(found)
         return out
