@@ -17,8 +17,9 @@ import hashlib
 import json
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
 
 if TYPE_CHECKING:  # imported on first look-up: the namespace alone needs none of it
     from .filefacts import FileFacts
@@ -59,6 +60,31 @@ def code_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
+# Writes held back until the caller has answered (`deferred`): None when writing at once.
+_DEFERRED: Optional[List[Callable[[], None]]] = None
+
+
+@contextmanager
+def deferred() -> Iterator[List[Callable[[], None]]]:
+    """Hold back the cache's writes made inside the block: the caller runs them later.
+
+    `credlint server` answers first and writes the index afterwards, so the client does not
+    wait for a file it never reads."""
+    global _DEFERRED
+    outer, _DEFERRED = _DEFERRED, []
+    try:
+        yield _DEFERRED
+    finally:
+        _DEFERRED = outer
+
+
+def write_now_or_later(write: Callable[[], None]) -> None:
+    if _DEFERRED is not None:
+        _DEFERRED.append(write)
+    else:
+        write()
+
+
 def prepare(directory: Path) -> None:
     """Create the cache folder, marked as one: ignored by git and by backup tools."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -85,14 +111,47 @@ def prune(directory: Path, pattern: str, keep: int) -> None:
             pass
 
 
+def _file_identity(path: Path) -> Optional[Tuple[int, int, int]]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 class FactsCache:
+    # Indexes kept open by a long-lived process (`credlint server`), by (folder, namespace).
+    _open: Optional[Dict[Tuple[str, str], "FactsCache"]] = None
+
     def __init__(self, directory: Path, space: str):
         self.directory = directory
         self.space = space
         self.file = self._index(directory, space)
         self._entries: Dict[str, dict] = {}
+        # Facts already rebuilt, with the entry they came from: reused while the entry stands.
+        self._decoded: Dict[str, Tuple[object, FileFacts]] = {}
         self._dirty = False
         self._load()
+        self._on_disk = _file_identity(self.file)
+
+    @classmethod
+    def open(cls, directory: Path, space: str) -> "FactsCache":
+        """The index of this namespace: read from disk, or, in a process that keeps indexes open
+        (`keep_open`), the one read before if nobody else has written the file since."""
+        if cls._open is None:
+            return cls(directory, space)
+        key = (str(directory), space)
+        known = cls._open.get(key)
+        if known is not None and known._on_disk == _file_identity(known.file):
+            return known
+        cls._open[key] = fresh = cls(directory, space)
+        return fresh
+
+    @classmethod
+    def keep_open(cls) -> None:
+        """From now on, `open` reuses indexes with the facts they rebuilt (`credlint server`)."""
+        if cls._open is None:
+            cls._open = {}
 
     @staticmethod
     def _index(directory: Path, space: str) -> Path:
@@ -128,9 +187,16 @@ class FactsCache:
     def cached(self, rel: str) -> Optional[FileFacts]:
         """The stored facts, or None for a missing or damaged entry."""
         entry = self._entries.get(rel)
+        known = self._decoded.get(rel)
+        if known is not None and known[0] is entry:
+            return known[1]
         if isinstance(entry, list):
-            return self._plain(rel, entry) if len(entry) == 4 else None
-        return self._facts(rel, entry) if isinstance(entry, dict) else None
+            found = self._plain(rel, entry) if len(entry) == 4 else None
+        else:
+            found = self._facts(rel, entry) if isinstance(entry, dict) else None
+        if found is not None:
+            self._decoded[rel] = (entry, found)
+        return found
 
     def _plain(self, rel: str, entry: list) -> Optional[FileFacts]:
         from .filefacts import FileFacts
@@ -151,7 +217,7 @@ class FactsCache:
         entry = self._entries.get(rel)
         if not digest or self.digest_of(rel) != digest:
             return None
-        found = self._plain(rel, entry) if isinstance(entry, list) else self._facts(rel, entry)
+        found = self.cached(rel)
         if found is not None:
             self._put(found, st)
         return found
@@ -181,10 +247,13 @@ class FactsCache:
 
     def _put(self, facts: FileFacts, st: Optional[os.stat_result]) -> None:
         stat = self._stat(st)
+        entry: object
         if facts.module is None and facts.deploy is None and not facts.matches and stat is not None:
-            self._entries[facts.path] = [stat[0], stat[1], facts.digest, facts.relevant]
+            entry = [stat[0], stat[1], facts.digest, facts.relevant]
         else:
-            self._entries[facts.path] = {"stat": stat, "facts": facts.to_data()}
+            entry = {"stat": stat, "facts": facts.to_data()}
+        self._entries[facts.path] = entry
+        self._decoded[facts.path] = (entry, facts)
         self._dirty = True
 
     def forget_except(self, keep: Iterable[str]) -> None:
@@ -193,19 +262,25 @@ class FactsCache:
         stale = [rel for rel in self._entries if rel not in keep]
         for rel in stale:
             del self._entries[rel]
+            self._decoded.pop(rel, None)
         self._dirty = self._dirty or bool(stale)
 
     def save(self) -> None:
-        """Write the index atomically; prune old namespaces. Failing to write is not an error."""
+        """Write the index atomically (now, or once the caller has answered: `deferred`); prune
+        old namespaces. Failing to write is not an error."""
         if not self._dirty:
             return
+        self._dirty = False
+        write_now_or_later(self._write)
+
+    def _write(self) -> None:
         try:
             prepare(self.directory)
             doc = {"tool": "credlint", "namespace": self.space, "files": self._entries}
             temporary = self.directory / f".facts-{self.space}.{os.getpid()}.tmp"
             temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
             os.replace(temporary, self.file)
-            self._dirty = False
+            self._on_disk = _file_identity(self.file)
             prune(self.directory, "facts-*.json", KEEP)
         except OSError:
-            pass
+            self._dirty = True

@@ -1,4 +1,4 @@
-"""The command line: `credlint check | rules | explain`. Exit codes: 0 clean, 1 findings, 2 errors."""
+"""The command line: `credlint check | rules | explain | ...`. Exit codes: 0 clean, 1 findings, 2 errors."""
 from __future__ import annotations
 
 import argparse
@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                             "(editors: the unsaved buffer, within the project's context)")
     _reading_options(check)
     check.add_argument("--no-prefilter", action="store_true", help=argparse.SUPPRESS)  # parse every file (tests)
+    check.add_argument("--no-server", action="store_true",
+                       help="do the work in this process even if a `credlint server` is running "
+                            "(also CREDLINT_NO_SERVER=1)")
     check.add_argument("--select", action="append", metavar="CODES", help="rules to run: codes, prefixes or names")
     check.add_argument("--ignore", action="append", metavar="CODES", help="rules to skip: codes, prefixes or names")
     check.add_argument("--config", metavar="FILE", help="configuration file (default: found from the project root)")
@@ -137,6 +140,17 @@ def _parser() -> argparse.ArgumentParser:
     catalog.add_argument("--all", action="store_true",
                          help="table: also list the classes that need no credentials (json always lists all)")
 
+    server = sub.add_parser("server", help="keep a process with the project loaded, for fast re-checks "
+                                           "(`check` uses it while it runs)")
+    server.add_argument("action", choices=("start", "stop", "status"))
+    server.add_argument("path", nargs="?", default=".", help="a folder of the project (default: the current one)")
+    server.add_argument("--cache-dir", metavar="DIR", help="the cache folder `check` is run with, if not the default "
+                                                           "(also CREDLINT_CACHE_DIR)")
+    server.add_argument("--idle-timeout", type=_positive, metavar="SECONDS",
+                        help="stop after this long without a request (default: 1800)")
+    server.add_argument("--foreground", action="store_true",
+                        help="start: serve in this process until stopped (for editors and service managers)")
+
     explain = sub.add_parser("explain", help="show a rule's documentation page")
     explain.add_argument("rule", help="a rule code (CL101) or name (missing-secret)")
     explain.add_argument("--format", choices=("text", "json"), default="text")
@@ -167,7 +181,7 @@ def cmd_check(args) -> int:
     started = time.perf_counter()
     run = check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
                         backend=args.backend, fail_on=args.fail_on, prefilter=not args.no_prefilter, stdin=stdin,
-                        **_reading(args)))
+                        server=not (args.no_server or _env_flag("CREDLINT_NO_SERVER")), **_reading(args)))
     elapsed = time.perf_counter() - started
     report = run.report
     if args.write_baseline:
@@ -347,6 +361,48 @@ def cmd_catalog(args) -> int:
     return 0
 
 
+def cmd_server(args) -> int:
+    from . import server
+    from .runner import Options, _head
+
+    if not server.supported():
+        raise UsageError("credlint server needs Linux (it checks who connects with SO_PEERCRED)")
+    head = _head(Options(paths=[args.path], cache_dir=args.cache_dir or os.environ.get("CREDLINT_CACHE_DIR") or None))
+    where = f"{head.root} (cache {head.cache_dir})"
+    if args.action == "status":
+        answer = server.status(head.cache_dir)
+        if answer is None:
+            print(f"credlint: no server running for {where}")
+            return 1
+        print(f"credlint: server running for {where}: pid {answer['pid']}, {answer['requests']} check(s) "
+              f"answered, up {time.time() - answer['started']:.0f} s, stops after {answer['idle_timeout']:.0f} s idle")
+        return 0
+    if args.action == "stop":
+        if not server.stop(head.cache_dir):
+            print(f"credlint: no server running for {where}")
+            return 1
+        print(f"credlint: server for {where} stopped")
+        return 0
+    idle = float(args.idle_timeout or server.DEFAULT_IDLE_TIMEOUT)
+    answer = server.status(head.cache_dir)
+    if answer is not None:
+        print(f"credlint: a server is already running for {where} (pid {answer['pid']})")
+        return 0
+    try:
+        if args.foreground:
+            return server.run_server(head.cache_dir, idle, ready=lambda: print(
+                f"credlint: serving {where} (pid {os.getpid()}); Ctrl-C or `credlint server stop` stops it",
+                flush=True))
+        pid = server.start_detached(head.cache_dir, idle)
+    except (OSError, RuntimeError) as exc:
+        raise UsageError(f"cannot start the server: {exc}") from exc
+    if pid is None:
+        raise UsageError("the server did not start (see `credlint server start --foreground` for why)")
+    print(f"credlint: server started for {where} (pid {pid}); `credlint check` uses it until "
+          f"`credlint server stop` or {idle:.0f} s without a request")
+    return 0
+
+
 def explain_text(r) -> str:
     sections = r.sections()
     lines = [f"{r.code} {r.name} ({r.severity})", "", sections.get("summary", r.summary), ""]
@@ -374,7 +430,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "catalog": cmd_catalog,
-               "inventory": cmd_inventory, "preflight": cmd_preflight}[args.command]
+               "inventory": cmd_inventory, "preflight": cmd_preflight, "server": cmd_server}[args.command]
     from .config import ConfigError
     from .errors import RuleError
 

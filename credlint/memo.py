@@ -77,12 +77,17 @@ class RunMemo:
 
     def save(self, sig: str, run: dict) -> None:
         """Write atomically and keep the newest few; failing to write is not an error."""
+        from .cache import write_now_or_later
+
+        doc = {"tool": "credlint", "key": self.key, "signature": sig, "run": run}
+        write_now_or_later(lambda: self._write(doc))
+
+    def _write(self, doc: dict) -> None:
         from .cache import prepare, prune
 
         try:
             prepare(self.directory)
             temporary = self.directory / f".run-{self.key}.{os.getpid()}.tmp"
-            doc = {"tool": "credlint", "key": self.key, "signature": sig, "run": run}
             temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
             os.replace(temporary, self.file)
         except OSError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ class Options:
     cache_dir: Optional[str] = None  # default: .credlint_cache/ at the project root
     prefilter: bool = True  # False parses every Python file (tests check it changes nothing)
     stdin: Optional[Tuple[str, bytes]] = None  # (path, content): lint an editor buffer as that file
+    server: bool = True  # ask the project's `credlint server` when one is running
 
 
 @dataclass
@@ -211,6 +213,10 @@ class Loaded:
 def check(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:
     """Run credlint as the command line does and return its findings (no printing)."""
     head = _head(options)
+    if options.server and _caching(options) and progress is None:
+        answered = _from_server(head, options)
+        if answered is not None:
+            return answered
     early = _early_worker(head, options)
     try:
         plan = _plan(options, head)
@@ -379,17 +385,30 @@ def _memo_for(plan: Plan, options: Options):
     return RunMemo(plan.cache_dir, key), signature(entries)
 
 
+def _from_server(head: Head, options: Options) -> Optional[Run]:
+    from .server import ask
+
+    reply = ask(head.cache_dir, options)
+    return _run_from_data(reply, head, options) if reply is not None else None  # None: do the work here
+
+
 def _reuse(memo, signature: str, plan: Plan, options: Options) -> Optional[Run]:
-    data = memo.load(signature)
+    run = _run_from_data(memo.load(signature), plan, options)  # None: damaged or foreign, made afresh
+    if run is not None:
+        run.stats.update(analysed=0, cached=run.stats.get("files", 0), workers=1, reused=1)
+    return run
+
+
+def _run_from_data(data: Optional[dict], where, options: Options) -> Optional[Run]:
+    """A run from a report made elsewhere (the memo, a server), or None if it cannot be read."""
     if data is None:
         return None
     try:
         report = Report.from_data(data["report"])
         stats = dict(data["stats"])
     except (KeyError, TypeError, ValueError, AttributeError):
-        return None  # damaged or foreign: computed afresh and rewritten
-    stats.update(analysed=0, cached=stats.get("files", 0), workers=1, reused=1)
-    return Run(report, plan.config, plan.root, _LazyRules(lambda: _rules_for(plan, options)), stats)
+        return None
+    return Run(report, where.config, where.root, _LazyRules(lambda: _rules_for(where, options)), stats)
 
 
 class _LazyRules(Sequence):
@@ -411,7 +430,7 @@ class _LazyRules(Sequence):
         return len(self._all())
 
 
-def _rules_for(plan: Plan, options: Options) -> List[Rule]:
+def _rules_for(plan, options: Options) -> List[Rule]:
     """The selected rules; unknown selectors are a usage or configuration error."""
     from .engine import collect_rules, select_rules, unknown_selectors
 
@@ -440,11 +459,17 @@ def _early_worker(head: Head, options: Options):
 
     if not _caching(options) or (options.jobs or default_jobs()) < 2 or not can_fork():
         return None
+    if _parser_loaded():
+        return None  # loaded already (`credlint server`, a pytest session): nothing to win
     from .cache import FactsCache
 
     if not FactsCache.exists(head.cache_dir, head.namespace):
         return None  # a cold run: the pool does the work
     return EarlyWorker(str(head.cache_dir))
+
+
+def _parser_loaded() -> bool:
+    return "libcst" in sys.modules
 
 
 def load(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
@@ -464,7 +489,7 @@ def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], 
         from .cache import FactsCache
 
         catalogue = builtin_catalogue(snapshot_dir=plan.cache_dir)
-        cache = FactsCache(plan.cache_dir, plan.namespace)  # read while `early` imports the parser
+        cache = FactsCache.open(plan.cache_dir, plan.namespace)  # read while `early` imports the parser
     else:
         catalogue = builtin_catalogue()
     chosen = _rules_for(plan, options)

@@ -106,10 +106,14 @@ def warm_copy(big_project, tmp_path, monkeypatch):
     """A copy of the big project with a filled cache, as the working directory."""
     from credlint.runner import Options, check
 
+    from credlint import runner
+
     root = tmp_path / "copy"
     shutil.copytree(big_project, root, ignore=shutil.ignore_patterns(".credlint_cache"))
     monkeypatch.chdir(root)
     check(Options(paths=["."], jobs=2))
+    # This process has imported libcst long ago; a real run has not, and that is when it forks.
+    monkeypatch.setattr(runner, "_parser_loaded", lambda: False)
     return root
 
 
@@ -197,13 +201,26 @@ def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, 
 
 
 def test_no_early_worker_on_a_cold_run_or_without_the_cache(big_project, tmp_path, monkeypatch, started):
+    from credlint import runner
     from credlint.runner import Options, check
 
+    monkeypatch.setattr(runner, "_parser_loaded", lambda: False)
     root = tmp_path / "copy"
     shutil.copytree(big_project, root, ignore=shutil.ignore_patterns(".credlint_cache"))
     monkeypatch.chdir(root)
     check(Options(paths=["."], jobs=2))  # no facts cached yet: the pool's work
     check(Options(paths=["."], jobs=2, cache=False))
+    assert started == []
+
+
+def test_no_early_worker_once_the_parser_is_loaded(warm_copy, started, monkeypatch):
+    """A process that has libcst already (a server, a pytest session) has nothing to overlap."""
+    from credlint import runner
+    from credlint.runner import Options, check
+
+    monkeypatch.setattr(runner, "_parser_loaded", lambda: True)
+    _edit(warm_copy)
+    assert check(Options(paths=["."], jobs=2)).stats["analysed"] == 1
     assert started == []
 
 
