@@ -144,7 +144,10 @@ class FactsCache:
         known = cls._open.get(key)
         if known is not None and known._on_disk == _file_identity(known.file):
             return known
+        cls._open.pop(key, None)
         cls._open[key] = fresh = cls(directory, space)
+        while len(cls._open) > KEEP:  # another config or branch each time: keep the newest few
+            cls._open.pop(next(iter(cls._open)))
         return fresh
 
     @classmethod

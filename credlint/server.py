@@ -27,6 +27,7 @@ from typing import Optional
 PROTOCOL = 1
 DEFAULT_IDLE_TIMEOUT = 1800.0
 CONNECT_TIMEOUT = 2.0
+REPLY_TIMEOUT = 600.0  # a first request on a large project is a cold run; a hung server is not waited for
 MAX_MESSAGE = 1 << 30
 
 
@@ -140,7 +141,7 @@ def ask(cache_dir: Path, options) -> Optional[dict]:
 
         fields["stdin"] = [options.stdin[0], base64.b64encode(options.stdin[1]).decode("ascii")]
     reply = _call(path, {"protocol": PROTOCOL, "command": "check", "build": build_id(), "cwd": os.getcwd(),
-                         "options": fields}, timeout=None)
+                         "options": fields}, timeout=REPLY_TIMEOUT)
     if reply is None or reply.get("status") != "ok":
         return None
     if not isinstance(reply.get("report"), dict) or not isinstance(reply.get("stats"), dict):
@@ -317,10 +318,12 @@ class Server:
                 pass
         stats = dict(run.stats)
         stats["server"] = 1
-        _send(conn, {"status": "ok", "report": run.report.to_data(), "stats": stats})
-        for write in writes:  # the client has its answer: now the cache files
-            write()
-        _settle()
+        try:
+            _send(conn, {"status": "ok", "report": run.report.to_data(), "stats": stats})
+        finally:
+            for write in writes:  # the client has its answer (or is gone): now the cache files
+                write()
+            _settle()
 
 
 def _settle() -> None:
@@ -338,8 +341,11 @@ def run_server(cache_dir: Path, idle_timeout: float, ready=None) -> int:
     path = socket_path(cache_dir)
     if path is None:
         raise OSError("no private folder for the socket (XDG_RUNTIME_DIR or the temporary folder)")
+    import signal
+
     server = Server(path, cache_dir, idle_timeout)
     server.bind()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill`: remove the socket on the way out
     if ready is not None:
         ready()
     server.warm_up()

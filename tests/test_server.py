@@ -240,3 +240,20 @@ def test_the_project_model_leaves_facts_as_it_found_them(project, monkeypatch):
         list(run_rule(rule_, loaded.project))
     after = {rel: json.dumps(f.to_data(), sort_keys=True) for rel, f in facts.items()}
     assert after == before
+
+
+def test_a_terminated_server_removes_its_socket(project, runtime):
+    import signal
+
+    project.write({"flows/etl.py": FLOW})
+    code, out, err = run_cli("server", "start", "--idle-timeout", "120", cwd=project.root)
+    assert code == 0, err
+    pid = int(out.split("(pid ")[1].split(")")[0])
+    assert list(runtime.rglob("*.sock"))
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not list(runtime.rglob("*.sock")):
+            break
+        time.sleep(0.05)
+    assert list(runtime.rglob("*.sock")) == []
+    assert run_cli("server", "status", cwd=project.root)[0] == 1
