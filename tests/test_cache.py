@@ -213,12 +213,92 @@ def test_inventory_and_preflight_read_the_project_the_same_way(flows, command):
     assert code == 2 and "--jobs" in err
 
 
+def _cached_entries(folder):
+    """What the next run reads: the index with its journal applied."""
+    from credlint.cache import FactsCache
+
+    [index] = folder.glob("facts-*.json")
+    return FactsCache(folder, json.loads(index.read_text())["namespace"])._entries
+
+
 def test_deleted_files_leave_the_cache(flows, monkeypatch):
     _run(flows.root, monkeypatch)
     flows.path("lib/helpers.py").unlink()
     _run(flows.root, monkeypatch)
-    [index] = (flows.root / ".credlint_cache").glob("facts-*.json")
-    assert set(json.loads(index.read_text())["files"]) == {"flows/etl.py", "deploy/agent.sh"}
+    assert set(_cached_entries(flows.root / ".credlint_cache")) == {"flows/etl.py", "deploy/agent.sh"}
+
+
+def _edit_flow(project, text, age=30):
+    project.write({"flows/etl.py": text})
+    old = time.time() - age
+    os.utime(project.path("flows/etl.py"), (old, old))
+
+
+def _cached_entries_after_run(flows, monkeypatch):
+    _run(flows.root, monkeypatch)
+    return _cached_entries(flows.root / ".credlint_cache")
+
+
+def test_a_warm_run_appends_what_changed_to_the_journal(flows, monkeypatch):
+    cache_dir = flows.root / ".credlint_cache"
+    _run(flows.root, monkeypatch)
+    [index] = cache_dir.glob("facts-*.json")
+    before = index.stat()
+    _edit_flow(flows, FLOW.replace('"loaded"', '"unloaded"'))
+    run, found = _run(flows.root, monkeypatch)
+    assert run.stats["analysed"] == 1
+    after = index.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # not rewritten
+    [journal] = cache_dir.glob("facts-*.journal")
+    lines = journal.read_text().splitlines()
+    assert json.loads(lines[0]) == {"generation": json.loads(index.read_text())["generation"]}
+    assert [json.loads(line)[0] for line in lines[1:]] == ["flows/etl.py"]
+    for report in cache_dir.glob("run-*.json"):
+        report.unlink()
+    again, same = _run(flows.root, monkeypatch)
+    assert again.stats["analysed"] == 0 and same == found  # the journal's entry is used
+
+
+@pytest.mark.parametrize("limit", ["JOURNAL_MAX", "JOURNAL_MAX_BYTES"])
+def test_a_long_journal_is_folded_into_the_index(flows, monkeypatch, limit):
+    from credlint import cache
+
+    if limit == "JOURNAL_MAX":
+        monkeypatch.setattr(cache, "JOURNAL_MAX", 2)
+    else:  # room for a header and two of this flow's entries, not three
+        monkeypatch.setattr(cache, "JOURNAL_MAX_BYTES", 60 + 2 * len(json.dumps(_cached_entries_after_run(
+            flows, monkeypatch)["flows/etl.py"])) + 80)
+    cache_dir = flows.root / ".credlint_cache"
+    _run(flows.root, monkeypatch)
+    for n in range(3):
+        _edit_flow(flows, FLOW.replace('"loaded"', f'"loaded{n}"'), age=30 + n)
+        _run(flows.root, monkeypatch)
+        journals = list(cache_dir.glob("facts-*.journal"))
+        assert journals if n < 2 else not journals, n  # two lines fit; the third rewrites the index
+    [index] = cache_dir.glob("facts-*.json")
+    assert set(json.loads(index.read_text())["files"]) == set(_cached_entries(cache_dir))
+
+
+@pytest.mark.parametrize("damage", ["cut", "other generation", "garbage"])
+def test_a_damaged_or_foreign_journal_costs_a_parse_at_most(flows, monkeypatch, damage):
+    cache_dir = flows.root / ".credlint_cache"
+    _run(flows.root, monkeypatch)
+    _edit_flow(flows, FLOW.replace('"loaded"', '"unloaded"'))
+    _, found = _run(flows.root, monkeypatch)
+    [journal] = cache_dir.glob("facts-*.journal")
+    text = journal.read_text()
+    if damage == "cut":
+        journal.write_text(text[:-25])  # a crash in the middle of the last line
+    elif damage == "other generation":
+        # A journal left over from before the index was rewritten, naming a file as empty.
+        journal.write_text('{"generation": "0123"}\n["flows/etl.py", [1, 2, "x", false]]\n')
+    else:
+        journal.write_bytes(bytes(range(256)))
+    for report in cache_dir.glob("run-*.json"):
+        report.unlink()
+    run, again = _run(flows.root, monkeypatch)
+    assert again == found
+    assert run.stats["analysed"] <= 1
 
 
 def test_a_file_edited_right_after_it_was_cached_is_not_trusted_by_its_mtime(project, monkeypatch):

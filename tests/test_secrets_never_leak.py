@@ -216,9 +216,17 @@ def test_the_cache_holds_no_value(planted_everywhere):
         code, out, err = run_cli("check", "--jobs", jobs, "--format", "json", "--cache-dir",
                                  f".credlint_cache/jobs-{jobs}", ".", cwd=root)
         assert code == 1, err
+    # An edit after the cache is warm goes to the index's journal: it is written too.
+    flow = sorted(p for p in root.rglob("*.py") if ".credlint_cache" not in p.parts)[0]
+    flow.write_text(flow.read_text() + f'\nANOTHER_PASSWORD = "{PASSWORD}"\n')
+    os.utime(flow, (when + 1, when + 1))
+    code, out, err = run_cli("check", "--jobs", "1", "--format", "json", "--cache-dir", ".credlint_cache/jobs-1",
+                             ".", cwd=root)
+    assert code == 1, err
     cache = root / ".credlint_cache"
     written = sorted(p for p in cache.rglob("*") if p.is_file())
-    facts = [p for p in written if p.name.startswith("facts-")]
+    assert [p for p in written if p.suffix == ".journal"], f"no journal was written: {written}"
+    facts = [p for p in written if p.name.startswith("facts-") and p.suffix == ".json"]
     assert facts, f"no facts were cached: {written}"
     assert [p for p in written if p.name.startswith("run-")], f"no report was kept: {written}"
     index = json.loads(facts[0].read_text())
