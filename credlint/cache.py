@@ -151,7 +151,7 @@ class FactsCache:
         (`keep_open`), the one read before if nobody else has written the file since."""
         if cls._open is None:
             return cls(directory, space)
-        key = (str(directory), space)
+        key = (str(Path(directory).resolve()), space)  # one folder, however a client names it
         known = cls._open.get(key)
         if known is not None and known._on_disk == known._identity():
             return known

@@ -368,6 +368,7 @@ def cmd_server(args) -> int:
     if not server.supported():
         raise UsageError("credlint server needs Linux (it checks who connects with SO_PEERCRED)")
     head = _head(Options(paths=[args.path], cache_dir=args.cache_dir or os.environ.get("CREDLINT_CACHE_DIR") or None))
+    head.cache_dir = head.cache_dir.resolve()  # a detached server works from /
     where = f"{head.root} (cache {head.cache_dir})"
     if args.action == "status":
         answer = server.status(head.cache_dir)

@@ -77,7 +77,7 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         analysed += _run(damaged, catalogue, workers, cache, facts, progress)
 
     # Follow imports from the parsed modules to the project modules they need.
-    index = _ModuleIndex(rel for rel, _ in files if rel.endswith(".py"))
+    index = _ModuleIndex.of(tuple(rel for rel, _ in files if rel.endswith(".py")))
     included = {rel for rel, f in facts.items() if f.module is not None and f.relevant}
     frontier = sorted(included)
     seen = set(included)
@@ -165,6 +165,18 @@ class _ModuleIndex:
     Indexed by the last part of the name only, and suffixes compared on look-up: a warm run of a
     large repository looks up a few thousand names but would otherwise index every suffix of
     every file."""
+
+    _last: Optional[Tuple[Tuple[str, ...], "_ModuleIndex"]] = None
+
+    @classmethod
+    def of(cls, rels: Tuple[str, ...]) -> "_ModuleIndex":
+        """The index of these files; the last one again if they have not changed (a long-lived
+        process checks the same project over and over, and keeps the names it looked up)."""
+        if cls._last is not None and cls._last[0] == rels:
+            return cls._last[1]
+        index = cls(rels)
+        cls._last = (rels, index)
+        return index
 
     def __init__(self, rels: Iterable[str]):
         self.by_last: Dict[str, List[str]] = {}

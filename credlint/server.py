@@ -27,6 +27,8 @@ from typing import Optional
 PROTOCOL = 1
 DEFAULT_IDLE_TIMEOUT = 1800.0
 CONNECT_TIMEOUT = 2.0
+SETTLE_AFTER = 1.0  # seconds without a request before the garbage of the last ones is collected
+SETTLE_EVERY = 20  # checks in a row at most before it is collected anyway
 REPLY_TIMEOUT = 600.0  # a first request on a large project is a cold run; a hung server is not waited for
 MAX_MESSAGE = 1 << 30
 
@@ -222,21 +224,30 @@ class Server:
 
         assert self._listener is not None
         last_check = time.monotonic()  # idle means no check: asking for the status is not work
+        untidy = 0  # checks whose garbage is left, collected in the first quiet moment
         try:
             while not self._stopping:
                 remaining = self.idle_timeout - (time.monotonic() - last_check)
                 if remaining <= 0:
                     return
-                self._listener.settimeout(remaining)
+                self._listener.settimeout(min(remaining, SETTLE_AFTER) if untidy else remaining)
                 try:
                     conn, _ = self._listener.accept()
                 except socket.timeout:
+                    if untidy:
+                        _settle()
+                        untidy = 0
+                        continue
                     return  # idle for too long
                 answered = self.requests
                 with conn:
                     self._handle(conn)
                 if self.requests != answered:
                     last_check = time.monotonic()
+                    untidy += 1
+                    if untidy >= SETTLE_EVERY:  # no quiet moment in a long burst: now, then
+                        _settle()
+                        untidy = 0
                 if not self._still_ours():
                     return  # the socket was removed or taken over: nobody can reach us
         finally:
@@ -323,17 +334,18 @@ class Server:
         finally:
             for write in writes:  # the client has its answer (or is gone): now the cache files
                 write()
-            _settle()
 
 
 def _settle() -> None:
-    """Collect the garbage of the last request, then move what survives (libcst, the facts)
-    out of the collector's way: otherwise every request pays to re-scan it all."""
+    """Collect the garbage of the last checks, then move what survives (libcst, the facts) out
+    of the collector's way. Between settles the collector is off: a full collection of this
+    process takes longer than a check, and would otherwise happen in the middle of one."""
     import gc
 
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    gc.disable()
 
 
 def run_server(cache_dir: Path, idle_timeout: float, ready=None) -> int:

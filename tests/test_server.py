@@ -257,3 +257,20 @@ def test_a_terminated_server_removes_its_socket(project, runtime):
         time.sleep(0.05)
     assert list(runtime.rglob("*.sock")) == []
     assert run_cli("server", "status", cwd=project.root)[0] == 1
+
+
+def test_a_relative_cache_folder_names_the_same_server_from_anywhere_in_the_project(project, runtime):
+    project.write({"flows/etl.py": FLOW, "flows/sub/other.py": "X = 1\n"}, config='backend = "server"\n')
+    _age(project.root)
+    code, out, err = run_cli("server", "start", "--cache-dir", "build/cache", "--idle-timeout", "120", cwd=project.root)
+    assert code == 0, err
+    try:
+        assert _check(project.root, "--cache-dir", "build/cache")[0] == 1
+        code, out, err = run_cli("check", "--format", "json", "--cache-dir", "../../build/cache", ".",
+                                 cwd=project.root / "flows" / "sub")
+        assert code == 0 and json.loads(out)["findings"] == [], err  # only that folder is reported
+        status = run_cli("server", "status", "--cache-dir", "build/cache", cwd=project.root)[1]
+        assert " 2 check(s)" in status, status
+        assert (project.root / "build" / "cache").is_dir() and not (project.root / ".credlint_cache").exists()
+    finally:
+        run_cli("server", "stop", "--cache-dir", "build/cache", cwd=project.root)
