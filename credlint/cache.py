@@ -1,8 +1,9 @@
 """Per-file facts kept on disk between runs, so a warm run parses nothing it has seen.
 
 One JSON index per *namespace*: the credlint build, the catalogue and the configuration the facts
-were computed with, plus a journal of the entries changed since it was last written whole. Anything else (another version, an edited catalogue or credlint.toml) reads
-another file, so a foreign cache is simply never consulted. Entries are keyed by the file's path
+were computed with, plus a journal of the entries changed since it was last written whole.
+Anything else (another version, an edited catalogue or credlint.toml) reads another file, so a
+foreign cache is simply never consulted. Entries are keyed by the file's path
 and validated by its size and modification time, or failing that by a SHA-256 of its content
 (a `git checkout` that touches files without changing them costs a hash, not a parse).
 

@@ -37,8 +37,9 @@ def supported() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "getuid")
 
 
-def _runtime_dir() -> Optional[Path]:
-    """This user's folder for sockets: created private, refused unless it still is."""
+def _runtime_dir(create: bool = True) -> Optional[Path]:
+    """This user's folder for sockets: created private, refused unless it still is. A client
+    only looks (`create=False`): a check with no server leaves nothing behind."""
     base = os.environ.get("XDG_RUNTIME_DIR") or ""
     if not base or not os.path.isdir(base):
         import tempfile
@@ -46,7 +47,8 @@ def _runtime_dir() -> Optional[Path]:
         base = tempfile.gettempdir()
     folder = Path(base) / f"credlint-{os.getuid()}"
     try:
-        folder.mkdir(mode=0o700, exist_ok=True)
+        if create:
+            folder.mkdir(mode=0o700, exist_ok=True)
         st = os.lstat(folder)
     except OSError:
         return None
@@ -55,9 +57,9 @@ def _runtime_dir() -> Optional[Path]:
     return folder
 
 
-def socket_path(cache_dir: Path) -> Optional[Path]:
+def socket_path(cache_dir: Path, create: bool = True) -> Optional[Path]:
     """Where the server for this cache folder listens (a short path: sockets have a length limit)."""
-    folder = _runtime_dir()
+    folder = _runtime_dir(create)
     if folder is None:
         return None
     key = hashlib.sha256(str(Path(cache_dir).resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:20]
@@ -134,7 +136,7 @@ def ask(cache_dir: Path, options) -> Optional[dict]:
     another build, or a failure (then the caller does the work, and reports any error itself)."""
     if not supported():
         return None
-    path = socket_path(cache_dir)
+    path = socket_path(cache_dir, create=False)
     if path is None or not path.exists():
         return None
     fields = {name: getattr(options, name) for name in _OPTION_FIELDS}
@@ -155,19 +157,20 @@ _OPTION_FIELDS = ("paths", "config_file", "select", "ignore", "backend", "fail_o
 
 
 def status(cache_dir: Path) -> Optional[dict]:
-    path = socket_path(cache_dir)
-    if path is None or not supported():
-        return None
-    reply = _call(path, {"protocol": PROTOCOL, "command": "status"})
-    return reply if reply is not None and reply.get("status") == "ok" else None
+    return _command(cache_dir, "status")
 
 
 def stop(cache_dir: Path) -> bool:
-    path = socket_path(cache_dir)
-    if path is None or not supported():
-        return False
-    reply = _call(path, {"protocol": PROTOCOL, "command": "stop"})
-    return reply is not None and reply.get("status") == "ok"
+    return _command(cache_dir, "stop") is not None
+
+
+def _command(cache_dir: Path, command: str) -> Optional[dict]:
+    """The server's "ok" answer to a control command, or None (no server)."""
+    path = socket_path(cache_dir, create=False) if supported() else None
+    if path is None:
+        return None
+    reply = _call(path, {"protocol": PROTOCOL, "command": command})
+    return reply if reply is not None and reply.get("status") == "ok" else None
 
 
 # ----- the server side --------------------------------------------------------------------------
