@@ -70,7 +70,7 @@ def test_an_unwritable_report_is_an_error_but_the_others_are_written(ci_project)
 
 
 def test_sarif_keeps_suppressed_findings_as_suppressed_results(ci_project):
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
     run_cli("check", "--write-baseline", "baseline.json", "flows/", cwd=ci_project.root)
     code, out, err = run_cli("check", "--format", "sarif", "--baseline", "baseline.json", ".", cwd=ci_project.root)
     assert code == 0, err  # everything left is known or silenced
