@@ -23,6 +23,13 @@ def _split(values: Optional[List[str]]) -> Optional[List[str]]:
     return out
 
 
+def _safe(text: str) -> str:
+    """A message that names users' paths or keys, made harmless for the terminal."""
+    from .reporters.text import safe
+
+    return safe(text)
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
@@ -306,7 +313,7 @@ def cmd_catalog(args) -> int:
             short = args.symbol.strip().rsplit(".", 1)[-1]
             close = sorted(e.symbol for e in catalogue if e.short_name == short)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            print(f"credlint: error: {args.symbol} is not in the catalogue{hint}", file=sys.stderr)
+            print(f"credlint: error: {_safe(args.symbol)} is not in the catalogue{hint}", file=sys.stderr)
             return 2
         entries = [entry]
     else:
@@ -369,7 +376,7 @@ def cmd_server(args) -> int:
         raise UsageError("credlint server needs Linux (it checks who connects with SO_PEERCRED)")
     head = _head(Options(paths=[args.path], cache_dir=args.cache_dir or os.environ.get("CREDLINT_CACHE_DIR") or None))
     head.cache_dir = head.cache_dir.resolve()  # a detached server works from /
-    where = f"{head.root} (cache {head.cache_dir})"
+    where = _safe(f"{head.root} (cache {head.cache_dir})")
     if args.action == "status":
         answer = server.status(head.cache_dir)
         if answer is None:
@@ -438,10 +445,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return handler(args)
     except ConfigError as exc:
-        print(f"credlint: configuration error: {exc}", file=sys.stderr)
+        print(f"credlint: configuration error: {_safe(str(exc))}", file=sys.stderr)
         return 2
     except (UsageError, RuleError) as exc:
-        print(f"credlint: error: {exc}", file=sys.stderr)
+        print(f"credlint: error: {_safe(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

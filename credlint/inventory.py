@@ -51,8 +51,9 @@ def document(loaded: Loaded) -> dict:
 
 def render_table(loaded: Loaded, out: TextIO, color: bool) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+
+    from .reporters.full import literal
 
     console = Console(file=out, force_terminal=color, no_color=not color, highlight=False,
                       width=None if color else 120)
@@ -61,7 +62,7 @@ def render_table(loaded: Loaded, out: TextIO, color: bool) -> None:
         console.print("no Prefect 1.x flows found")
         return
     for flow in flows:
-        table = Table(title=f"flow '{escape(flow['flow'])}' ({escape(flow['path'])}:{flow['line']})",
+        table = Table(title=f"flow '{literal(flow['flow'])}' ({literal(flow['path'])}:{flow['line']})",
                       title_justify="left")
         table.add_column("secret", no_wrap=True)
         table.add_column("read by")
@@ -78,7 +79,7 @@ def render_table(loaded: Loaded, out: TextIO, color: bool) -> None:
             elif need["reason"]:
                 where = need["reason"]
             style = STATE_STYLE.get(need["state"], "")
-            table.add_row(escape(need["secret"] or "<computed at run time>"),
-                          escape(f"{need['consumer']} ({need['path']}:{need['line']})"),
-                          need["mechanism"], f"[{style}]{need['state']}[/]", escape(where or "-"))
+            table.add_row(literal(need["secret"] or "<computed at run time>"),
+                          literal(f"{need['consumer']} ({need['path']}:{need['line']})"),
+                          literal(need["mechanism"]), f"[{style}]{literal(need['state'])}[/]", literal(where or "-"))
         console.print(table)

@@ -472,21 +472,22 @@ def failed(document: dict) -> bool:
 
 def render_table(document: dict, out: TextIO, color: bool) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+
+    from .reporters.full import literal
 
     console = Console(file=out, force_terminal=color, no_color=not color, highlight=False,
                       width=None if color else 140)
     env = document["environment"]
-    console.print(f"backend {env['backend']} ({escape(env['backend_source'])}), use_local_secrets "
-                  f"{str(env['use_local_secrets']).lower()} ({escape(env['use_local_secrets_source'])}), "
-                  f"agent {env['agent'] or 'none: this process is the flow run'}")
+    console.print(f"backend {literal(env['backend'])} ({literal(env['backend_source'])}), use_local_secrets "
+                  f"{str(env['use_local_secrets']).lower()} ({literal(env['use_local_secrets_source'])}), "
+                  f"agent {literal(env['agent'] or 'none: this process is the flow run')}")
     for note in env["notes"]:
-        console.print(f"note: {escape(note)}")
+        console.print(f"note: {literal(note)}")
     if not document["flows"]:
         console.print("no Prefect 1.x flows found")
     for flow in document["flows"]:
-        table = Table(title=f"flow '{escape(flow['flow'])}' ({escape(flow['path'])}:{flow['line']})",
+        table = Table(title=f"flow '{literal(flow['flow'])}' ({literal(flow['path'])}:{flow['line']})",
                       title_justify="left")
         for column in ("secret", "read by", "how", "status", "source", "shape"):
             table.add_column(column)
@@ -494,9 +495,9 @@ def render_table(document: dict, out: TextIO, color: bool) -> None:
             table.add_row("-", "-", "-", "[green]needs no secrets[/]", "-", "-")
         for need in flow["needs"]:
             style = STATUS_STYLE[need["status"]]
-            table.add_row(escape(need["secret"] or "?"), escape(need["consumer"]), need["mechanism"],
-                          f"[{style}]{need['status']}[/]", escape(need["source"] or "-"),
-                          escape(need["shape"] or "-"))
+            table.add_row(literal(need["secret"] or "?"), literal(need["consumer"]), literal(need["mechanism"]),
+                          f"[{style}]{need['status']}[/]", literal(need["source"] or "-"),
+                          literal(need["shape"] or "-"))
         console.print(table)
     summary = document["summary"]
     console.print(", ".join(f"{n} {status}" for status, n in summary.items()))

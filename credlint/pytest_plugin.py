@@ -249,11 +249,15 @@ def _run_once(state: _State, session, current: CredlintItem) -> None:
 
 
 def _headline(finding, severity: bool = False) -> str:
+    from credlint.reporters.text import safe
+
     tag = f" ({finding.severity})" if severity else ""
-    return f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.name}{tag} {finding.message}"
+    return safe(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.name}{tag} {finding.message}")
 
 
 def _render_failure(error: CredlintFindings) -> str:
+    from credlint.reporters.text import safe, safe_source, source_column
+
     lines: List[str] = []
     for finding in error.findings:
         if lines:
@@ -263,13 +267,13 @@ def _render_failure(error: CredlintFindings) -> str:
             width = len(str(finding.line + len(finding.snippet)))
             for offset, text in enumerate(finding.snippet):
                 text = text.rstrip()
-                lines.append(f"  {finding.line + offset:>{width}} | {text}")
+                lines.append(f"  {finding.line + offset:>{width}} | {safe_source(text)}")
                 # The runner places the marker on the masked line (masks change its length).
                 if offset == 0 and finding.caret:
                     start, end = finding.caret
                     lines.append(f"  {'':>{width}} | {' ' * start}{'^' * max(end - start, 1)}")
         if finding.fix:
-            lines.append(f"  fix: {finding.fix}")
+            lines.append(f"  fix: {safe(finding.fix)}")
     codes = sorted({f.code for f in error.findings})
     count = len(error.findings)
     explain = f"credlint explain {codes[0]}" if len(codes) == 1 else "credlint explain CODE"

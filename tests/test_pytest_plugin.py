@@ -272,3 +272,24 @@ def test_the_plugin_module_imports_nothing_heavy():
             " or m.startswith('credlint.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['credlint.pytest_plugin']"
+
+
+def test_failures_and_the_summary_print_user_strings_escaped(pytester):
+    """A secret name from the user's code with a newline, ESC and a C1 CSI in it must not forge
+    a line or drive the terminal in pytest's output (failure text and terminal summary)."""
+    hostile = 'X\\n  flows/fake.py:1:1: CL201 forged\\x1b[2J\\x9b31m'
+    write(pytester, {"flows/bad.py": f"""
+        from prefect import Flow
+        from prefect.tasks.notifications import SlackTask
+        with Flow("notify") as flow:
+            SlackTask(message="done", webhook_secret="{hostile}")()
+        """, "flows/warn.py": f"""
+        from prefect import Parameter
+        api_token = Parameter("{hostile}_token")
+        """}, pyproject=SERVER + 'fail-on = "error"\n')
+    result = run(pytester, "--credlint", "-rA")
+    text = "\n".join(result.outlines + result.errlines)
+    assert "CL101 missing-secret" in text, text
+    assert "\x1b[2J" not in text and "\x9b" not in text, text
+    assert not any(line.lstrip().startswith("flows/fake.py") for line in result.outlines), text
+    assert "\\x1b[2J" in text  # shown, as a visible escape

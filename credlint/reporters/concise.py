@@ -2,8 +2,9 @@
 from typing import TextIO
 
 from ..findings import Report
+from .text import safe
 
 
 def render(report: Report, out: TextIO, **_options) -> None:
     for f in report.findings:
-        out.write(f"{f.path}:{f.line}:{f.column}: {f.code} {f.name} {f.message}\n")
+        out.write(f"{safe(f.path)}:{f.line}:{f.column}: {safe(f.code)} {safe(f.name)} {safe(f.message)}\n")

@@ -8,8 +8,14 @@ from rich.markup import escape
 from rich.rule import Rule as RichRule
 
 from ..findings import Finding, Report
+from .text import safe, safe_source, source_column
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def literal(text: str) -> str:
+    """A string from users' files, for rich markup: controls escaped, markup shown as written."""
+    return escape(safe(text))
 
 
 def _console(out: TextIO, color: bool) -> Console:
@@ -25,37 +31,39 @@ def render(report: Report, out: TextIO, color: bool = False, quiet: bool = False
         by_file[finding.path].append(finding)
     if not quiet:
         if header:
-            console.print(RichRule(escape(header), style="bold"))
+            console.print(RichRule(literal(header), style="bold"))
         for path in report.checked_paths_display or sorted(by_file):
             found = by_file.get(path, [])
             counts = Counter(f.severity for f in found)
             marks = "".join("E" if f.severity == "error" else "W" if f.severity == "warning" else "i" for f in found)
             status = "[green]ok[/]" if not found else f"[{_STYLE['error'] if counts['error'] else _STYLE['warning']}]{marks}[/]"
-            console.print(f"{escape(path)} {status}")
+            console.print(f"{literal(path)} {status}")
     for path in sorted(by_file):
         console.print()
-        console.print(RichRule(escape(path), style="dim"))
+        console.print(RichRule(literal(path), style="dim"))
         for f in by_file[path]:
             style = _STYLE.get(f.severity, "")
-            console.print(f"[bold]{escape(f.path)}:{f.line}:{f.column}[/]: [{style}]{f.code}[/] "
-                          f"[{style}]{escape(f.name)}[/] [dim]({f.severity})[/]")
-            console.print(f"  {escape(f.message)}")
+            console.print(f"[bold]{literal(f.path)}:{f.line}:{f.column}[/]: [{style}]{literal(f.code)}[/] "
+                          f"[{style}]{literal(f.name)}[/] [dim]({literal(f.severity)})[/]")
+            console.print(f"  {literal(f.message)}")
             if f.snippet:
                 width = len(str(f.line + len(f.snippet)))
                 for offset, text in enumerate(f.snippet):
                     number = f.line + offset
-                    console.print(f"  [dim]{number:>{width}} |[/] {escape(text.rstrip())}")
+                    line = text.rstrip()
+                    console.print(f"  [dim]{number:>{width}} |[/] {escape(safe_source(line))}")
                     if offset == 0:
-                        start, end = f.caret if f.caret else (max(f.column - 1, 0), len(text.rstrip()))
+                        start, end = f.caret if f.caret else (max(f.column - 1, 0), len(line))
+                        start, end = source_column(line, start), source_column(line, end)
                         console.print(f"  [dim]{'':>{width}} |[/] {' ' * start}[{style}]{'^' * max(end - start, 1)}[/]")
             if f.fix:
-                console.print(f"  [green]fix[/]: {escape(f.fix)}")
+                console.print(f"  [green]fix[/]: {literal(f.fix)}")
     if statistics and report.findings:
         console.print()
         console.print(RichRule("statistics", style="dim"))
         counts = Counter((f.code, f.name) for f in report.findings)
         for (code, name), count in sorted(counts.items()):
-            console.print(f"{count:>5}  {code}  {escape(name)}")
+            console.print(f"{count:>5}  {literal(code)}  {literal(name)}")
     console.print()
     sev = report.by_severity()
     parts = []
