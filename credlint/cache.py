@@ -4,16 +4,21 @@ One JSON index per *namespace*: the credlint build, the catalogue and the config
 were computed with, plus a journal of the entries changed since it was last written whole.
 Anything else (another version, an edited catalogue or credlint.toml) reads another file, so a
 foreign cache is simply never consulted. Entries are keyed by the file's path
-and validated by its size and modification time, or failing that by a SHA-256 of its content
-(a `git checkout` that touches files without changing them costs a hash, not a parse).
+and validated by its size and modification time, or failing that by a keyed hash of its content
+(a `git checkout` that touches files without changing them costs a hash, not a parse). The key is
+random, made with the cache and kept in it (`key`, 0600): a plain hash of a `.env` holding one
+secret would let anyone with a copy of the cache (a CI cache, a backup) test guesses offline.
 
-What is stored is `FileFacts`: names, positions and redacted values (kind, length, keyed
-digest), never a value found in a file. JSON and not pickle, because a cache folder can come
-from anywhere (a checked-in `.credlint_cache/`) and loading it must not run code. A cache that
-cannot be read, or does not look like one, is ignored and rewritten: never an error.
+What is stored is `FileFacts`: names, positions and redacted values (a kind and flags: empty,
+placeholder, credential-shaped), never a value found in a file nor a hash of one.
+JSON and not pickle, because a cache folder can come from anywhere (a checked-in
+`.credlint_cache/`) and loading it must not run code. A cache that cannot be read, or does not
+look like one, is ignored and rewritten: never an error. The folder is its owner's alone (0700,
+files 0600): names and positions of hard-coded secrets are nobody else's business.
 """
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -25,7 +30,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tupl
 if TYPE_CHECKING:  # imported on first look-up: the namespace alone needs none of it
     from .filefacts import FileFacts
 
-FORMAT = 3
+FORMAT = 5  # 4: values keep no length and no digest, matches neither; 5: content digests are keyed
 KEEP = 4  # namespaces kept side by side (another config or branch), newest first
 # Entries appended to an index's journal before the index is rewritten whole. A warm run that
 # changed a file or two appends a line each instead of rewriting a 2 MB file (5,000 files).
@@ -90,15 +95,91 @@ def write_now_or_later(write: Callable[[], None]) -> None:
         write()
 
 
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+# What credlint writes in a cache folder: the only files it tightens in a folder made before.
+_OWN_FILES = (".gitignore", "CACHEDIR.TAG", "key", ".key-*", "facts-*", "run-*", "catalogue-*", ".facts-*", ".run-*",
+              ".catalogue-*")
+_KEY_BYTES = 32
+
+
+def digest_key(directory: Path) -> bytes:
+    """The cache's own random key for content digests: read from `key` in the folder, or made
+    (and written 0600) the first time. A key that cannot be read or written is made afresh for
+    this run: the cached digests then simply do not match, which costs a parse, never a wrong
+    finding."""
+    path = Path(directory) / "key"
+    try:
+        text = path.read_text(encoding="ascii").strip()
+        key = bytes.fromhex(text)
+        if len(key) == _KEY_BYTES:
+            return key
+    except (OSError, ValueError):
+        pass
+    import secrets
+
+    key = secrets.token_bytes(_KEY_BYTES)
+    try:
+        prepare(Path(directory))
+        temporary = Path(directory) / f".key-{os.getpid()}"
+        write_private(temporary, key.hex() + "\n")
+        os.replace(temporary, path)
+    except OSError:
+        pass
+    return key
+
+
 def prepare(directory: Path) -> None:
-    """Create the cache folder, marked as one: ignored by git and by backup tools."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Create the cache folder, private to its owner and marked as one: ignored by git and by
+    backup tools."""
+    directory.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    tighten(directory)
     ignore = directory / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("# Created by credlint: nothing in here belongs in version control.\n*\n")
+        write_private(ignore, "# Created by credlint: nothing in here belongs in version control.\n*\n")
     tag = directory / "CACHEDIR.TAG"
     if not tag.exists():
-        tag.write_text(_TAG)
+        write_private(tag, _TAG)
+
+
+def tighten(directory: Path) -> None:
+    """Close up a cache folder made with looser modes (by an older credlint, or a loose umask):
+    the folder becomes 0700 and credlint's files in it 0600. Only a folder that holds nothing but
+    credlint's files: a `--cache-dir` shared with other files keeps the mode its owner chose.
+    Failing (not the owner, a read-only file system) is not an error."""
+    try:
+        if not os.stat(directory).st_mode & 0o077 or not _ours(directory):
+            return
+        os.chmod(directory, PRIVATE_FOLDER)
+    except OSError:
+        return
+    for pattern in _OWN_FILES:
+        for path in directory.glob(pattern):
+            try:
+                if path.is_file() and not path.is_symlink() and path.stat().st_mode & 0o077:
+                    os.chmod(path, PRIVATE_FILE)
+            except OSError:
+                continue
+
+
+def _ours(directory: Path) -> bool:
+    """Nothing but credlint's files in it: a cache folder, not a folder a cache was put in."""
+    with os.scandir(directory) as entries:
+        return all(any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in _OWN_FILES) for entry in entries)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read, whatever the umask or the mode an older
+    file had (O_CREAT keeps it). Raises OSError like `Path.write_text`."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with open(fd, "w", encoding="utf-8", errors="surrogatepass") as handle:
+        _private_fd(fd)
+        handle.write(text)
+
+
+def _private_fd(fd: int) -> None:
+    if hasattr(os, "fchmod") and os.fstat(fd).st_mode & 0o077:
+        os.fchmod(fd, PRIVATE_FILE)
 
 
 def prune(directory: Path, pattern: str, keep: int) -> None:
@@ -140,6 +221,7 @@ class FactsCache:
         self._generation: Optional[str] = None  # of the index: a journal of another one is ignored
         self._journal_lines = 0
         self._dirty = False
+        self.key = digest_key(directory)  # content digests are keyed with it (see the module's docstring)
         self._load()
         self._on_disk = self._identity()
 
@@ -336,7 +418,7 @@ class FactsCache:
             generation = os.urandom(8).hex()
             doc = {"tool": "credlint", "namespace": self.space, "generation": generation, "files": self._entries}
             temporary = self.directory / f".facts-{self.space}.{os.getpid()}.tmp"
-            temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+            write_private(temporary, json.dumps(doc, separators=(",", ":")))
             os.replace(temporary, self.file)
         except OSError:
             self._dirty = True
@@ -359,9 +441,11 @@ class FactsCache:
     def _append(self, changed: Dict[str, object]) -> bool:
         """One write, in append mode: lines from processes writing at once do not mix."""
         body = "".join(json.dumps([rel, entry], separators=(",", ":")) + "\n" for rel, entry in changed.items())
+        tighten(self.directory)
         try:
-            fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
             try:
+                _private_fd(fd)
                 size = os.fstat(fd).st_size
                 if size == 0:
                     body = json.dumps({"generation": self._generation}) + "\n" + body

@@ -283,12 +283,14 @@ def _write_snapshot(folder: Path, digest: str, docs: list) -> None:
     import json
     import os
 
+    from .cache import prepare, write_private
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        prepare(folder)  # the cache folder: private to its owner, like every file in it
         for old in folder.glob("catalogue-*.json"):
             old.unlink()
         temporary = folder / f".catalogue-{digest}.{os.getpid()}.tmp"
-        temporary.write_text(json.dumps(docs, separators=(",", ":")), encoding="utf-8")
+        write_private(temporary, json.dumps(docs, separators=(",", ":")))
         os.replace(temporary, folder / f"catalogue-{digest}.json")
     except OSError:
         pass

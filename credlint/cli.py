@@ -201,6 +201,8 @@ def cmd_check(args) -> int:
         from .baseline import apply_baseline
 
         result = apply_baseline(Path(args.baseline), report.findings)
+        for note in result.notes:
+            print(f"credlint: baseline {args.baseline}: {note}", file=sys.stderr)
         report.findings = result.kept
         report.suppressed_findings.extend(result.known)
         print(f"credlint: baseline {args.baseline}: {result.matched} known finding(s) not shown", file=sys.stderr)

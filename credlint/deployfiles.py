@@ -12,8 +12,8 @@ lexer for shell text (quotes, escapes, `$...` substitutions, continuation lines,
 keeps the source offset of every character, which `shlex` cannot. Line-oriented fallbacks are
 used only where a file does not parse (Helm templates), and say so in `problems`.
 
-Secret values are never kept: a value is exported only as `credlint.values.Value` (kind, length,
-keyed digest, placeholder/shaped flags); names (variables, secret names, dict keys that are
+Secret values are never kept: a value is exported only as `credlint.values.Value` (kind and
+empty/placeholder/shaped flags); names (variables, secret names, dict keys that are
 identifiers, labels) are kept in clear.
 
 Data model notes for the project model:
@@ -70,7 +70,7 @@ from .deployfacts import Agent, DeployFacts, EnvLink, EnvVar  # noqa: F401 - re-
 from .facts import Pos
 from .suppressions import scan_text_suppressions
 from .tomlcompat import toml
-from .values import Value, digest, is_placeholder, looks_like_credential
+from .values import Value, is_placeholder, looks_like_credential
 
 AGENT_TYPES = ("local", "docker", "kubernetes", "ecs", "vertex")
 KINDS = ("shell", "makefile", "ci-yaml", "k8s", "compose", "dockerfile", "dotenv", "prefect-config",
@@ -255,8 +255,7 @@ def _safe_ref(name: Optional[str]) -> Optional[str]:
 
 def _leaf_value(obj) -> Value:
     if isinstance(obj, str):
-        return Value("str", length=len(obj), digest=digest(obj), placeholder=is_placeholder(obj),
-                     shaped=looks_like_credential(obj))
+        return Value("str", empty=not obj, placeholder=is_placeholder(obj), shaped=looks_like_credential(obj))
     if isinstance(obj, bool):
         return Value("bool")
     if isinstance(obj, (int, float, complex)):
@@ -286,9 +285,8 @@ def _str_leaves(obj, out: List[str], depth: int = 0) -> List[str]:
 
 def _literal_value(raw: str, obj, shape: str) -> Value:
     if len(raw) > 65536:  # no credential is this long; skip the pattern checks
-        return Value("str", length=len(raw), digest=digest(raw))
-    value = Value("str", length=len(raw), digest=digest(raw), placeholder=is_placeholder(raw),
-                  shaped=looks_like_credential(raw))
+        return Value("str")
+    value = Value("str", empty=not raw, placeholder=is_placeholder(raw), shaped=looks_like_credential(raw))
     if shape in ("dict", "json-string", "list") and isinstance(obj, (dict, list, tuple)):
         leaves = _str_leaves(obj, [])
         if leaves:
@@ -829,6 +827,8 @@ class _Reader:
             value: Optional[Tuple[Value, str, List[str], bool]] = None) -> EnvVar:
         val, shape, keys, expands = value if value is not None else _assess(raw, host_ref, ref)
         shown = _clean(name)  # a value written where a name belongs is still a value
+        if val.kind == "str" and raw is not None and raw == shown:
+            val.placeholder = True  # `NAME: NAME`, a template's stand-in for the variable's own value
         var = EnvVar(name=shown, value=val, path=self.path, pos=_pos(line, col, len(name)), scope=scope,
                      shape=shape, keys=keys, expands=expands, owner=_clean(owner, "owner"))
         if scope == "config":
@@ -1680,7 +1680,8 @@ class _Reader:
                 value[0].shaped = any(looks_like_credential(x) for x in leaves)
         else:
             value = (_leaf_value(raw), "str" if hasattr(raw, "isoformat") else _shape_of(raw), [], False)
-        var = self.env(key, loc[0], loc[1], None, scope="config", owner="config.toml", value=value)
+        var = self.env(key, loc[0], loc[1], raw if isinstance(raw, str) else None, scope="config",
+                       owner="config.toml", value=value)
         if typo:
             var.secret, var.typo_of = None, key
         return var

@@ -151,15 +151,14 @@ class ParseError:
 
 @dataclass(frozen=True)
 class Match:
-    """Where a credential sits. Positions are 1-based; columns count characters, end is exclusive."""
+    """Where a credential sits, and its format. Positions are 1-based; columns count characters, end
+    is exclusive. Nothing computed from the value (no hash, no length): the cache keeps these."""
 
     pattern: str
     line: int
     column: int
     end_line: int
     end_column: int
-    length: int
-    digest: str
 
 
 @dataclass

@@ -8,6 +8,7 @@ any order, in any process.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -27,7 +28,7 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in _BRACKETS)
 @dataclass
 class FileFacts:
     path: str  # relative to the project root, with /
-    digest: str = ""  # sha256 of the content ("" when it could not be read)
+    digest: str = ""  # keyed hash of the content, for the cache ("" when it could not be read)
     relevant: bool = False  # Python: its bytes can matter (see prefilter); others: unused
     module: Optional[ModuleFacts] = None  # Python files that were parsed (or could not be read)
     deploy: Optional[DeployFacts] = None  # deployment files
@@ -45,8 +46,12 @@ class FileFacts:
         return _load(cls, data)
 
 
-def content_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:32]  # 128 bits: identity, not security
+def content_digest(data: bytes, key: bytes = b"") -> str:
+    """The content's identity for the cache: 128 bits of an HMAC with the cache's own random key
+    (a plain hash of a file holding one secret would let a copy of the cache test guesses)."""
+    if key:
+        return hmac.new(key, data, hashlib.sha256).hexdigest()[:32]
+    return hashlib.sha256(data).hexdigest()[:32]  # no cache: the digest never leaves this run
 
 
 def unreadable(rel: str, why: str) -> FileFacts:
@@ -57,7 +62,7 @@ def unreadable(rel: str, why: str) -> FileFacts:
 
 
 def analyse(rel: str, data: bytes, catalogue, *, deploy_kind: Optional[str] = None, forced_deploy: bool = False,
-            parse: Optional[bool] = None) -> FileFacts:
+            parse: Optional[bool] = None, digest: Optional[str] = None) -> FileFacts:
     """Facts of one file from its bytes.
 
     `parse`: None lets the byte prefilter decide whether a Python file is parsed; True parses it
@@ -66,7 +71,7 @@ def analyse(rel: str, data: bytes, catalogue, *, deploy_kind: Optional[str] = No
     from .patterns import could_match, scan
     from .prefilter import relevant
 
-    out = FileFacts(path=rel, digest=content_digest(data))
+    out = FileFacts(path=rel, digest=digest if digest is not None else content_digest(data))
     if could_match(data):
         out.matches = scan(data)
     if not rel.endswith(".py"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -59,14 +60,25 @@ _JSON_FIELDS = ("code", "name", "severity", "path", "line", "column", "end_line"
                 "secret", "flow", "symbol", "fingerprint")
 
 
-def fingerprint(finding: Finding, project_path: str, anchor: str, occurrence: int) -> str:
-    """Stable across runs, working directories and unrelated line shifts: no line numbers, no values.
+FINGERPRINT_VERSION = 2  # 1 hashed the unmasked source line (see `anchor`)
 
-    `project_path` is the file's path from the project root; `anchor` is the normalised text of
-    the finding's first line, hashed here; `occurrence` tells identical findings in a file apart.
+
+def anchor(finding: Finding) -> str:
+    """The finding's first line as reports show it (values masked), whitespace normalised.
+
+    Only what is shown goes into a fingerprint. Version 1 hashed the raw source line: with the
+    masked line from the report beside it, a weak password fell to a small dictionary in a
+    millisecond. Every mask is the same `********`, so a value's content and length change nothing.
     """
-    parts = [finding.code, project_path, finding.secret or "", finding.flow or "", finding.symbol or "",
-             hashlib.sha256(anchor.encode("utf-8", "surrogatepass")).hexdigest(), str(occurrence)]
+    return re.sub(r"\s+", " ", finding.snippet[0].strip()) if finding.snippet else ""
+
+
+def fingerprint(finding: Finding, project_path: str, occurrence: int) -> str:
+    """Stable across runs, working directories, unrelated line shifts and changes of a secret's
+    value: made of the code, the path from the project root, the names on the finding, the masked
+    first line (`anchor`) and `occurrence`, which tells identical findings in a file apart."""
+    parts = [f"v{FINGERPRINT_VERSION}", finding.code, project_path, finding.secret or "", finding.flow or "",
+             finding.symbol or "", anchor(finding), str(occurrence)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 

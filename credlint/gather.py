@@ -39,11 +39,14 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
     unchanged: List[str] = []  # files whose cached facts stand: rebuilt while `early` parses
     paths = dict(files)
     is_source = glob_matcher(config.sources)
+    key = cache.key if cache is not None else b""
 
     def job(rel: str, path, known: str = "") -> Job:
         if stdin is not None and rel == stdin[0]:
-            return Job(rel, str(path), forced_deploy=is_source(rel), parse=None if prefilter else True, data=stdin[1])
-        return Job(rel, str(path), known_digest=known, forced_deploy=is_source(rel), parse=None if prefilter else True)
+            return Job(rel, str(path), forced_deploy=is_source(rel), parse=None if prefilter else True, data=stdin[1],
+                       digest_key=key)
+        return Job(rel, str(path), known_digest=known, forced_deploy=is_source(rel), parse=None if prefilter else True,
+                   digest_key=key)
 
     for rel, path in files:
         if cache is not None and (stdin is None or rel != stdin[0]):
@@ -91,7 +94,7 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
                     wanted.append(target)
         missing = [rel for rel in wanted if rel in facts and facts[rel].module is None]
         if missing:
-            more = [Job(rel, str(paths[rel]), parse=True,
+            more = [Job(rel, str(paths[rel]), parse=True, digest_key=key,
                         data=stdin[1] if stdin is not None and rel == stdin[0] else None) for rel in sorted(missing)]
             analysed += _run(more, catalogue, workers, cache, facts, None,
                              early if early is not None and len(more) < MIN_FILES_FOR_POOL and early.submit(more)
@@ -127,7 +130,7 @@ def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileF
                 facts[job.rel] = found
                 continue
             outcome = run_job(Job(job.rel, job.path, forced_deploy=job.forced_deploy, parse=job.parse,
-                                  data=job.data), catalogue)
+                                  data=job.data, digest_key=job.digest_key), catalogue)
         analysed += 1
         if outcome.facts is None:
             continue

@@ -22,7 +22,7 @@ from typing import Iterable, Optional, Tuple
 
 KEEP = 8  # reports kept side by side (pre-commit's file lists, `check flows/`, `check .`, ...)
 _RACY_NS = 2_000_000_000
-FORMAT = 1
+FORMAT = 2  # 2: fingerprints of masked lines, messages without a value's length
 
 
 def signature(entries: Iterable[Tuple[str, int, int]]) -> Optional[str]:
@@ -83,12 +83,12 @@ class RunMemo:
         write_now_or_later(lambda: self._write(doc))
 
     def _write(self, doc: dict) -> None:
-        from .cache import prepare, prune
+        from .cache import prepare, prune, write_private
 
         try:
-            prepare(self.directory)
+            prepare(self.directory)  # private to its owner, like every file in it
             temporary = self.directory / f".run-{self.key}.{os.getpid()}.tmp"
-            temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+            write_private(temporary, json.dumps(doc, separators=(",", ":")))
             os.replace(temporary, self.file)
         except OSError:
             return

@@ -2,8 +2,8 @@
 
 No parse: every rule is a bytes regular expression that starts with a literal (so `re` can skip
 ahead quickly), and runs only if one of its probes (a literal looked up in the file) hits;
-`could_match` runs the probes alone. Only the matched slice is decoded, and only to judge it and
-compute a keyed digest: a `Match` never holds the secret or any part of it.
+`could_match` runs the probes alone. Only the matched slice is decoded, and only to judge it: a
+`Match` holds where the secret is and its format, never the secret, a part, a hash or a length of it.
 
 What counts as a finding is deliberately narrow (DESIGN.md section 3; the anchors' users complain
 most about noise: reference/anchors.md 4.2). A format is here only when its shape alone says
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 from .facts import Match  # noqa: F401 - part of this module's interface
-from .values import digest, is_placeholder
+from .values import is_placeholder
 
 __all__ = ["Pattern", "Match", "PATTERNS", "could_match", "scan"]
 
@@ -666,15 +666,11 @@ def scan(data: bytes) -> List[Match]:
     try:
         kept = _resolve(cands)
         where = _positions(data, [c.start for c in kept] + [c.end for c in kept])
-        digests: dict = {}
         matches = []
         for c in kept:
             line, column = where[c.start]
             end_line, end_column = where[c.end]
-            hashed = digests.get(c.secret)
-            if hashed is None:
-                hashed = digests[c.secret] = digest(c.secret)
-            matches.append(Match(c.pattern, line, column, end_line, end_column, len(c.secret), hashed))
+            matches.append(Match(c.pattern, line, column, end_line, end_column))
         return matches
     except Exception:
         return []

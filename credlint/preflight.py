@@ -3,7 +3,7 @@
 Reads the environment exactly as Prefect 1.4.1 would (PREFECT__CONTEXT__SECRETS__* variables,
 the user config's [context.secrets], backend and use_local_secrets), then the client libraries'
 own chains (AWS, Google, Azure storage) for context needs. Values are inspected in memory only:
-the report describes them ("dict with keys ...", "string of 40 characters"), never shows them.
+the report describes them ("dict with keys ...", "string of 32-63 characters"), never shows them.
 No network access: what only Prefect Cloud could provide is reported as unverifiable.
 """
 from __future__ import annotations
@@ -207,6 +207,15 @@ def read_environment(agent: Optional[str] = None, environ: Optional[Mapping[str,
 # --------------------------------------------------------------------------------------------
 
 
+def length_range(length: int) -> str:
+    """A string's length as a range (powers of two), never exact: enough to tell a token from a
+    truncated paste, and no help to whoever tries to guess the value."""
+    if length < 8:
+        return "fewer than 8 characters"
+    low = 1 << (length.bit_length() - 1)
+    return f"{low}-{2 * low - 1} characters"
+
+
 def describe(value: Any) -> str:
     if isinstance(value, bool):
         return "bool"
@@ -218,7 +227,7 @@ def describe(value: Any) -> str:
             text += f" (+{len(keys) - len(shown)} other keys)"
         return text if keys else "empty dict"
     if isinstance(value, str):
-        return f"string of {len(value)} characters"
+        return f"string of {length_range(len(value))}" if value else "empty string"
     if isinstance(value, (list, tuple)):
         return f"{type(value).__name__} of {len(value)} items"
     if value is None:

@@ -556,7 +556,7 @@ class Project:
             place, arg = given
             if cred is not None and cred.ignored and cred.ignored == place:
                 continue
-            if arg.value.kind in ("none",) or (arg.value.kind == "str" and arg.value.length == 0):
+            if arg.value.kind in ("none",) or (arg.value.kind == "str" and arg.value.empty):
                 continue
             need.state = "argument"
             need.argument = f"{param_name}= ({place})"

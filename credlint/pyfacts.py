@@ -34,7 +34,7 @@ from .facts import (
 from .facts import module_name_for
 from .positions import fill_positions
 from .suppressions import scan_suppressions
-from .values import Value, digest, is_placeholder, looks_like_credential
+from .values import Value, is_placeholder, looks_like_credential
 
 FLOW = {"prefect.Flow", "prefect.core.Flow", "prefect.core.flow.Flow"}
 TASK_BASE = {"prefect.Task", "prefect.core.Task", "prefect.core.task.Task"}
@@ -168,7 +168,7 @@ class Extractor:
                 self.f.definitions.pop(name, None)
             value = binding[1] if kind == "value" else None
             if value is not None and value.kind in ("str", "bytes"):
-                # Kept for other modules that import it (redacted: kind, length, digest only).
+                # Kept for other modules that import it (redacted: kind and flags only).
                 self.f.constants[name] = self.export(value, safe=False, node=value.node,
                                                      mask=is_credential_name(name))
             else:
@@ -1023,8 +1023,7 @@ class Extractor:
             shaped = looks_like_credential(text)
             if not safe and not placeholder and (mask or shaped) and value.node is not None:
                 self.f.sensitive.append(self.want(value.node))
-            return Value(kind, text=text if safe else None, length=len(text), digest=digest(text),
-                         placeholder=placeholder, shaped=shaped)
+            return Value(kind, text=text if safe else None, empty=not text, placeholder=placeholder, shaped=shaped)
         if kind == "dict":
             out = Value("dict", dynamic_keys=value.dyn)
             for key, item, _, _ in value.items:
@@ -1036,7 +1035,13 @@ class Extractor:
             return Value("list", elements=[self.export(item, safe=safe, mask=mask) for item, _ in value.elements])
         if kind == "bool":
             return Value(kind, text=value.s)
-        if kind in ("num", "none"):
+        if kind == "num":
+            # A number in a credential slot (a PIN) is a value too: masked, so the snippet (and
+            # the fingerprint made from it) shows no digit of it.
+            if not safe and mask and value.node is not None:
+                self.f.sensitive.append(self.want(value.node))
+            return Value(kind)
+        if kind == "none":
             return Value(kind)
         if kind == "instance":
             call = self.f.calls[value.call]

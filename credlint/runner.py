@@ -705,16 +705,15 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
             suppression=suppressions[number] if suppressions is not None else None, caret=caret,
         ))
     findings.sort(key=Finding.sort_key)
+    from .findings import anchor as fingerprint_anchor
+
     occurrences: Dict[Tuple, int] = {}
     for finding in findings:
         rel = _rel(cwd / finding.path, root) or finding.path
-        text_lines = lines_of(rel)
-        anchor = text_lines[finding.line - 1].strip() if 1 <= finding.line <= len(text_lines) else ""
-        anchor = re.sub(r"\s+", " ", anchor)
-        base = (finding.code, rel, finding.secret, finding.flow, finding.symbol, anchor)
+        base = (finding.code, rel, finding.secret, finding.flow, finding.symbol, fingerprint_anchor(finding))
         occurrence = occurrences.get(base, 0)
         occurrences[base] = occurrence + 1
-        finding.fingerprint = fingerprint(finding, rel, anchor, occurrence)
+        finding.fingerprint = fingerprint(finding, rel, occurrence)
     return findings
 
 
@@ -757,10 +756,16 @@ def _merge(spans: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
 
 
 _ASSIGNMENT = re.compile(r"^(?P<keep>[^=:]*?(?:=|:(?=\s|$)))(?P<value>.*)$")
+# The value of an agent's credential option (`prefect agent local start --key VALUE --env X=1`,
+# `["--token", "VALUE"]`), which can come before the line's first `=`.
+_CREDENTIAL_OPTION = re.compile(r"""(?P<option>(?<![\w-])(?:--key|--token|-k|-t)\b(?:=|["']?[ \t,]*))"""
+                                r"""(?:"[^"]*"?|'[^']*'?|[^\s"',]+)""")
 
 
 def _mask_config_line(line: str) -> str:
-    """A line of a non-Python file with everything after its first `=` or `key:` masked."""
+    """A line of a non-Python file with the value of an agent credential option and everything
+    after its first `=` or `key:` masked."""
+    line = _CREDENTIAL_OPTION.sub(r"\g<option>********", line)
     match = _ASSIGNMENT.match(line)
     if match is None:
         return "********" if line.strip() else line

@@ -1,17 +1,15 @@
-"""Folded values as per-file facts keep them: names in clear, possible secrets only as a fingerprint.
+"""Folded values as per-file facts keep them: names in clear, possible secrets not at all.
 
-A literal that might be a credential is never stored: only its kind, its length, whether it is a
-placeholder, and a short keyed hash (enough to tell two values apart, useless to recover one).
+A literal that might be a credential is never stored, nor anything computed from it that could
+be checked against a guess (a hash, a length): only its kind, whether it is empty, whether it is
+a placeholder and whether it has a known credential format. Facts are cached on disk and sent
+between processes, so they must say nothing about a value a reader could not see in the report.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
-
-_KEY = b"credlint/value-digest/v1"
 
 # Values that document a secret rather than being one.
 _PLACEHOLDER_RE = re.compile(
@@ -69,11 +67,6 @@ def looks_like_credential(text: str) -> bool:
     return bool(_SHAPED.search(text.strip())) and not is_placeholder(text)
 
 
-def digest(text: str) -> str:
-    """A short keyed hash of a value: stable across runs, not reversible."""
-    return hmac.new(_KEY, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:12]
-
-
 @dataclass
 class Value:
     """What the analysis knows about an expression, safe to cache and to show.
@@ -81,12 +74,12 @@ class Value:
     kind: str | bytes | num | bool | none | dict | list | secret_ref | env | parameter |
           instance | dynamic
     text: the string itself, kept only where it is a name (secret names, env keys, flow names).
+    empty: a str or bytes with nothing in it (its length is not kept: it would narrow a guess).
     """
 
     kind: str
     text: Optional[str] = None
-    length: int = 0
-    digest: str = ""
+    empty: bool = False
     placeholder: bool = False
     ref: Optional[str] = None  # secret name (secret_ref), variable name (env), parameter name
     items: Dict[str, "Value"] = field(default_factory=dict)  # dict entries, keys are names
@@ -105,7 +98,7 @@ class Value:
 
     @property
     def is_none(self) -> bool:
-        return self.kind == "none" or (self.kind == "str" and self.length == 0 and self.text == "")
+        return self.kind == "none" or (self.kind == "str" and self.empty and self.text == "")
 
     @property
     def known(self) -> bool:
@@ -116,8 +109,8 @@ class Value:
         if self.text is not None:
             out["text"] = self.text
         if self.kind in ("str", "bytes"):
-            out["length"] = self.length
-            out["digest"] = self.digest
+            if self.empty:
+                out["empty"] = True
             out["placeholder"] = self.placeholder
         if self.ref is not None:
             out["ref"] = self.ref
@@ -136,8 +129,7 @@ class Value:
         return cls(
             kind=data["kind"],
             text=data.get("text"),
-            length=data.get("length", 0),
-            digest=data.get("digest", ""),
+            empty=data.get("empty", False),
             placeholder=data.get("placeholder", False),
             ref=data.get("ref"),
             items={k: cls.from_dict(v) for k, v in data.get("items", {}).items()},
@@ -148,11 +140,12 @@ class Value:
 
 
 def describe(value: Value) -> str:
-    """A human description that never contains the value itself."""
+    """A human description that never contains the value, nor its length (a length shown next to
+    the masked line narrows a dictionary attack on a weak password to a handful of guesses)."""
     if value.kind == "str":
-        return "an empty string" if value.length == 0 else f"a string literal ({value.length} characters)"
+        return "an empty string" if value.empty else "a string literal"
     if value.kind == "bytes":
-        return f"a bytes literal ({value.length} bytes)"
+        return "an empty bytes literal" if value.empty else "a bytes literal"
     if value.kind == "dict":
         keys = ", ".join(sorted(value.items)) or "no constant keys"
         return f"a dict literal (keys: {keys})"

@@ -26,6 +26,7 @@ class Job:
     forced_deploy: bool = False  # named by the config's `sources`
     parse: Optional[bool] = None  # None: the prefilter decides
     data: Optional[bytes] = None  # content given directly (--stdin-filename)
+    digest_key: bytes = b""  # the cache's key for content digests (b"": no cache)
 
 
 @dataclass
@@ -64,7 +65,7 @@ def run_job(job: Job, catalogue=None) -> Outcome:
             if job.rel.endswith(".py"):
                 return Outcome(unreadable(job.rel, f"cannot read: {exc.strerror or exc}"), "", None)
             return Outcome(FileFacts(path=job.rel), "", None)
-    digest = content_digest(data)
+    digest = content_digest(data, job.digest_key)
     if job.known_digest and digest == job.known_digest and job.parse is None:
         return Outcome(None, digest, st)
     kind = None
@@ -72,7 +73,8 @@ def run_job(job: Job, catalogue=None) -> Outcome:
         from .deployfiles import HEAD_BYTES, classify
 
         kind = classify(job.rel, data[:HEAD_BYTES])
-    facts = analyse(job.rel, data, catalogue, deploy_kind=kind, forced_deploy=job.forced_deploy, parse=job.parse)
+    facts = analyse(job.rel, data, catalogue, deploy_kind=kind, forced_deploy=job.forced_deploy, parse=job.parse,
+                    digest=digest)
     return Outcome(facts, digest, st)
 
 

@@ -2,7 +2,7 @@
 from credlint.deployfiles import typo_secret_name
 from credlint.engine import Example, Hit, rule
 from credlint.naming import is_credential_name
-from credlint.values import describe, digest
+from credlint.values import describe
 
 # What a context consumer reads from the value (no decoding happens on that path).
 REQUIRED_KEYS = {
@@ -210,8 +210,6 @@ def check_hardcoded_secret_in_config(deploy_env):
     value = env.value
     if not value.is_literal or value.kind != "str":
         return
-    if value.digest and value.digest == digest(env.name):
-        return  # `NAME: NAME`, a template's placeholder for the variable's own value
     agent_key = env.name in ("--key", "-k", "--token", "-t")  # `prefect agent ... start --key ...`
     if not (env.secret or agent_key or is_credential_name(env.name) or value.shaped):
         return

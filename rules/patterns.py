@@ -48,6 +48,6 @@ def check_secret_pattern(pattern_match):
     title = _title(match.pattern)
     yield Hit(
         path=path, pos=Pos(match.line, match.column, match.end_line, match.end_column), mask=True,
-        message=f"{title} ({match.length} characters): revoke it and keep it in a secret store",
+        message=f"{title}: revoke it and keep it in a secret store",
         fix="rotate the credential, remove it from the file (and its history), and reference it instead",
     )

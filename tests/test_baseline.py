@@ -24,7 +24,7 @@ def test_baseline_adoption_cycle(project):
     assert code == 0 and "recorded 3" in err
     text = (project.root / "baseline.json").read_text()
     document = json.loads(text)
-    assert document["version"] == 1
+    assert document["version"] == 2
     assert "line" not in text and VALUE not in text and VALUE[:8] not in text
     assert all(set(e) == {"fingerprint", "code", "path", "count"} for e in document["findings"])
     assert text == json.dumps(document, indent=2, sort_keys=True) + "\n"  # sorted, stable

@@ -45,7 +45,7 @@ def test_sarif_passes_the_official_schema(findings_project):
     for result in results:
         location = result["locations"][0]["physicalLocation"]
         assert location["artifactLocation"] == {"uri": "flows/etl.py", "uriBaseId": "%SRCROOT%"}
-        assert result["partialFingerprints"]["credlintFingerprint/v1"]
+        assert result["partialFingerprints"]["credlintFingerprint/v2"]
         assert rules[result["ruleId"]] is run["tool"]["driver"]["rules"][result["ruleIndex"]]
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file://")
 
@@ -53,7 +53,7 @@ def test_sarif_passes_the_official_schema(findings_project):
 def test_sarif_fingerprints_survive_unrelated_line_shifts(findings_project):
     def fingerprints():
         out = run_cli("check", "--format", "sarif", ".", cwd=findings_project.root)[1]
-        return sorted(r["partialFingerprints"]["credlintFingerprint/v1"] for r in json.loads(out)["runs"][0]["results"])
+        return sorted(r["partialFingerprints"]["credlintFingerprint/v2"] for r in json.loads(out)["runs"][0]["results"])
 
     before = fingerprints()
     path = findings_project.root / "flows/etl.py"

@@ -128,7 +128,7 @@ def test_env_context_secrets_present_with_shapes_and_exit_0(project, tmp_path):
     assert aws["source"] == "env PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS"
     assert aws["shape"] == "dict with keys ACCESS_KEY, SECRET_ACCESS_KEY"
     slack = need(d, "etl", "SLACK_WEBHOOK_URL")
-    assert slack["status"] == "present" and slack["shape"] == f"string of {len(HOOK)} characters"
+    assert slack["status"] == "present" and slack["shape"] == "string of 64-127 characters"  # 77: never exact
     gcp = need(d, "etl", "GCP_CREDENTIALS")
     assert gcp["status"] == "ambient" and "GOOGLE_APPLICATION_CREDENTIALS" in gcp["source"]
     assert need(d, "loader", "DB_DSN")["status"] == "present"
@@ -150,7 +150,8 @@ def test_json_with_booleans_stays_a_string_for_context_consumers(project, tmp_pa
     env = base_env(tmp_path, PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS=value)
     aws = need(doc(run(project, env, "--format", "json")), "etl", "AWS_CREDENTIALS")
     assert aws["status"] == "malformed"
-    assert aws["shape"].startswith(f"string of {len(value)} characters") and "JSON" in aws["shape"]
+    assert aws["shape"].startswith("string of 64-127 characters") and "JSON" in aws["shape"]
+    assert str(len(value)) not in aws["shape"]
 
 
 def test_slack_webhook_not_a_url_is_malformed(project, tmp_path):
@@ -173,7 +174,7 @@ def test_user_config_context_secrets_and_dollar_expansion(project, tmp_path):
     d = doc(run(project, env, "--format", "json"))
     slack = need(d, "etl", "SLACK_WEBHOOK_URL")
     assert slack["status"] == "present" and slack["source"] == "user config ~/.prefect/config.toml"
-    assert slack["shape"] == f"string of {len(HOOK)} characters"  # expanded like Prefect does
+    assert slack["shape"] == "string of 64-127 characters"  # expanded like Prefect does ($SLACK_HOOK_VALUE: 16-31)
     aws = need(d, "etl", "AWS_CREDENTIALS")
     assert aws["status"] == "present" and aws["shape"] == "dict with keys ACCESS_KEY, SECRET_ACCESS_KEY"
 
@@ -342,3 +343,16 @@ def test_dict_keys_that_look_like_values_are_not_shown(project, tmp_path):
     assert aws["status"] == "malformed" and "SECRET_ACCESS_KEY" in aws["shape"]
     table = run(project, env, "--flow", "etl")
     assert table.returncode == 1
+
+
+def test_a_string_is_described_by_a_range_of_lengths_never_its_length():
+    """A secret's exact length narrows a guess: the shape gives a power-of-two range instead."""
+    from credlint.preflight import describe
+
+    assert describe("") == "empty string"
+    assert describe("a") == describe("a" * 7) == "string of fewer than 8 characters"
+    assert describe("a" * 32) == describe("a" * 63) == "string of 32-63 characters"
+    assert describe("a" * 64) == "string of 64-127 characters"
+    for length in range(9, 300):
+        if length & (length - 1) and (length + 1) & length:  # not a range's bound (2**k, 2**(k+1) - 1)
+            assert str(length) not in describe("a" * length)

@@ -233,8 +233,17 @@ def test_the_cache_holds_no_value(planted_everywhere):
     planted_files = {p.relative_to(root).as_posix() for p in root.rglob("*")
                      if p.is_file() and ".credlint_cache" not in p.parts and ".git" not in p.parts}
     assert planted_files - {"base.json"} <= set(index["files"])  # every planted file went through the cache
+    # Nor anything a guess could be checked against: the keyed digest credlint used to store
+    # (its key was in the code) or a plain hash of a value.
+    import hashlib
+    import hmac
+
+    hashes = {hmac.new(b"credlint/value-digest/v1", v.encode(), hashlib.sha256).hexdigest()[:12] for v in SECRET_TEXTS}
+    hashes |= {hashlib.sha256(v.encode()).hexdigest()[:12] for v in SECRET_TEXTS}
     for path in written:
-        assert_no_leak(f"cache file {path.name}", path.read_text(encoding="utf-8", errors="replace"))
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert_no_leak(f"cache file {path.name}", text)
+        assert not [h for h in hashes if h in text], f"cache file {path.name} holds a hash of a value"
 
 
 def test_stdin_and_multiple_outputs_show_no_value(planted):

@@ -43,7 +43,7 @@ def document(report: Report, rules=(), root: str = "") -> dict:
                 "region": {"startLine": f.line, "startColumn": f.column,
                            "endLine": max(f.end_line, f.line), "endColumn": max(f.end_column, 1)},
             }}],
-            "partialFingerprints": {"credlintFingerprint/v1": f.fingerprint},
+            "partialFingerprints": {"credlintFingerprint/v2": f.fingerprint},
             "properties": {k: v for k, v in (("secret", f.secret), ("flow", f.flow), ("symbol", f.symbol)) if v},
         }
         if f.code in index:
