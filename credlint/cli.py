@@ -225,11 +225,13 @@ def cmd_check(args) -> int:
         except OSError as exc:
             print(f"credlint: error: cannot write {target}: {exc.strerror}", file=sys.stderr)
             status = 2
-    if status:
-        return status
+    for error in run.errors:  # paths that could not be checked; the others were
+        print(f"credlint: error: {_safe(error)}", file=sys.stderr)
+    if status or run.errors:
+        return 2
     if args.exit_zero:
         return 0
-    return 1 if report.failed(run.config.fail_on) else 0
+    return 1 if run.failed() else 0
 
 
 def cmd_rules(args) -> int:

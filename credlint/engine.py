@@ -115,6 +115,7 @@ def _fixtures() -> Dict[str, Callable]:
         "config": lambda p: [p.config],
         "catalogue": lambda p: [p.catalogue],
         "module": modules,
+        "file_error": lambda p: p.file_errors(),
         "flow": lambda p: list(p.flows),
         "need": lambda p: [n for f in p.flows for n in f.needs],
         "declaration": lambda p: [d for f in p.flows for d in f.declarations] + list(p.agent_declarations),

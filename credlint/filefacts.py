@@ -33,6 +33,8 @@ class FileFacts:
     module: Optional[ModuleFacts] = None  # Python files that were parsed (or could not be read)
     deploy: Optional[DeployFacts] = None  # deployment files
     matches: List[Match] = field(default_factory=list)  # credential formats (CL204)
+    error: str = ""  # why reading the file failed (CL000); its facts are then empty
+
 
     @property
     def parsed(self) -> bool:
@@ -54,11 +56,17 @@ def content_digest(data: bytes, key: bytes = b"") -> str:
     return hashlib.sha256(data).hexdigest()[:32]  # no cache: the digest never leaves this run
 
 
-def unreadable(rel: str, why: str) -> FileFacts:
-    """A Python file credlint could not read: reported as CL000, never a crash."""
+def unreadable(rel: str, why: str, *, failed: bool = True) -> FileFacts:
+    """A file credlint could not read (`failed`: permissions, not a regular file, ...) or would
+    not (too large): reported as CL000, never a crash and never a silent skip. A Python file
+    also gets a module with the error, so that it takes part in the project like one that does
+    not parse."""
+    error = why if failed else ""
+    if not rel.endswith(".py"):
+        return FileFacts(path=rel, error=error)
     name, is_package = module_name_for(rel)
     module = ModuleFacts(path=rel, module=name, is_package=is_package, error=ParseError(why))
-    return FileFacts(path=rel, relevant=True, module=module)
+    return FileFacts(path=rel, relevant=True, module=module, error=error)
 
 
 def analyse(rel: str, data: bytes, catalogue, *, deploy_kind: Optional[str] = None, forced_deploy: bool = False,

@@ -162,13 +162,26 @@ class FlowModel:
         return self.module.path
 
 
+@dataclass
+class FileError:
+    """A file (or folder) credlint could not read, decode or parse: what CL000 reports."""
+
+    path: str
+    message: str
+    pos: Pos = field(default_factory=lambda: Pos(1, 1, 1, 1))
+    severity: Optional[str] = None  # the rule's own unless set (a folder that cannot be listed: warning)
+    kind: str = "file"  # or "folder"
+
+
 class Project:
     """Everything credlint knows about a project, ready for the rules."""
 
     def __init__(self, modules: Iterable[ModuleFacts], catalogue: Catalogue, config: Config,
-                 deploy: Iterable = (), pattern_hits: Optional[Dict[str, list]] = None):
+                 deploy: Iterable = (), pattern_hits: Optional[Dict[str, list]] = None,
+                 unreadable: Iterable[FileError] = ()):
         self.catalogue = catalogue
         self.config = config
+        self.unreadable: List[FileError] = list(unreadable)  # files without a module: not Python, or not followed
         self.modules: Dict[str, ModuleFacts] = {}
         for module in modules:
             self.modules[module.path] = module
@@ -209,6 +222,12 @@ class Project:
                     env = dataclasses.replace(env, scope="agent", agent=link.agent, agent_ref=link.agent_ref)
                 out.append(env)
         return out
+
+    def file_errors(self) -> List[FileError]:
+        """Every file that could not be read, decoded or parsed, in path order."""
+        out = [FileError(m.path, m.error.message, Pos(m.error.line, m.error.column, m.error.line, m.error.column))
+               for m in self.modules.values() if m.error is not None]
+        return sorted(out + self.unreadable, key=lambda e: (e.path, e.pos.line, e.pos.column))
 
     # ----- agents -----------------------------------------------------------------------------
     def flow_labels(self, flow: "FlowModel") -> List[str]:

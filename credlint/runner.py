@@ -48,9 +48,21 @@ class Options:
 class Run:
     report: Report
     config: Config
-    root: Path
+    root: Path  # the project root; for paths in several projects, the folder that holds them all
     rules: List[Rule]
     stats: Dict[str, int] = field(default_factory=dict)  # files analysed / from the cache, workers
+    errors: List[str] = field(default_factory=list)  # paths that could not be checked (exit code 2)
+    # For paths in several projects: each finding's displayed path -> its project's `fail-on`.
+    fail_on_by_path: Dict[str, str] = field(default_factory=dict)
+
+    def failed(self) -> bool:
+        """A finding at or above the failing severity of its own project's configuration."""
+        if not self.fail_on_by_path:
+            return self.report.failed(self.config.fail_on)
+        from .findings import SEVERITY_RANK
+
+        return any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[self.fail_on_by_path.get(f.path, self.config.fail_on)]
+                   for f in self.report.findings)
 
 
 class Excludes:
@@ -99,10 +111,14 @@ def _maybe_relevant(name: str) -> bool:
 
 
 def discover(root: Path, excludes: Sequence[str], sources: Sequence[str] = (),
-             stats: Optional[Dict[str, os.stat_result]] = None) -> List[Tuple[str, str]]:
+             stats: Optional[Dict[str, os.stat_result]] = None,
+             unlisted: Optional[Dict[str, str]] = None) -> List[Tuple[str, str]]:
     """Python files and candidate deployment files, as (root-relative path, path), folder by
     folder in name order. With `stats`, each file's stat is put there too (from the directory
-    scan, without building its path again: a warm run stats every file of the project)."""
+    scan, without building its path again: a warm run stats every file of the project).
+    Folders that cannot be listed go into `unlisted` (root-relative path -> why): they are
+    reported, never skipped in silence. Files that are not regular (a FIFO named `x.py`) are
+    listed like the others: reading them is what refuses them."""
     excluded = Excludes(excludes)
     forced = glob_matcher(sources)
     out: List[Tuple[str, str]] = []
@@ -111,8 +127,14 @@ def discover(root: Path, excludes: Sequence[str], sources: Sequence[str] = (),
         try:
             with os.scandir(folder) as scan:
                 entries = sorted(scan, key=_entry_name)
-        except OSError:
-            return  # unreadable: skipped, as os.walk does
+        except OSError as exc:
+            if unlisted is not None and prefix:
+                from .readfile import describe_error
+
+                unlisted[prefix.rstrip("/")] = describe_error(exc).replace("cannot read: ", "")
+            return
+        if prefix and any(entry.name == "CACHEDIR.TAG" for entry in entries):
+            return  # a cache folder (credlint's own under --cache-dir, pytest's, ...): its JSON is no input
         folders = []
         for entry in entries:
             try:
@@ -175,9 +197,12 @@ class Sources:
 
     def get(self, rel: str) -> Optional[bytes]:
         if rel not in self.given:
+            from .filefacts import MAX_FILE_BYTES
+            from .readfile import Unreadable, read_file
+
             try:
-                self.given[rel] = (self.root / rel).read_bytes()
-            except OSError:
+                self.given[rel] = read_file(str(self.root / rel), MAX_FILE_BYTES)
+            except Unreadable:
                 self.given[rel] = None
         return self.given[rel]
 
@@ -205,13 +230,96 @@ class Loaded:
     sources: Sources
     rules: List[Rule]
     stats: Dict[str, int] = field(default_factory=dict)
+    read_failures: int = 0  # files that could not be read: such a run's report is never kept
+    known_codes: set = field(default_factory=set)  # codes and names of every rule, selected or not
 
     def display(self, rel: str) -> str:
         return _display(self.root / rel, self.cwd)
 
 
 def check(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:
-    """Run credlint as the command line does and return its findings (no printing)."""
+    """Run credlint as the command line does and return its findings (no printing).
+
+    Each path is checked within its own project (the root found from that path, its own
+    configuration and cache): a commit that touches two services of a monorepo checks both. A
+    path that does not exist is named in `Run.errors` and the others are still checked."""
+    if options.stdin is not None:
+        return _check_project(options, progress)
+    groups, missing = projects_of(options.paths or ["."])
+    if not groups:
+        raise UsageError("; ".join(missing))
+    from dataclasses import replace
+
+    runs = [_check_project(replace(options, paths=paths), progress) for paths in groups]
+    run = runs[0] if len(runs) == 1 else _merged(runs)
+    run.errors = missing
+    return run
+
+
+def projects_of(paths: Sequence[str]) -> Tuple[List[List[str]], List[str]]:
+    """The paths grouped by project root (in the order given), and an error for each path that
+    does not exist."""
+    groups: Dict[Path, List[str]] = {}
+    missing: List[str] = []
+    for path in paths:
+        target = Path(path)
+        if not target.exists() and not target.is_symlink():
+            missing.append(f"{path}: no such file or directory")
+            continue
+        groups.setdefault(find_root(target), []).append(path)
+    return list(groups.values()), missing
+
+
+def _merged(runs: List[Run]) -> Run:
+    """One run from the runs of several projects: one report, one exit code. Paths stay relative
+    to the working directory; `project_path` (SARIF, baselines) becomes relative to the folder
+    that holds every project."""
+    common = Path(os.path.commonpath([str(run.root) for run in runs]))
+    findings: List[Finding] = []
+    quiet: List[Finding] = []
+    fail_on: Dict[str, str] = {}
+    seen = set()
+    files = suppressed = 0
+    checked: set = set()
+    stats: Dict[str, int] = {}
+    for run in runs:
+        prefix = run.root.relative_to(common).as_posix()
+        report = run.report
+        for target, items in ((findings, report.findings), (quiet, report.suppressed_findings)):
+            for finding in items:
+                key = (finding.path, finding.line, finding.column, finding.code, finding.message)
+                if key in seen:  # a file inside two of the checked projects
+                    continue
+                seen.add(key)
+                if prefix not in ("", "."):
+                    finding.project_path = f"{prefix}/{finding.project_path}"
+                fail_on.setdefault(finding.path, run.config.fail_on)
+                target.append(finding)
+        files += report.files
+        suppressed += report.suppressed
+        checked.update(report.checked_paths_display)
+        for key, value in run.stats.items():
+            if isinstance(value, int):
+                stats[key] = max(stats.get(key, 0), value) if key == "workers" else stats.get(key, 0) + value
+    findings.sort(key=Finding.sort_key)
+    quiet.sort(key=Finding.sort_key)
+    shown = sorted(checked)
+    report = Report(findings=findings, files=files, suppressed=suppressed, checked_paths=shown,
+                    checked_paths_display=shown, suppressed_findings=quiet)
+    rules = _LazyRules(lambda: _union_of_rules(runs))
+    return Run(report, runs[0].config, common, rules, stats, fail_on_by_path=fail_on)
+
+
+def _union_of_rules(runs: List[Run]) -> List[Rule]:
+    by_code: Dict[str, Rule] = {}
+    for run in runs:
+        for rule_ in run.rules:
+            by_code.setdefault(rule_.code, rule_)
+    return [by_code[code] for code in sorted(by_code)]
+
+
+def _check_project(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:
+    """One project's check: its server, else its kept report, else the pipeline."""
     head = _head(options)
     if options.server and _caching(options) and progress is None:
         answered = _from_server(head, options)
@@ -257,10 +365,13 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
                      checked_paths=checked, checked_paths_display=display, suppressed_findings=quiet),
               config, root, loaded.rules, loaded.stats)
     if memo is not None:
-        if signature is not None:
+        if signature is not None and not loaded.read_failures:
             memo.save(signature, {"report": run.report.to_data(), "stats": run.stats})
         else:
-            memo.forget()  # made from files too fresh to trust: never reuse the older one
+            # Made from files too fresh to trust, or from a project with a file that could not
+            # be read (its size and time do not change when its permissions are fixed): never
+            # reuse this report, nor the older one.
+            memo.forget()
     return run
 
 
@@ -278,6 +389,7 @@ class Plan:
     stdin_rel: Optional[str] = None
     stats: Optional[Dict[str, os.stat_result]] = None  # taken by the scan, for the memo and the cache
     head: Optional["Head"] = None
+    unlisted: Dict[str, str] = field(default_factory=dict)  # folders that could not be listed -> why
 
     @property
     def namespace(self) -> str:
@@ -332,7 +444,8 @@ def _plan(options: Options, head: Optional[Head] = None) -> Plan:
 
     # The project, read whole; then the subset of files the user asked about.
     stats: Optional[Dict[str, os.stat_result]] = {} if _caching(options) and options.stdin is None else None
-    files = discover(root, excludes, config.sources, stats)
+    unlisted: Dict[str, str] = {}
+    files = discover(root, excludes, config.sources, stats, unlisted)
     excluded, is_source = Excludes(excludes), glob_matcher(config.sources)
     known = {rel for rel, _ in files}
     wanted: List[str] = []
@@ -340,7 +453,7 @@ def _plan(options: Options, head: Optional[Head] = None) -> Plan:
     for target in targets:
         resolved = target.resolve()
         rel = _rel(resolved, root)
-        if resolved.is_file() or options.stdin is not None:
+        if not resolved.is_dir() or options.stdin is not None:
             if rel is None:
                 continue
             if excluded(rel):
@@ -353,8 +466,9 @@ def _plan(options: Options, head: Optional[Head] = None) -> Plan:
         else:
             prefix = "" if rel in (None, "", ".") else rel + "/"
             wanted.extend(r for r, _ in files if r.startswith(prefix))
+            wanted.extend(r for r in unlisted if r.startswith(prefix))
     stdin_rel = _rel(Path(options.stdin[0]).resolve(), root) if options.stdin is not None else None
-    return Plan(root, cwd, config, cache_dir, files, wanted, explicit, stdin_rel, stats, head)
+    return Plan(root, cwd, config, cache_dir, files, wanted, explicit, stdin_rel, stats, head, unlisted)
 
 
 def _caching(options: Options) -> bool:
@@ -363,8 +477,8 @@ def _caching(options: Options) -> bool:
 
 def _memo_for(plan: Plan, options: Options):
     """The run memo for these options, and the signature of the inputs (None: not reusable)."""
-    if not _caching(options) or options.stdin is not None:
-        return None, None
+    if not _caching(options) or options.stdin is not None or plan.unlisted:
+        return None, None  # a folder that could not be listed: its files' state is unknown
     from .memo import RunMemo, signature, stat_entries
 
     stats = plan.stats if plan.stats is not None else {}
@@ -473,15 +587,23 @@ def _parser_loaded() -> bool:
 
 
 def load(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
-    """Configuration, rules and the project model for the paths in `options`."""
+    """Configuration, rules and the project model for the paths in `options` (one project)."""
+    if options.stdin is None:
+        groups, missing = projects_of(options.paths or ["."])
+        if missing:
+            raise UsageError("; ".join(missing))
+        if len(groups) > 1:
+            roots = ", ".join(str(find_root(Path(paths[0]))) for paths in groups)
+            raise UsageError(f"the paths are in {len(groups)} projects ({roots}): give the paths of one at a time")
     return _load(_plan(options), options, progress)
 
 
 def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], None]] = None,
           early=None) -> Loaded:
     from .catalogue import builtin_catalogue
+    from .engine import collect_rules
     from .gather import gather
-    from .project import Project
+    from .project import FileError, Project
 
     root, config, files = plan.root, plan.config, plan.files
     cache = None
@@ -511,7 +633,10 @@ def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], 
     sources = Sources(root)
     if stdin_rel is not None:
         sources.given[stdin_rel] = options.stdin[1]
-    project = Project(modules, catalogue, config, deploy, pattern_hits)
+    failed = {rel: f.error for rel, f in sorted(gathered.facts.items()) if f.error}
+    unreadable = [FileError(rel, why) for rel, why in failed.items() if rel not in gathered.included]
+    unreadable += [FileError(rel, why, severity="warning", kind="folder") for rel, why in sorted(plan.unlisted.items())]
+    project = Project(modules, catalogue, config, deploy, pattern_hits, unreadable)
     # A changed deployment file named on the command line (pre-commit passes only what changed)
     # re-checks the flows it serves: an agent's flows, or every flow for files that set secrets.
     for facts in deploy:
@@ -524,16 +649,22 @@ def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], 
             wanted_set.update(flow.path for flow in project.flows)
     stats = {"files": len(files), "analysed": gathered.analysed, "cached": len(gathered.facts) - gathered.analysed,
              "modules": len(gathered.included), "workers": gathered.workers}
-    return Loaded(project, config, root, plan.cwd, wanted_set, sources, chosen, stats)
+    known = set()
+    for rule_ in collect_rules([root / d for d in config.rules]):  # modules imported already: cheap
+        known |= _names(rule_.code, rule_.name)
+    return Loaded(project, config, root, plan.cwd, wanted_set, sources, chosen, stats,
+                  read_failures=len(failed) + len(plan.unlisted), known_codes=known)
 
 
 @dataclass
 class UnusedSuppression:
-    """A suppression comment that silenced nothing (or could not: a bare ignore)."""
+    """A suppression comment that silenced nothing (or could not: a bare ignore, a code no rule
+    has)."""
 
     path: str
     suppression: object  # facts.Suppression
     codes: List[str]  # the codes that matched no finding; [] for a bare ignore
+    unknown: List[str] = field(default_factory=list)  # codes of no rule credlint knows (a typo: CL999)
 
 
 def _suppressions_of(rel: str, project: Project, loaded: "Loaded") -> list:
@@ -592,8 +723,9 @@ def _apply_suppressions(hits, project: Project, config: Config, loaded: "Loaded"
                 unused.append(UnusedSuppression(rel, item, []))
                 continue
             stale = [c for c in item.codes if c in selected and c not in used.get((rel, index), set())]
-            if stale:
-                unused.append(UnusedSuppression(rel, item, stale))
+            unknown = [c for c in item.codes if c not in loaded.known_codes]
+            if stale or unknown:
+                unused.append(UnusedSuppression(rel, item, stale, unknown))
     project.unused_suppressions = unused
     return kept, silenced
 
@@ -709,6 +841,7 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
 
     occurrences: Dict[Tuple, int] = {}
     for finding in findings:
+        # Made from what the report shows (the masked line), never from the source's raw text.
         rel = _rel(cwd / finding.path, root) or finding.path
         base = (finding.code, rel, finding.secret, finding.flow, finding.symbol, fingerprint_anchor(finding))
         occurrence = occurrences.get(base, 0)

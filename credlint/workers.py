@@ -48,23 +48,27 @@ def run_job(job: Job, catalogue=None) -> Outcome:
     """Read one file and compute its facts (or report that its content is the cached one)."""
     from .filefacts import MAX_FILE_BYTES, FileFacts, analyse, content_digest, unreadable
 
+    from .readfile import Unreadable, describe_error, not_regular, read_file
+
     catalogue = catalogue if catalogue is not None else _CATALOGUE
     st = None
     data = job.data
     if data is None:
         try:
             st = os.stat(job.path)
+            why = not_regular(st.st_mode)
+            if why:  # a FIFO, socket or device: never opened (it could block forever)
+                return Outcome(unreadable(job.rel, why), "", None)
             if st.st_size > MAX_FILE_BYTES:
                 if job.rel.endswith(".py"):
                     why = f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, not analysed"
-                    return Outcome(unreadable(job.rel, why), "", st)
+                    return Outcome(unreadable(job.rel, why, failed=False), "", st)
                 return Outcome(FileFacts(path=job.rel), "", st)
-            with open(job.path, "rb") as handle:
-                data = handle.read()
+            data = read_file(job.path, MAX_FILE_BYTES + 1)
         except OSError as exc:
-            if job.rel.endswith(".py"):
-                return Outcome(unreadable(job.rel, f"cannot read: {exc.strerror or exc}"), "", None)
-            return Outcome(FileFacts(path=job.rel), "", None)
+            return Outcome(unreadable(job.rel, describe_error(exc)), "", None)
+        except Unreadable as exc:
+            return Outcome(unreadable(job.rel, exc.reason), "", None)
     digest = content_digest(data, job.digest_key)
     if job.known_digest and digest == job.known_digest and job.parse is None:
         return Outcome(None, digest, st)

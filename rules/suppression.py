@@ -16,6 +16,11 @@ from credlint.facts import Pos
 
             api_token = Parameter("api_token")  # credlint: ignore
             """, title="a bare ignore names no code"),
+        Example("""
+            from prefect import Parameter
+
+            api_token = Parameter("api_token")  # credlint: ignore[CL302, CL3O2]
+            """, title="a code no rule has (a typo)"),
     ],
     good=[Example("""
         from prefect import Parameter
@@ -28,8 +33,10 @@ def check_unused_suppression(suppression):
 
     ## What it does
     Reports `# credlint: ignore[...]`, `ignore-next-line[...]`, `ignore-file[...]` and
-    `# noqa: CL...` comments whose codes matched no finding, and bare `# credlint: ignore`
-    comments, which name no code and therefore silence nothing.
+    `# noqa: CL...` comments whose codes matched no finding, codes and names that no rule has
+    (a typo such as `CL999` or `missing-secrte`; rules from your `rules` folders count as known),
+    and bare `# credlint: ignore` comments, which name no code and therefore silence nothing.
+    Codes of rules that are not selected in this run are known but not checked for use.
 
     ## Why is this bad?
     A stale suppression hides the next real finding on that line; a bare one looks like it
@@ -40,12 +47,19 @@ def check_unused_suppression(suppression):
     """
     item = suppression.suppression
     pos = Pos(item.line, item.column, item.line, item.column + 1)
-    if not suppression.codes:
+    if not item.codes:
         yield Hit(path=suppression.path, pos=pos,
                   message="a bare `credlint: ignore` names no rule, so it silences nothing",
                   fix="name the codes: # credlint: ignore[CL201]")
         return
-    codes = ", ".join(suppression.codes)
-    yield Hit(path=suppression.path, pos=pos,
-              message=f"suppression of {codes} matched no finding",
-              fix="remove it (or the codes that no longer apply)")
+    if suppression.unknown:
+        unknown = ", ".join(suppression.unknown)
+        yield Hit(path=suppression.path, pos=pos,
+                  message=f"suppression names {unknown}, which no rule has, so it silences nothing "
+                          f"(see `credlint rules`)",
+                  fix="correct the code or rule name, or remove it")
+    if suppression.codes:
+        codes = ", ".join(suppression.codes)
+        yield Hit(path=suppression.path, pos=pos,
+                  message=f"suppression of {codes} matched no finding",
+                  fix="remove it (or the codes that no longer apply)")

@@ -354,3 +354,25 @@ def test_a_file_credlint_excludes_is_not_reported_when_pre_commit_passes_it(user
     proc = user_repo.run()
     _assert_findings(proc)
     assert re.search(r"^legacy/old_etl\.py:5:\d+: CL101 missing-secret", proc.stdout, re.MULTILINE), _show(proc)
+
+
+def test_a_commit_touching_two_projects_checks_both(user_repo):
+    """A monorepo with a project per service: pre-commit passes files of both in one call, and
+    each is checked against its own project (the first path used to decide for all)."""
+    clean = FLOW.replace('credentials=PrefectSecret("AWS_CREDENTIALS")', 'credentials=None')
+    leaky = textwrap.dedent("""\
+        from prefect import Flow
+        from prefect.tasks.snowflake import SnowflakeQuery
+        with Flow("b") as flow:
+            SnowflakeQuery(account="a", user="u", password="Zq8uPw7731xKmN")(query="select 1")
+        """)
+    user_repo.use_hook_config()
+    user_repo.commit({"svc_a/pyproject.toml": PYPROJECT, "svc_a/flows/a.py": clean,
+                      "svc_b/pyproject.toml": PYPROJECT, "svc_b/flows/b.py": clean})
+    user_repo.write({"svc_a/flows/a.py": clean + "\n", "svc_b/flows/b.py": leaky})
+    user_repo.stage("svc_a/flows/a.py", "svc_b/flows/b.py")
+    proc = user_repo.run()
+    _assert_findings(proc)
+    assert re.search(r"^svc_b/flows/b\.py:4:\d+: CL201 hardcoded-credential-argument", proc.stdout,
+                     re.MULTILINE), _show(proc)
+    assert "Zq8uPw7731xKmN" not in proc.stdout + proc.stderr
