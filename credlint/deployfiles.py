@@ -19,7 +19,9 @@ identifiers, labels) are kept in clear.
 Data model notes for the project model:
 - `EnvVar.scope`: "forwarded" | "agent" | "process" | "config" as documented on the class, plus
   "shell" for a shell/Makefile variable that is set but not exported (it is in no environment;
-  kept because a literal there is still a hard-coded value).
+  kept because a literal there is still a hard-coded value), and "config-key" for each string
+  inside a dict-valued config.toml secret (named `SECRET.KEY`, `secret` the secret's name; no
+  provider of anything: the secret's own "config" entry is).
 - Entries of `PREFECT__CLOUD__AGENT__ENV_VARS` (and `[cloud.agent.env_vars]`) that are tied to no
   agent in the file (a `.env`, a config.toml) have scope "forwarded" and `agent=None`: they reach
   the runs of whatever agent loads them. When the agent also has `--env`, Prefect ignores them
@@ -1635,7 +1637,7 @@ class _Reader:
         secrets = context.get("secrets") if isinstance(context, dict) else None
         if isinstance(secrets, dict):
             for key, raw in secrets.items():
-                self._config_entry(str(key), raw, where(("context", "secrets", str(key))))
+                self._config_entry(("context", "secrets", str(key)), raw, where)
         elif secrets is not None:
             self.problem(where(("context", "secrets"))[0], "context.secrets is not a table: Prefect "
                                                            "replaces the whole secrets context with it")
@@ -1644,18 +1646,18 @@ class _Reader:
                 continue
             if top.lower() == "secrets":
                 for key, raw in table.items():
-                    self._config_entry(str(key), raw, where((top, str(key))), typo=True)
+                    self._config_entry((top, str(key)), raw, where, typo=True)
             if top.lower() == "context":
                 for sub, inner in table.items():
                     if top != "context" and sub.lower() in ("secrets", "secret") and isinstance(inner, dict):
                         for key, raw in inner.items():
-                            self._config_entry(str(key), raw, where((top, sub, str(key))), typo=True)
+                            self._config_entry((top, sub, str(key)), raw, where, typo=True)
                         continue
                     if (top, sub) == ("context", "secrets") or not isinstance(inner, dict):
                         continue
                     if sub.lower() in ("secrets", "secret"):
                         for key, raw in inner.items():
-                            self._config_entry(str(key), raw, where((top, sub, str(key))), typo=True)
+                            self._config_entry((top, sub, str(key)), raw, where, typo=True)
         cloud = doc.get("cloud")
         agent_cfg = cloud.get("agent") if isinstance(cloud, dict) else None
         env_vars = agent_cfg.get("env_vars") if isinstance(agent_cfg, dict) else None
@@ -1669,7 +1671,11 @@ class _Reader:
             var = self.env(ENV_VARS_VAR, line, col, env_vars, scope="process", owner="[cloud.agent]")
             var.name = "env_vars"
 
-    def _config_entry(self, key: str, raw, loc: Tuple[int, int], typo: bool = False) -> EnvVar:
+    def _config_entry(self, path: Tuple[str, ...], raw, where: Callable[[Tuple[str, ...]], Tuple[int, int]],
+                      typo: bool = False) -> EnvVar:
+        """A `[context.secrets]` entry (`path` is its TOML key path), and for a dict-valued one,
+        each of its strings too (`_config_items`)."""
+        key, loc = path[-1], where(path)
         if isinstance(raw, str):
             value = _assess(raw)
         elif isinstance(raw, dict):
@@ -1684,7 +1690,32 @@ class _Reader:
                        owner="config.toml", value=value)
         if typo:
             var.secret, var.typo_of = None, key
+        if isinstance(raw, dict):
+            self._config_items(var, raw, path, where)
         return var
+
+    def _config_items(self, secret: EnvVar, table: dict, path: Tuple[str, ...],
+                      where: Callable[[Tuple[str, ...]], Tuple[int, int]], depth: int = 0) -> None:
+        """The strings of a dict-valued secret (`AWS_CREDENTIALS = { SECRET_ACCESS_KEY = "..." }`
+        or a `[context.secrets.AWS_CREDENTIALS]` table), each as an entry of scope "config-key"
+        named `SECRET.KEY` at its own line: CL203 judges a literal credential there as it judges a
+        string-valued secret. The secret's own entry keeps the dict's shape (CL105, providers)."""
+        if depth > 8:
+            return
+        for key, item in table.items():
+            if not isinstance(key, str):
+                continue
+            if isinstance(item, dict):
+                self._config_items(secret, item, path + (key,), where, depth + 1)
+                continue
+            if not isinstance(item, str):
+                continue
+            line, col = where(path + (key,))
+            value, shape, keys, expands = _assess(item)
+            name = f"{secret.name}.{'.'.join(_clean(k) for k in path[len(path) - depth:] + (key,))}"
+            self.facts.env.append(EnvVar(
+                name=name, value=value, path=self.path, pos=_pos(line, col, len(key)), scope="config-key",
+                shape=shape, keys=keys, expands=expands, owner=secret.owner, secret=secret.secret))
 
     # ---- YAML ----------------------------------------------------------------------------
 

@@ -170,7 +170,7 @@ def _rx(pattern: bytes, kind: str = "rx") -> _Probe:
     return (kind, pattern)
 
 
-P_A = _rx(rb"A(?:KIA|SIA|BIA|CCA|Iza|ccountKey=)")
+P_A = _rx(rb"A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9]|Iza|ccountKey=)")
 P_S = _rx(rb"S(?:G\.|K[0-9a-f]{32}|haredAccessKey=)")  # "SK" alone is too common (TASK, DISK)
 P_G = _rx(rb"G(?:R1348941|OCSPX-)")
 P_GH = _rx(rb"gh[pousr]_")
@@ -185,7 +185,17 @@ P_SNOW, P_OPENAI, P_ANT = ("in", b"snowflake://"), ("in", b"T3BlbkFJ"), ("in", b
 P_PYPI, P_NPM, P_KEY = ("in", b"pypi-Ag"), ("in", b"npm_"), ("in", b"PRIVATE KEY")
 P_TWILIO = ("ci", b"twilio")
 # "secret" alone is in most Prefect flows (PrefectSecret): probe for the AWS key names themselves.
-P_AWS_SECRET = (_rx(rb"secret[_.-]?access[_.-]?key", "cirx"), _rx(rb"aws[_.-]?secret", "cirx"))
+P_AWS_SECRET = (_rx(rb"secret[_.-]?access[_.-]?key", "cirx"),
+                _rx(rb"aws[_.-]?(?:secret|(?:access[_.-]?)?key)", "cirx"))
+P_SQUARE, P_AUTHTOKEN, P_JWT = ("in", b"sq0"), ("in", b"_authToken"), ("in", b"eyJ")
+P_HF, P_DO, P_AZURE_AD = _rx(rb"hf_[A-Za-z]{34}"), _rx(rb"do[opr]_v1_"), ("in", b"Q~")
+P_VAULT = _rx(rb"hv[sb]\.")
+P_MAILCHIMP = _rx(rb"-us[0-9]")
+P_TELEGRAM = _rx(rb":A[A-Za-z0-9_-]{34}")
+P_DISCORD_BOT = _rx(rb"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27}")
+P_PUTTY = ("in", b"PuTTY-User-Key-File-")
+P_IBM = (("ci", b"ibm"), _rx(rb"cloud[_.-]?iam", "cirx"))
+P_CLOUDANT, P_SOFTLAYER = ("ci", b"cloudant"), ("ci", b"softlayer")
 
 Finder = Callable[[_Text], Iterator[_Cand]]
 
@@ -257,6 +267,8 @@ def _lb(prefix: str, extra: str = "") -> bytes:
 # Between a key and its value on one line: quotes, brackets, spaces, = : , => (INI, YAML, .env,
 # JSON, escaped JSON, Python kwargs / dict / os.environ[...] = / getenv default).
 _SEP = rb"""[\\"'\])\t =:,>(\[{]{1,16}"""
+# The characters of URL-safe tokens, to read a token's extent around a literal found inside it.
+_TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 _RULES: List[_Rule] = []
 
@@ -266,12 +278,17 @@ for _p in ("AKIA", "ASIA", "ABIA", "ACCA"):
     _RULES.append(_regex_rule(
         "aws-access-key-id",
         b"(?P<s>" + _p.encode() + _lb(_p) + b"(?P<b>[A-Z2-7]{16}))(?![A-Za-z0-9])", (P_A,), mixed=False))
+# The oldest key ids start with A3T and a fourth character (gitleaks and detect-secrets know them).
+_RULES.append(_regex_rule(
+    "aws-access-key-id", b"(?P<s>A3T" + _lb("A3T") + b"[A-Z0-9](?P<b>[A-Z2-7]{16}))(?![A-Za-z0-9])", (P_A,),
+    mixed=False))
 
 # An AWS secret access key: 40 base64 characters, only right after a key named for it. Real keys
 # mix upper and lower case; a 40-hex sha1 or a lowercase path in that slot is something else.
 _RULES.append(_context_rule(
     "aws-secret-access-key",
-    (rb"aws[_.-]?secret(?:[_.-]?access)?(?:[_.-]?key)?", rb"secret[_.-]?access[_.-]?key"),
+    (rb"aws[_.-]?secret(?:[_.-]?access)?(?:[_.-]?key)?", rb"secret[_.-]?access[_.-]?key",
+     rb"aws[_.-]?(?:access[_.-]?)?key"),
     rb"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", P_AWS_SECRET,
     lambda s: (not _documented(s) and not _not_random(s)
                and any(c.isupper() for c in s) and any(c.islower() for c in s))))
@@ -404,10 +421,244 @@ _RULES.append(_regex_rule(
     rb"/[0-9a-f-]{36})", (P_TEAMS,)))
 
 
+# Square OAuth application secrets and (legacy) access tokens.
+_RULES.append(_regex_rule(
+    "square-token", b"(?P<s>sq0csp-" + _lb("sq0csp-", "_-") + rb"(?P<b>[0-9A-Za-z_-]{43}))(?![A-Za-z0-9_-])",
+    (P_SQUARE,)))
+_RULES.append(_regex_rule(
+    "square-token", b"(?P<s>sq0atp-" + _lb("sq0atp-", "_-") + rb"(?P<b>[0-9A-Za-z_-]{22}))(?![A-Za-z0-9_-])",
+    (P_SQUARE,)))
+
+# npm's legacy tokens are UUIDs: high-confidence only as the value of an .npmrc `_authToken`.
+_RULES.append(_regex_rule(
+    "npm-token",
+    rb"_authToken[ \t]{0,4}=[ \t\"']{0,4}(?P<s>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    rb"[0-9a-fA-F]{12})(?![A-Za-z0-9-])", (P_AUTHTOKEN,), accept=lambda s, b: _token_ok(s, s.replace("-", ""))))
+
+# Hugging Face access tokens, HashiCorp Vault service and batch tokens, DigitalOcean tokens.
+# A Hugging Face token's body is random letters, about half of them capitals; a camelCase name
+# after "hf_" (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) has a few.
+_RULES.append(_regex_rule(
+    "huggingface-token", b"(?P<s>hf_" + _lb("hf_", "_") + rb"(?P<b>[A-Za-z]{34}))(?![A-Za-z0-9_])", (P_HF,),
+    accept=lambda s, b: _token_ok(s, b) and 7 <= sum(map(str.isupper, b)) <= 27))
+_RULES.append(_regex_rule(
+    "vault-token", b"(?P<s>hv" + _lb("hv", "_.-") + rb"[sb]\.(?P<b>[A-Za-z0-9_-]{90,300}))(?![A-Za-z0-9_.-])",
+    (P_VAULT,)))
+_RULES.append(_regex_rule(
+    "digitalocean-token",
+    b"(?P<s>do" + _lb("do", "_") + rb"[opr]_v1_(?P<b>[a-f0-9]{64}))(?![A-Za-z0-9_])", (P_DO,)))
+
+
+# Azure AD (Entra ID) client secrets: three characters, a digit, "Q~", 31 to 34 more. Found from
+# "Q~" (the four characters before it are read backwards).
+_AZURE_AD = re.compile(rb"Q~(?P<b>[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])")
+_AZURE_AD_HEAD = re.compile(rb"[A-Za-z0-9_~.]{3}[0-9]")
+_AZURE_AD_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-"
+
+
+def _find_azure_ad(text: _Text) -> Iterator[_Cand]:
+    data = text.data
+    for m in _AZURE_AD.finditer(data):
+        start = m.start() - 4
+        if start < 0 or not _AZURE_AD_HEAD.fullmatch(data, start, m.start()):
+            continue
+        if start > 0 and data[start - 1] in _AZURE_AD_CHARS:
+            continue
+        secret = _ascii(data[start:m.end()])
+        if _token_ok(secret, _ascii(m.group("b"))):
+            yield _Cand(start, m.end(), "azure-ad-client-secret", secret, 30)
+
+
+_RULES.append(_Rule(_find_azure_ad, (P_AZURE_AD,)))
+
+
+# Telegram bot tokens: the bot's numeric id, a colon, then "A" and 34 token characters. Found
+# from ":A" (the id is read backwards from it).
+_TELEGRAM = re.compile(rb":A(?P<b>[A-Za-z0-9_-]{34})(?![A-Za-z0-9_-])")
+_DIGITS_BEFORE = re.compile(rb"[0-9]{8,10}\Z")
+
+
+def _find_telegram(text: _Text) -> Iterator[_Cand]:
+    data = text.data
+    for m in _TELEGRAM.finditer(data):
+        at = m.start()
+        bot = _DIGITS_BEFORE.search(data, max(0, at - 10), at)
+        if not bot or (bot.start() > 0 and data[bot.start() - 1] in _TOKEN_CHARS):
+            continue
+        secret = _ascii(data[bot.start():m.end()])
+        if _token_ok(secret, _ascii(m.group("b"))):
+            yield _Cand(bot.start(), m.end(), "telegram-bot-token", secret, 30)
+
+
+_RULES.append(_Rule(_find_telegram, (P_TELEGRAM,)))
+
+
+# Mailchimp API keys: 32 hex characters and the data centre ("-us6"). Found from "-us<digit>".
+_MAILCHIMP = re.compile(rb"-us[0-9]{1,2}(?![A-Za-z0-9_])")
+_HEX32_BEFORE = re.compile(rb"[0-9a-f]{32}\Z")
+
+
+def _find_mailchimp(text: _Text) -> Iterator[_Cand]:
+    data = text.data
+    for m in _MAILCHIMP.finditer(data):
+        at = m.start()
+        body = _HEX32_BEFORE.search(data, max(0, at - 32), at)
+        if not body or (at > 32 and data[at - 33] in _TOKEN_CHARS):
+            continue
+        secret = _ascii(data[at - 32:m.end()])
+        if _token_ok(secret, secret[:32]):
+            yield _Cand(at - 32, m.end(), "mailchimp-key", secret, 30)
+
+
+_RULES.append(_Rule(_find_mailchimp, (P_MAILCHIMP,)))
+
+
+# Discord bot tokens: base64 of the bot's user id (a snowflake of 17 to 20 digits), a 6-character
+# timestamp and an HMAC. The first part must decode to that id, which few other strings do. Found
+# from ".<timestamp>." (a literal start); the id is read backwards from it.
+_DISCORD_TAIL = re.compile(rb"\.[A-Za-z0-9_-]{6}\.(?P<b>[A-Za-z0-9_-]{27,38})(?![A-Za-z0-9_.-])")
+
+
+def _b64url(raw: bytes) -> Optional[bytes]:
+    import base64
+    import binascii
+
+    try:
+        return base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _find_discord_bots(text: _Text) -> Iterator[_Cand]:
+    data = text.data
+    for m in _DISCORD_TAIL.finditer(data):
+        at = m.start()
+        window = data[max(0, at - 28):at]
+        size = len(window) - len(window.rstrip(_TOKEN_CHARS))
+        start = at - size
+        if not 23 <= size <= 27 or data[start:start + 1] not in (b"M", b"N", b"O") \
+                or (start > 0 and data[start - 1] in b"._-"):
+            continue
+        user_id = _b64url(data[start:at])
+        if not user_id or not user_id.isdigit() or not 17 <= len(user_id) <= 20 or user_id.startswith(b"0"):
+            continue
+        secret = _ascii(data[start:m.end()])
+        if _token_ok(secret, _ascii(m.group("b"))):
+            yield _Cand(start, m.end(), "discord-bot-token", secret, 30)
+
+
+_RULES.append(_Rule(_find_discord_bots, (P_DISCORD_BOT,)))
+
+
+# JSON Web Tokens. A JWT is signed data and often not a secret (an expired session in a test
+# fixture, a public "anon" key); it is reported only when it is a working bearer credential by
+# its shape: header and claims that decode to JSON objects, an algorithm other than "none", and a
+# signature exactly as long as that algorithm makes. Found from "eyJ" (base64 of '{"'); the run of
+# token characters around it is read once.
+_JWT_RUN = re.compile(rb"[A-Za-z0-9_.-]*")
+_JWT_SIGNATURE_LENGTHS = {
+    "HS256": (43,), "HS384": (64,), "HS512": (86,), "ES256": (86,), "ES256K": (86,), "ES384": (128,),
+    "ES512": (176,), "EdDSA": (86, 152), "Ed25519": (86,),
+    **{f"{family}{bits}": (171, 342, 512, 683) for family in ("RS", "PS") for bits in (256, 384, 512)},
+}
+_JWT_PUBLIC_ROLES = ("anon",)  # Supabase's anon key is meant to be shipped to browsers
+_JWT_MAX = 16 * 1024
+# Keys of documentation tokens (jwt.io's, PyJWT's README, tutorials): a token that verifies with
+# one of them can be forged by anyone, so it is a sample, not a leaked credential.
+_JWT_DOC_KEYS = (b"secret", b"your-256-bit-secret", b"your-384-bit-secret", b"your-512-bit-secret", b"key",
+                 b"my-secret", b"my_secret", b"mysecret", b"secret-key", b"secret_key", b"changeme", b"")
+
+
+def _jwt_signed_with_a_documented_key(alg: str, signed: bytes, signature: bytes) -> bool:
+    if not alg.startswith("HS"):
+        return False
+    import hashlib
+    import hmac
+
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
+    expected = _b64url(signature)
+    return any(hmac.compare_digest(hmac.new(key, signed, digest).digest(), expected or b"") for key in _JWT_DOC_KEYS)
+
+
+def _jwt_part(raw: bytes):
+    import json
+
+    decoded = _b64url(raw)
+    if decoded is None:
+        return None
+    try:
+        value = json.loads(decoded)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _find_jwts(text: _Text) -> Iterator[_Cand]:
+    data = text.data
+    pos = 0
+    while True:
+        at = data.find(b"eyJ", pos)
+        if at < 0:
+            return
+        if at > 0 and data[at - 1] in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-":
+            pos = at + 3
+            continue
+        end = pos = _JWT_RUN.match(data, at).end()
+        while data[end - 1:end] == b".":
+            end -= 1  # a full stop after the token, not part of it
+        if end - at > _JWT_MAX or (end < len(data) and data[end] in b"+/="):
+            continue  # too long for a token, or standard base64 going on
+        parts = data[at:end].split(b".")
+        if len(parts) != 3 or not parts[1].startswith(b"eyJ"):
+            continue
+        header, claims = _jwt_part(parts[0]), _jwt_part(parts[1])
+        if header is None or not claims:
+            continue
+        lengths = _JWT_SIGNATURE_LENGTHS.get(header.get("alg"))
+        if not lengths or len(parts[2]) not in lengths:
+            continue
+        if claims.get("role") in _JWT_PUBLIC_ROLES:
+            continue
+        if _jwt_signed_with_a_documented_key(header["alg"], data[at:at + len(parts[0]) + 1 + len(parts[1])], parts[2]):
+            continue
+        secret = _ascii(data[at:end])
+        if _documented(secret) or _documented(repr(claims)) or _not_random(_ascii(parts[2])):
+            continue
+        yield _Cand(at, end, "jwt", secret, 30)
+
+
+_RULES.append(_Rule(_find_jwts, (P_JWT,)))
+
+
+# Vendor keys that have no prefix of their own, right after a key named for the vendor (as
+# detect-secrets' IBM, Cloudant and SoftLayer plugins find them), with the vendor's exact alphabet
+# and length. IBM COS HMAC secrets sit under the same names as AWS secrets but are 48 hex.
+_RULES.append(_context_rule(
+    "ibm-cloud-iam-key",
+    (rb"ibm[_.-]?(?:cloud[_.-]?)?(?:iam[_.-]?)?(?:api[_.-]?)?(?:key|pwd|password|pass|token)",
+     rb"cloud[_.-]?iam[_.-]?(?:api[_.-]?)?(?:key|pwd|password|pass|token)"),
+    rb"[A-Za-z0-9_-]{44}(?![A-Za-z0-9_-])", P_IBM, lambda s: _token_ok(s, s)))
+_RULES.append(_context_rule(
+    "ibm-cos-hmac-key",
+    (rb"secret[_.-]?access[_.-]?key", rb"cos[_.-]?(?:hmac[_.-]?)?secret[_.-]?(?:access[_.-]?)?key"),
+    rb"[a-f0-9]{48}(?![A-Za-z0-9])", P_AWS_SECRET, lambda s: _token_ok(s, s)))
+_RULES.append(_context_rule(
+    "cloudant-credential",
+    (rb"cloudant[_.-]?(?:api[_.-]?)?(?:key|pwd|pw|password|pass|token)",),
+    rb"(?:[a-f0-9]{64}|[a-z]{24})(?![A-Za-z0-9])", (P_CLOUDANT,),
+    lambda s: not _documented(s) and not _not_random(s, mixed=len(s) == 64)))
+_RULES.append(_context_rule(
+    "softlayer-key",
+    (rb"softlayer[_.-]?(?:api[_.-]?)?(?:key|pwd|password|pass|token)",),
+    rb"[a-z0-9]{64}(?![A-Za-z0-9])", (P_SOFTLAYER,), lambda s: _token_ok(s, s)))
+_RULES.append(_regex_rule(
+    "softlayer-key", rb"api\.softlayer\.com/soap/v3(?:\.1)?/(?P<s>[a-z0-9]{64})(?![A-Za-z0-9])",
+    (P_SOFTLAYER,)))
+
+
 # OpenAI keys carry "T3BlbkFJ" (base64 of "OpenAI") once, in the middle: found from that literal,
 # then grown to the run of token characters around it.
 _OPENAI_MARK = re.compile(rb"T3BlbkFJ")
-_TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 _TOKEN_RUN = re.compile(rb"[A-Za-z0-9_-]*")
 _OPENAI_HEAD = re.compile(rb"sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{20,200}\Z")
 
@@ -525,8 +776,12 @@ _RULES.append(_Rule(_find_url_passwords, (P_URL, P_SNOW)))
 
 
 # Private key blocks, and GCP service-account JSON (a private key next to "type": "service_account").
-_KEY_HEADER = re.compile(rb"-----BEGIN (?:[A-Z0-9]{1,12} ){0,2}PRIVATE KEY(?: BLOCK)?-----")
-_KEY_FOOTER = re.compile(rb"-----END (?:[A-Z0-9]{1,12} ){0,2}PRIVATE KEY(?: BLOCK)?-----")
+# PEM (RSA, EC, DSA, PKCS#8, encrypted PKCS#8), OpenSSH, PGP armor, and SSH.com's "---- BEGIN SSH2
+# ENCRYPTED PRIVATE KEY ----".
+_KEY_HEADER = re.compile(
+    rb"----(?:-BEGIN (?:[A-Z0-9]{1,12} ){0,2}PRIVATE KEY(?: BLOCK)?-----| BEGIN SSH2 ENCRYPTED PRIVATE KEY ----)")
+_KEY_FOOTER = re.compile(
+    rb"----(?:-END (?:[A-Z0-9]{1,12} ){0,2}PRIVATE KEY(?: BLOCK)?-----| END SSH2 ENCRYPTED PRIVATE KEY ----)")
 _KEY_SEP = rb"""(?:[ \t"',+#]|\r|\n|\\+[nr])"""
 _KEY_BODY = re.compile(
     _KEY_SEP + rb"{1,40}(?:(?:Proc-Type|DEK-Info|Version|Comment|Hash|Charset):[^\r\n\\]{0,200}"
@@ -572,10 +827,51 @@ def _find_private_keys(text: _Text) -> Iterator[_Cand]:
             j = bisect.bisect_left(service_accounts, header.start() - _SA_REGION)
             if j < len(service_accounts) and service_accounts[j] <= header.start() + _SA_REGION:
                 pattern_id, priority = "gcp-service-account", 40
-        yield _Cand(start, end, pattern_id, _ascii(secret), priority)
+        # the finding covers the block from its BEGIN line: that line is what says "private key"
+        yield _Cand(header.start(), end, pattern_id, _ascii(secret), priority)
 
 
 _RULES.append(_Rule(_find_private_keys, (P_KEY,)))
+
+
+# PuTTY key files (.ppk, versions 2 and 3): the secret is the "Private-Lines: N" section, whether
+# or not it is encrypted (an encrypted PEM block is reported too: its passphrase is rarely far).
+_PUTTY_HEADER = re.compile(rb"PuTTY-User-Key-File-[23]:[ \t]?[A-Za-z0-9@._-]{1,64}\r?\n")
+_PUTTY_PRIVATE = re.compile(rb"Private-Lines:[ \t]?(?P<n>[0-9]{1,4})\r?\n")
+_B64_LINE = re.compile(rb"[A-Za-z0-9+/=]{1,128}(?:\r?\n|\Z)")
+_PUTTY_PUBLIC_MAX = 16 * 1024  # how far the private lines may be from the header (the public key is between)
+
+
+def _find_putty_keys(text: _Text) -> Iterator[_Cand]:
+    data = text.data
+    privates: Optional[List[int]] = None
+    resume = 0
+    for header in _PUTTY_HEADER.finditer(data):
+        if header.start() < resume:
+            continue
+        if privates is None:
+            privates = [m.start() for m in _PUTTY_PRIVATE.finditer(data)]
+        i = bisect.bisect_left(privates, header.end())
+        if i >= len(privates) or privates[i] - header.end() > _PUTTY_PUBLIC_MAX:
+            continue
+        lines = _PUTTY_PRIVATE.match(data, privates[i])
+        start = pos = lines.end()
+        for _ in range(min(int(lines.group("n")), 1000)):
+            line = _B64_LINE.match(data, pos)
+            if not line:
+                break
+            pos = line.end()
+        end = pos
+        while end > start and data[end - 1] in b"\r\n":
+            end -= 1
+        first = _ascii(data[start:min(end, start + 64)])
+        if end - start < 40 or _documented(first) or _not_random(first):
+            continue
+        resume = end
+        yield _Cand(header.start(), end, "private-key", _ascii(_KEY_NOISE.sub(b"", data[start:end])), 20)
+
+
+_RULES.append(_Rule(_find_putty_keys, (P_PUTTY,)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -583,6 +879,12 @@ _RULES.append(_Rule(_find_private_keys, (P_KEY,)))
 
 
 _ALL_PROBES: Tuple[_Probe, ...] = tuple(dict.fromkeys(p for rule in _RULES for p in rule.probes))
+# The probes by kind, for `could_match`: most files hold no credential, so all of them run there,
+# and a tight loop over each kind costs a fraction of one `_Text.probe` call per probe.
+_IN_NEEDLES = tuple(needle for kind, needle in _ALL_PROBES if kind == "in")
+_RX_PROBES = tuple(_PROBE_RX[needle].search for kind, needle in _ALL_PROBES if kind == "rx")
+_CI_NEEDLES = tuple(needle for kind, needle in _ALL_PROBES if kind == "ci")
+_CIRX_PROBES = tuple(_PROBE_RX[needle].search for kind, needle in _ALL_PROBES if kind == "cirx")
 
 
 def _as_bytes(data) -> bytes:
@@ -593,11 +895,24 @@ def _as_bytes(data) -> bytes:
     return bytes(data)
 
 
+_BINARY_HEAD = 8192  # a NUL byte this close to the start: not text (as deployfiles.classify decides)
+
+
+def _binary(data: bytes) -> bool:
+    """A binary file (a DER or PKCS#12 key, an image): its formats are out of CL204's reach."""
+    return b"\0" in data[:_BINARY_HEAD]
+
+
 def could_match(data: bytes) -> bool:
     """True whenever `scan(data)` could report something: literal look-ups only, no rule runs."""
     try:
-        text = _Text(_as_bytes(data))
-        return any(text.probe(p) for p in _ALL_PROBES)
+        data = _as_bytes(data)
+        if _binary(data):
+            return False
+        if any(map(data.__contains__, _IN_NEEDLES)) or any(search(data) for search in _RX_PROBES):
+            return True
+        lower = data.lower()
+        return any(map(lower.__contains__, _CI_NEEDLES)) or any(search(lower) for search in _CIRX_PROBES)
     except Exception:  # never fail a run over a pre-check
         return True
 
@@ -653,6 +968,8 @@ def scan(data: bytes) -> List[Match]:
         data = _as_bytes(data)
     except Exception:
         return []
+    if _binary(data):
+        return []
     text = _Text(data)
     cands: List[_Cand] = []
     for rule in _RULES:
@@ -688,13 +1005,26 @@ _PEM_LINES = (
     "KzzVATVHCp3O/Yw5wvT9cZwXXf8QP9==",
 )
 _BEGIN, _END = "-----BEGIN ", "-----END "
+_PGP_LINES = (
+    "lQOYBGZo" "hCHD4//UjgjfXudzTQXGqi+x8PikL2t/yiRbiMdYN2fFq6oCoS1UFyVlYONgEUsY",
+    "x1ihEeGY14iiMyD5FN+kvkdgK7FI0b4iiLl3Ezomr0odA/v4+ffDNH0qdN7VExMz",
+    "j83pcgPIrWZHt7OSGqx7KXM1InwJNRHaFa87XwMt1fDRDJnRdzQQWk8Hd/KFbfUw",
+)
+_PUTTY_LINES = (
+    "AAAAC3Nz" "BDJppkFFEZciCQP00U87juJUBEoAXHmGRZ2XsTS5MivpF9k9jz89iLWeajzV6xuR",
+    "XLAsfmhVwlva/byCSEsWAGU0g47kCxhG4rS2A5e7sAuPFJiN7UZpjxV2KKrgnfHC",
+    "zbt5G7+eSeiOJcT/HHqodEvUF0f+UzpWcP1mLMwT3zWLA825gFKEOU0Ekm5h+Kt9",
+    "sbg9bAjtbDV3J7Y59r5zFa1lykVg5kpYYrDYo57oJP6hq6ItLy8k/QY0vPToTry/",
+    "L31PNgqWbch2QUxxjY+oXqUj+22nRe40JZ/bYZ+w65no5VB180ACFa0qn6dQj/QK",
+)
 
 PATTERNS: Tuple[Pattern, ...] = (
     Pattern(
         "aws-access-key-id", "AWS access key id",
         ('AWS_ACCESS_KEY_ID = "AKI' 'A4OLYYN3T6VICJWWQ"',
          "aws_access_key_id=AS" "IA4VB2SITHALBA25HR",
-         '{"ACCESS_KEY": "AKI' 'AONQYRRR2AHCQB4PQ", "SECRET_ACCESS_KEY": env}'),
+         '{"ACCESS_KEY": "AKI' 'AONQYRRR2AHCQB4PQ", "SECRET_ACCESS_KEY": env}',
+         "legacy_key_id = 'A3" "TMVQJXXVBOTHD2WTFL'"),
         ('AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"',  # AWS documentation
          "aws_access_key_id = AKIAXXXXXXXXXXXXXXXX",
          "key = 'AKIA1234567890ABCDEF'",  # 0, 1, 8, 9 are not in the base32 alphabet
@@ -705,7 +1035,8 @@ PATTERNS: Tuple[Pattern, ...] = (
         ("aws_secret_access_key = 30eWnUt1xfTCt38Q" "vE2aCj405jPvGcfLYflaTgrr",
          'S3Download(boto_kwargs={"aws_secret_access_key": "3p2Pa7GniOAInPxp' 'WScZd+2bkYbXYAOu5po2xVrn"})',
          "export AWS_SECRET_ACCESS_KEY='ERuReLan5nQtVeb9" "vFMzD9b/Uzh7YSeYsL6LQJ4K'",
-         'os.environ["AWS_SECRET_ACCESS_KEY"] = "30eWnUt1xfTCt38Q' 'vE2aCj405jPvGcfLYflaTgrr"'),
+         'os.environ["AWS_SECRET_ACCESS_KEY"] = "30eWnUt1xfTCt38Q' 'vE2aCj405jPvGcfLYflaTgrr"',
+         'boto_kwargs = {"aws_key": "pdzPaEMM1ZA7V0FhHVJW' 'DBt2hWdQZUm14QhoxhLP"}'),
         ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # AWS documentation
          "AWS_SECRET_ACCESS_KEY: YOUR_KEY_HERE",
          'aws_secret_access_key = "${AWS_SECRET_ACCESS_KEY}"',
@@ -718,12 +1049,28 @@ PATTERNS: Tuple[Pattern, ...] = (
          'KEY = "' + _BEGIN + 'PRIVATE KEY-----\\n' + "\\n".join(_PEM_LINES[1:]) + '\\n' + _END
          + 'PRIVATE KEY-----\\n"',
          "ssh_key: |\n  " + _BEGIN + "OPENSSH PRIVATE KEY-----\n  b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"
-         "AAAAAAAAAABAAAAMwAAAAtzc2gtZW\n  " + _PEM_LINES[2] + "\n  " + _END + "OPENSSH PRIVATE KEY-----"),
+         "AAAAAAAAAABAAAAMwAAAAtzc2gtZW\n  " + _PEM_LINES[2] + "\n  " + _END + "OPENSSH PRIVATE KEY-----",
+         "\n".join((_BEGIN + "EC PRIVATE KEY-----",) + _PEM_LINES[1:4] + (_END + "EC PRIVATE KEY-----",)),
+         "\n".join((_BEGIN + "DSA PRIVATE KEY-----",) + _PEM_LINES[2:] + (_END + "DSA PRIVATE KEY-----",)),
+         "\n".join((_BEGIN + "ENCRYPTED PRIVATE KEY-----",) + _PEM_LINES + (_END + "ENCRYPTED PRIVATE KEY-----",)),
+         "\n".join((_BEGIN + "PGP PRIVATE KEY BLOCK-----", "Version: GnuPG v2", "")
+                   + _PGP_LINES + ("=Xq3k", _END + "PGP PRIVATE KEY BLOCK-----")),
+         "\n".join(("---- BEGIN SSH2 " "ENCRYPTED PRIVATE KEY ----", 'Comment: "rsa-key-20240611"')
+                   + _PEM_LINES[1:] + ("---- END SSH2 ENCRYPTED PRIVATE KEY ----",)),
+         "\n".join(("PuTTY-User-" "Key-File-3: ssh-ed25519", "Encryption: none", "Comment: eddsa-key-20240611",
+                    "Public-Lines: 2") + _PUTTY_LINES[:2] + ("Private-Lines: 3",) + _PUTTY_LINES[2:]
+                   + ("Private-MAC: 4a1d2f0c9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d",)),
+         "\r\n".join(("PuTTY-User-" "Key-File-2: ssh-rsa", "Encryption: aes256-cbc", "Comment: imported-openssh-key",
+                      "Public-Lines: 1", _PUTTY_LINES[0], "Private-Lines: 2") + _PUTTY_LINES[3:]
+                     + ("Private-MAC: 5b4a39281706f5e4d3c2b1a09f8e7d6c",))),
         (_BEGIN + "RSA PRIVATE KEY-----\n...\n" + _END + "RSA PRIVATE KEY-----",
          _BEGIN + "PRIVATE KEY-----\\n<your private key>\\n" + _END + "PRIVATE KEY-----",
          'if text.startswith("' + _BEGIN + 'PRIVATE KEY-----"):',
          _BEGIN + "PUBLIC KEY-----\n" + _PEM_LINES[1] + "\n" + _END + "PUBLIC KEY-----",
-         _BEGIN + "PRIVATE KEY-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n" + _END + "PRIVATE KEY-----")),
+         _BEGIN + "PRIVATE KEY-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n" + _END + "PRIVATE KEY-----",
+         "\n".join(("PuTTY-User-" "Key-File-3: ssh-ed25519", "Encryption: none", "Public-Lines: 1", _PUTTY_LINES[0],
+                    "Private-Lines: 1", "<your private key>")),
+         "PuTTY-User-" "Key-File-2: ssh-rsa  # the header alone, in documentation")),
     Pattern(
         "gcp-service-account", "GCP service-account key (JSON)",
         ('{"type": "service_account", "project_id": "etl-prod", "private_key_id": "2bd74cda31fa6e5c", '
@@ -913,4 +1260,113 @@ PATTERNS: Tuple[Pattern, ...] = (
          "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx/IncomingWebhook/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/"
          "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
          "TEAMS_WEBHOOK=${TEAMS_WEBHOOK_URL}")),
+    Pattern(
+        "square-token", "Square OAuth secret or access token",
+        ("SQUARE_APPLICATION_SECRET=sq0" "csp-AbQcEFUV2fsjGHb6HrlEOS47WgjKCu-0xxKhg5QjWV1",
+         "client = Client(access_token='sq0" "atp-mKaUyvBPs0jSO2Jkf08MMF')"),
+        ("SQUARE_APPLICATION_SECRET=sq0csp-<your-application-secret>",
+         "SQUARE_APPLICATION_SECRET=sq0csp-" + "x" * 43,
+         "SQUARE_ACCESS_TOKEN=${SQUARE_TOKEN}")),
+    Pattern(
+        "huggingface-token", "Hugging Face access token",
+        ("HF_TOKEN=hf" "_dAPsmYaUSRCsllZqZycZOkNgaWvjsgJWuF",
+         "login(token='hf" "_xTwXqxnizKwRkNraEuzeRTpPWzUBqsskDI')"),
+        ("HF_TOKEN=hf_" + "x" * 34,
+         "def hf_download_weights_from_the_model_hub(): pass",
+         "tok = 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(name)",  # camelCase, 34 letters
+         "HF_TOKEN=hf_<your-token>")),
+    Pattern(
+        "vault-token", "HashiCorp Vault token",
+        ("VAULT_TOKEN=hv" "s.97TPNbpjava1bMZwIMlvdp5gjTrD8Osj-LnZ5R_j-8U-m7aSz7NRSOtv75y4SXvE9rwLbAtf6e9c"
+         "pCGybY9lMR4pAwB",
+         "client = hvac.Client(url=VAULT_ADDR, token='hv" "b.p3GVy1PixOqoRGrB5Vpg5C6QsyHZytfqY6K1Qjah4dXd3eOa1Zcc"
+         "-a4CgOFfqRgz7IhYePP2lny2pg17_dUM2jNKogorTAuRVpQ09oiVeZWJ9QyucS19AvMp2gUAeSsUfFgUl8oPK_')"),
+        ("VAULT_TOKEN=hvs.<token>",
+         "VAULT_TOKEN=hvs." + "x" * 95,
+         "VAULT_TOKEN=hvs.${VAULT_TOKEN}")),
+    Pattern(
+        "digitalocean-token", "DigitalOcean token",
+        ("DIGITALOCEAN_TOKEN=do" "p_v1_889eeaf77ee09a4496e0ed7afceaa86dc3f3464849a845d1f7c3a0579f09222a",
+         "refresh = 'do" "r_v1_2bed27a584d21b54fa8973381f412a0a4f9fa423350b233931da53f50a0be52d'"),
+        ("DIGITALOCEAN_TOKEN=dop_v1_<token>",
+         "DIGITALOCEAN_TOKEN=dop_v1_" + "0" * 64)),
+    Pattern(
+        "azure-ad-client-secret", "Azure AD client secret",
+        ("AZURE_CLIENT_SECRET=KP4" "8Q~cwC6dT0ctPVnaawqrczLJWImKMG4hEbuUV",
+         "ClientSecretCredential(tenant, client_id, 'o3G" "7Q~PDR-~m0k5i.qkwUONAIifEcLav_q5ZvQmL')"),
+        ("AZURE_CLIENT_SECRET=<client-secret>",
+         "AZURE_CLIENT_SECRET=abc8Q~" + "x" * 34,
+         "path = '~/notes/8Q~draft-of-the-quarterly-report-v2.txt'")),
+    Pattern(
+        "telegram-bot-token", "Telegram bot token",
+        ("TELEGRAM_BOT_TOKEN=778863582:A" "AL8ZrF8w50SR2Qugs4lIFVRdxtDyKUOtfZ",
+         "bot = Bot(token='1783438452:A" "AUTqr8aFvnKbnHFbDfj3u_ypO09RnKw1zW')"),
+        ("TELEGRAM_BOT_TOKEN=123456789:AA" + "x" * 33,
+         "TELEGRAM_BOT_TOKEN=<bot-id>:<token>",
+         "at = '2024-06-11 12:30:AAB'")),
+    Pattern(
+        "mailchimp-key", "Mailchimp API key",
+        ("MAILCHIMP_API_KEY=ff31aeea03bdba261ad5" "90acbc5fbb5e-us6",
+         "client.set_config({'api_key': 'cb983b410e6f58de9b9d" "56191e28c2f2-us21', 'server': 'us21'})"),
+        ("MAILCHIMP_API_KEY=" + "x" * 32 + "-us6",
+         "MAILCHIMP_API_KEY=<api-key>-us6",
+         "MAILCHIMP_API_KEY=" + "0" * 32 + "-us6",
+         "bucket = 'acme-raw-us1'")),
+    Pattern(
+        "discord-bot-token", "Discord bot token",
+        ("DISCORD_BOT_TOKEN=MjI4NDUx" "NzI4NDM1ODMyNzUy.HI3Yhc.1OxT-8QY4-3BMDogiSTRIiP9LJm",
+         "client.run('NzcyMjg4Mz" "A4MzE2NzM4MzI2NA.R04Zhb.GSdGWoZ6axl7KBGgMVGOYn7B3_5SApYXfE-1ds')"),
+        ("DISCORD_BOT_TOKEN=<bot-token>",
+         "DISCORD_BOT_TOKEN=NjQ5YWJjZGVmMTIzNDU2Nzg5.R04Zhb.GSdGWoZ6axl7KBGgMVGOYn7B3_5",  # not an id
+         "DISCORD_BOT_TOKEN=MTIzNDU2Nzg5MDEyMzQ1Njc4.xxxxxx." + "x" * 27)),
+    Pattern(
+        "jwt", "signed JSON Web Token",
+        ("PREFECT__CLOUD__AUTH_TOKEN=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzdmMtZXRsLWxvYWRlciIsImlhdCI6M"
+         "TcxNDAwMzIwMCwic2NvcGUiOiJmbG93czp3cml0ZSJ9." "3vbgqMMvFuz4zf3ATNeY2Pseh093Fj9fOptqCWCsuZr",
+         "SUPABASE_SERVICE_KEY='eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJyb2xlIjoic2VydmljZV9yb2xlIiwiaXNzIjoic3VwYWJh"
+         "c2UiLCJpYXQiOjE3MDAwMDAwMDB9." "JZaVLaPeAU5moHH5F-grANC-aBcnwDDOOAZvw6d3eK3pxFkhJA5uFyeUhwksU8dSaNrFWv5S"
+         "RclfFhhqCmzhp59yZk4d6-GlThw_ZqyC85Nn7Jf30xIOdZh_NRwhUTv3L_Smo927U2aT1yVPMm5nYtffRcvy0Dxo5pCJFz2B30M8KVM_w8"
+         "MDaD3vSS1Mmn7qOiqh1yudML66YbgqaD7XBPgUbqr2RbwXOq43IedbtWe27WH77hBlyqz-9PNldsWhXK64VtGHZA2PQLUD-W1nW4kGeJ-"
+         "ky88BV8-luteLKWMFmkkBTDijysfSa5Jhl7LiECB7lavfWXTKTiVQ47qsxG'"),
+        ("token = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0I"
+         "joxNTE2MjM5MDIyfQ." "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c'",  # jwt.io's sample
+         ">>> print(encoded)\neyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzb21lIjoicGF5bG9hZCJ9."
+         "4twFt5NiznN84AWoo1d7KO1T_yoc0Z6XOpOVswacPZg",  # PyJWT's README: signed with the key "secret"
+         "SUPABASE_ANON_KEY=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYW5vbiIsImlzcyI6InN1cGFiYXNlIiwiaWF0Ijo"
+         "xNzAwMDAwMDAwfQ." "72VnY6wGD4tylc-Y3oLOr0GlsP5S_KXv5Zzjhe3p1g1",  # the anon key is public
+         "unsigned = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJzdmMtZXRsLWxvYWRlciIsImlhdCI6MTcxNDAwMzIwMCwic2NvcGUiOiJmbG93cz"
+         "p3cml0ZSJ9.'",
+         "cut = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzdmMtZXRsLWxvYWRlciIsImlhdCI6MTcxNDAwMzIwMCwic2NvcG"
+         "UiOiJmbG93czp3cml0ZSJ9." "3vbgqMMvFuz4zf3ATNeY2Pseh093Fj9'",  # too short for HS256
+         "header = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9'")),
+    Pattern(
+        "ibm-cloud-iam-key", "IBM Cloud IAM API key",
+        ("IBM_CLOUD_API_KEY=aKfux6fX1L3dd4u2" "dDGqt1NvVeIWmQmcVFzbjcoP95wL",
+         "authenticator = IAMAuthenticator(ibm_iam_apikey='aKfux6fX1L3dd4u2" "dDGqt1NvVeIWmQmcVFzbjcoP95wL')"),
+        ("IBM_CLOUD_API_KEY=<api-key>",
+         "IBM_CLOUD_API_KEY=" + "x" * 44,
+         "api_key = 'aKfux6fX1L3dd4u2dDGqt1NvVeIWmQmcVFzbjcoP95wL'  # no vendor named")),
+    Pattern(
+        "ibm-cos-hmac-key", "IBM Cloud Object Storage HMAC secret",
+        ("COS_HMAC_SECRET_ACCESS_KEY=d496ed631e445241" "5df60f290d94d7efecc22a4e5d4697ea",
+         '{"cos_hmac_keys": {"access_key_id": "2bd74cda31fa6e5c", "secret_access_key": "d496ed631e445241'
+         '5df60f290d94d7efecc22a4e5d4697ea"}}'),
+        ("secret_access_key = <hmac-secret>",
+         "secret_access_key = '" + "0" * 48 + "'",
+         "sha = 'd496ed631e4452415df60f290d94d7efecc22a4e5d4697ea'")),
+    Pattern(
+        "cloudant-credential", "Cloudant password or API key",
+        ("CLOUDANT_PASSWORD=93ff69b5257313aee99add6cd71b8890" "a6299c08927cae578485090fb254c2a9",
+         "cloudant_api_key = 'zjcukrflld" "gefvhdxgjzcevs'"),
+        ("CLOUDANT_PASSWORD=<password>",
+         "cloudant_api_key = 'abcdefghijklmnopqrstuvwx'",
+         "cloudant_password = os.environ['CLOUDANT_PASSWORD']")),
+    Pattern(
+        "softlayer-key", "SoftLayer API key",
+        ("SOFTLAYER_API_KEY=gkgls12ho47cd2tlpo1o0lv8w76417z" "wmi5g5bim7q2bn77r7vf8tg9ad551xqbd",
+         "endpoint = 'https://api.softlayer.com/soap/v3.1/gkgls12ho47cd2tlpo1o0lv8w76417z"
+         "wmi5g5bim7q2bn77r7vf8tg9ad551xqbd'"),
+        ("SOFTLAYER_API_KEY=<api-key>",
+         "softlayer_api_key = '" + "0" * 64 + "'",
+         "https://api.softlayer.com/soap/v3.1/SoftLayer_Account")),
 )

@@ -8,8 +8,10 @@ the hooks, only when ``--credlint`` is given).
 
 Collection
     With ``--credlint``, every ``.py`` file pytest visits gets a ``<file>::credlint`` item, and so
-    does every other file credlint would read as a candidate deployment file (by name, as
-    ``credlint check`` discovers them, plus the project's ``sources`` globs). Files credlint's
+    does every other file credlint would read: candidate deployment files and the files it scans
+    for credential formats only (JSON, Markdown, text, notebooks, private keys, ...), by name as
+    ``credlint check`` discovers them (``credlint.runner._maybe_relevant``), plus the project's
+    ``sources`` globs. Files credlint's
     configuration excludes (``exclude``, ``extend-exclude`` and credlint's default excludes) are
     not collected. Items carry the ``credlint`` marker: ``-m credlint`` runs only them,
     ``-m "not credlint"`` deselects them, and ``-k credlint`` matches them by name.
@@ -65,7 +67,8 @@ def pytest_addoption(parser):
     group = parser.getgroup("credlint")
     group.addoption(
         "--credlint", action="store_true", default=False,
-        help="check .py files and deployment files with credlint (one test item per file; "
+        help="check .py files, deployment files and the files credlint scans for credential formats "
+             "(one test item per file; "
              "configured by [tool.credlint] / credlint.toml at the project root)",
     )
 
@@ -270,7 +273,7 @@ def _render_failure(error: CredlintFindings) -> str:
                 lines.append(f"  {finding.line + offset:>{width}} | {safe_source(text)}")
                 # The runner places the marker on the masked line (masks change its length).
                 if offset == 0 and finding.caret:
-                    start, end = finding.caret
+                    start, end = (source_column(text, column) for column in finding.caret)
                     lines.append(f"  {'':>{width}} | {' ' * start}{'^' * max(end - start, 1)}")
         if finding.fix:
             lines.append(f"  fix: {safe(finding.fix)}")

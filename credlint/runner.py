@@ -102,12 +102,23 @@ def _rel(path: Path, base: Path) -> Optional[str]:
 
 
 _DEPLOY_SUFFIXES = (".toml", ".sh", ".bash", ".mk", ".yml", ".yaml", ".env", ".conf", ".ini", ".dockerfile", ".cfg")
+# Files read only for credential formats (CL204), as detect-secrets and gitleaks read them: data,
+# documentation, notebooks, Terraform, client credential files and private keys. None of them is
+# a deployment file (`deployfiles.classify` gives them no kind), and binary ones (DER, PKCS#12)
+# are skipped by the pattern scan.
+_SCANNED_SUFFIXES = (".json", ".md", ".markdown", ".rst", ".txt", ".ipynb", ".tf", ".tfvars", ".properties",
+                     ".pem", ".key", ".p8", ".ppk", ".asc", ".ovpn", ".npmrc", ".pypirc", ".netrc", ".s3cfg",
+                     ".boto", ".git-credentials")
+_SSH_KEY_NAMES = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519")  # and id_rsa_deploy, ...; not *.pub
 
 
 def _maybe_relevant(name: str) -> bool:
-    """Python files and names that can be deployment files (decided by content later)."""
+    """Python files, names that can be deployment files (decided by content later), and files
+    read for credential formats only."""
     return (name.endswith(".py") or name.endswith(_DEPLOY_SUFFIXES) or name in ("Makefile", "makefile")
-            or name.startswith(("Dockerfile", ".env", "Containerfile")))
+            or name.startswith(("Dockerfile", ".env", "Containerfile"))
+            or name.endswith(_SCANNED_SUFFIXES) or name == "credentials"
+            or (name.startswith(_SSH_KEY_NAMES) and not name.endswith(".pub")))
 
 
 def discover(root: Path, excludes: Sequence[str], sources: Sequence[str] = (),

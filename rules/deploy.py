@@ -59,6 +59,8 @@ def check_malformed_secret(deploy_env, project):
     env = deploy_env
     if not env.secret or env.shape in _REFERENCE_SHAPES or env.value.kind == "none":
         return
+    if env.scope == "config-key":
+        return  # one string inside a dict-valued secret: the secret's own entry is judged whole
     shape, doc = _shape_of(project, env.secret)
     if shape is None:
         return
@@ -183,10 +185,17 @@ def check_secret_not_forwarded(deploy_env):
     bad=[Example({"flow.py": "", "deploy/config.toml": """
         [context.secrets]
         SLACK_WEBHOOK_URL = "https://hooks.slack.com/services/T07QX3MZ1/B09RK2LP4/Hn4vWq8Ys2Ld6Kp0"
-        """})],
+        """}),
+         Example({"flow.py": "", "deploy/config.toml": """
+        [context.secrets.AWS_CREDENTIALS]
+        ACCESS_KEY = "$AWS_ACCESS_KEY_ID"
+        SECRET_ACCESS_KEY = "Hn4vWq8Ys2Ld6Kp0T07QX3MZ1"
+        REGION = "eu-west-1"
+        """}, title="a literal key of a dict-valued secret")],
     good=[Example({"flow.py": "", "deploy/config.toml": """
         [context.secrets]
         SLACK_WEBHOOK_URL = "$SLACK_WEBHOOK_URL"
+        AWS_CREDENTIALS = { ACCESS_KEY = "$AWS_ACCESS_KEY_ID", SECRET_ACCESS_KEY = "$AWS_SECRET_ACCESS_KEY" }
         """})],
 )
 def check_hardcoded_secret_in_config(deploy_env):
@@ -195,7 +204,10 @@ def check_hardcoded_secret_in_config(deploy_env):
     ## What it does
     Reports secret values written into config.toml `[context.secrets]`, agent commands,
     Kubernetes manifests, compose files, Dockerfiles, CI workflows and committed `.env` files:
-    context secrets, credential-named variables and values with a known credential format.
+    context secrets, credential-named variables and values with a known credential format. A
+    dict-valued config.toml secret (`AWS_CREDENTIALS = { SECRET_ACCESS_KEY = "..." }`, or a
+    `[context.secrets.AWS_CREDENTIALS]` table) is checked key by key: its credential keys
+    (`SECRET_ACCESS_KEY`, `private_key`, `token`, ...) and any value with a credential format.
     References (`$X`, `${X}`, `${{ secrets.X }}`, `valueFrom.secretKeyRef`, `envFrom`, SSM and
     Secrets Manager ARNs) and placeholders (`<token>`, `YOUR_KEY_HERE`) are fine.
 
@@ -211,12 +223,20 @@ def check_hardcoded_secret_in_config(deploy_env):
     if not value.is_literal or value.kind != "str":
         return
     agent_key = env.name in ("--key", "-k", "--token", "-t")  # `prefect agent ... start --key ...`
-    if not (env.secret or agent_key or is_credential_name(env.name) or value.shaped):
+    key = env.name.rsplit(".", 1)[-1] if env.scope == "config-key" else None
+    if key is not None:
+        # A string inside a dict-valued secret: its credential keys (SECRET_ACCESS_KEY,
+        # private_key, token, ...) or a credential format; not region, client_email, token_uri.
+        if not (is_credential_name(key) or value.shaped):
+            return
+    elif not (env.secret or agent_key or is_credential_name(env.name) or value.shaped):
         return
     if env.name.upper().endswith(("_ID", "_NAME", "_FILE", "_PATH", "_ARN", "_URL_NAME", "_USER", "_USERNAME")):
         if not value.shaped:
             return
     what = f"secret '{env.secret}'" if env.secret else env.name
+    if key is not None and env.secret:
+        what = f"{env.name[len(env.secret) + 1:]} of secret '{env.secret}'"
     yield Hit(
         path=env.path, pos=env.pos, secret=env.secret, mask=True,
         message=f"{what} is set to {describe(value)} in {env.path}: a credential committed in a deployment file",

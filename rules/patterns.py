@@ -18,6 +18,11 @@ def _title(pattern_id: str) -> str:
             """, title="an AWS access key id in a comment"),
         Example({"flow.py": "import prefect\n", "deploy/.env": "GITHUB_TOKEN=ghp_R8dK2mQx7LpZ4vN9tB3wY6cH1fJ5sA0eG2uT\n"},
                 title="a GitHub token in a committed .env"),
+        Example({"flow.py": "import prefect\n", "deploy/keys/id_ed25519": "-----BEGIN OPENSSH " "PRIVATE KEY-----\n"
+                 "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+                 "x1ihEeGY14iiMyD5FN+kvkdgK7FI0b4iiLl3Ezomr0odA/v4+ffDNH0qdN7VExMz\n"
+                 "-----END OPENSSH " "PRIVATE KEY-----\n"},
+                title="a deploy key committed next to the flows"),
     ],
     good=[Example("""
         import prefect
@@ -29,12 +34,18 @@ def check_secret_pattern(pattern_match):
     """A high-confidence credential format appears in a file.
 
     ## What it does
-    Scans every Python and deployment file — strings and comments alike — for formats that are
-    credentials and nothing else: AWS access key ids, private key blocks, GCP service-account
-    keys, GitHub, GitLab and Slack tokens, Slack webhooks, Stripe, SendGrid, Twilio and
-    Databricks keys, URLs with a password, and more (`credlint explain CL204` lists what the
-    test vectors cover). Documentation examples (`AKIAIOSFODNN7EXAMPLE`) and placeholders
-    (`<token>`, `YOUR_KEY_HERE`, `${TOKEN}`) are not findings.
+    Scans every file credlint reads — Python and deployment files, and also JSON, Markdown,
+    text, notebooks, Terraform, client credential files (`.npmrc`, `.netrc`, ...) and key files
+    (`*.pem`, `*.key`, `*.ppk`, `id_rsa`, ...), strings and comments alike — for formats that are
+    credentials and nothing else: AWS access keys, private keys in every text format (PEM,
+    OpenSSH, PGP, PuTTY, SSH2), GCP service-account keys, GitHub, GitLab, Slack, Discord and
+    Telegram tokens, Slack, Discord and Teams webhooks, Stripe, SendGrid, Twilio, Mailchimp,
+    Square, Databricks, OpenAI, Anthropic, Hugging Face, Vault, DigitalOcean, npm and PyPI keys,
+    signed JWTs, URLs with a password, and more (`credlint.patterns.PATTERNS` lists every format
+    with the values it must and must not match). Documentation examples (`AKIAIOSFODNN7EXAMPLE`)
+    and placeholders (`<token>`, `YOUR_KEY_HERE`, `${TOKEN}`) are not findings, nor is a JWT
+    that is unsigned, cut short or a public key (Supabase's `anon` key). Binary files (DER or
+    PKCS#12 keys) are not scanned.
 
     ## Why is this bad?
     A credential in a repository is a leaked credential: every clone, fork, CI log and image

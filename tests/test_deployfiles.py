@@ -752,8 +752,12 @@ def test_prefect_config_toml():
         ("PORT", "config", "PORT", None, "int", 6, 1),
         ("DATA_DIR", "config", "DATA_DIR", None, "str", 7, 1),
         ("GH", "config", "GH", None, "dict", 8, 1),
+        ("GH.token", "config-key", "GH", None, "str", 8, 8),  # each string of a dict-valued secret
+        ("GH.user", "config-key", "GH", None, "str", 8, 60),
         ("JSONISH", "config", "JSONISH", None, "json-string", 9, 1),
         ("GCP_CREDENTIALS", "config", "GCP_CREDENTIALS", None, "dict", 11, 18),
+        ("GCP_CREDENTIALS.type", "config-key", "GCP_CREDENTIALS", None, "str", 12, 1),
+        ("GCP_CREDENTIALS.private_key_id", "config-key", "GCP_CREDENTIALS", None, "str", 13, 1),
         ("PREFECT__CONTEXT__SECRETS__SLACK_WEBHOOK_URL", "forwarded", "SLACK_WEBHOOK_URL", None, "reference", 19, 1),
         ("PREFECT__CONTEXT__SECRET__REDIS_PASSWORD", "forwarded", None, "REDIS_PASSWORD", "str", 20, 1),
         ("JIRASECRETS", "config", None, "JIRASECRETS", "str", 23, 1),  # [secrets] is not read

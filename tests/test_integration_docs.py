@@ -217,7 +217,7 @@ def test_pre_commit_files_snippet_is_the_default_plus_an_extra_source():
     for name in ["flows/etl.py", "pyproject.toml", "deploy/start-agent.sh", "Makefile", "k8s/agent.yaml", ".env",
                  ".env.prod", "Dockerfile.agent", "supervisord.conf", "README.md", "requirements.txt"]:
         assert bool(documented.search(name)) == bool(default.search(name)), name
-    assert documented.search("deploy/agents.txt") and not default.search("deploy/agents.txt")
+    assert documented.search("deploy/agent.service") and not default.search("deploy/agent.service")
 
 
 # -- GitHub Actions ------------------------------------------------------------------------------

@@ -63,6 +63,53 @@ def test_catalogue_covers_the_issue_and_is_well_formed():
         assert len(p.false_vectors) >= 2, p.id
 
 
+# What detect-secrets' high-confidence plugins find that the first catalogue lacked (issue 15,
+# point 9), and the common formats gitleaks also knows; tests/test_secret_breadth.py measures the
+# parity on a planted corpus.
+BREADTH = {
+    "mailchimp-key", "discord-bot-token", "telegram-bot-token", "jwt", "square-token", "ibm-cloud-iam-key",
+    "ibm-cos-hmac-key", "cloudant-credential", "softlayer-key", "huggingface-token", "vault-token",
+    "digitalocean-token", "azure-ad-client-secret",
+}
+
+
+def test_catalogue_covers_detect_secrets_high_confidence_formats():
+    assert BREADTH <= set(IDS)
+    keys = next(p for p in PATTERNS if p.id == "private-key").true_vectors
+    for header in ("RSA PRIVATE", "EC PRIVATE", "DSA PRIVATE", "ENCRYPTED PRIVATE", "OPENSSH PRIVATE",
+                   "PGP PRIVATE KEY BLOCK", "SSH2 ENCRYPTED", "PuTTY-User-Key-File-2", "PuTTY-User-Key-File-3"):
+        assert any(header in v for v in keys), header
+
+
+def test_binary_data_is_not_scanned():
+    """A NUL byte in the first 8 KB marks a binary file (a DER key, an image): out of reach."""
+    assert ids_of(GH) == ["github-token"]
+    for data in (b"\x30\x82\x00" + GH.encode(), b"\x00" * 8191 + b"\n" + GH.encode()):
+        assert scan(data) == [] and not could_match(data)
+    late = b"x" * 8192 + b"\x00\n" + GH.encode()  # a NUL further in: still text
+    assert [m.pattern for m in scan(late)] == ["github-token"] and could_match(late)
+
+
+def test_a_jwt_is_found_in_prose_and_judged_by_its_decoded_parts():
+    (token,) = [v.split("=", 1)[1] for v in next(p for p in PATTERNS if p.id == "jwt").true_vectors
+                if v.startswith("PREFECT__")]
+    assert ids_of(f"Log in with {token}. Then run the flow.") == ["jwt"]
+    header, claims, signature = token.split(".")
+    assert ids_of(f"{header}.{claims}.{signature[:-1]}") == []  # HS256 signs with 43 characters
+    assert ids_of(f"{header}.{claims}.{signature}x") == []
+    assert ids_of(f"{header}.{header}.{signature}") == ids_of(f"{header}.{claims}.{signature}")  # any claims
+    assert ids_of(f"{claims}.{claims}.{signature}") == []  # no "alg": not a JWT header
+    import base64
+    import hashlib
+    import hmac
+
+    for key in (b"secret", b"your-256-bit-secret", b"a key nobody documents"):
+        mac = hmac.new(key, f"{header}.{claims}".encode(), hashlib.sha256).digest()
+        resigned = f"{header}.{claims}." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+        # signed with a key from documentation: anyone can forge it, so it is a sample
+        assert ids_of(resigned) == ([] if key != b"a key nobody documents" else ["jwt"]), key
+
+
 def test_scan_reports_only_catalogued_ids():
     everything = "\n".join(v for p in PATTERNS for v in p.true_vectors)
     assert set(ids_of(everything)) == set(IDS)
@@ -191,7 +238,7 @@ def expected_span(text, needle, occurrence=0):
 def test_positions_are_exact_on_a_multiline_file():
     matches = scan(FILE.encode("utf-8"))
     got = [(m.pattern, m.line, m.column, m.end_line, m.end_column) for m in matches]
-    key_text = "\n".join(PEM[1:])
+    key_text = "\n".join(PEM)
     assert got == [
         ("aws-access-key-id",) + expected_span(FILE, AK),
         ("github-token",) + expected_span(FILE, GH),
@@ -201,7 +248,7 @@ def test_positions_are_exact_on_a_multiline_file():
     ]
     assert got[1][1:3] == (5, 34)  # counted in characters: UTF-8 bytes would put it at 39
     assert FILE.split("\n")[4].encode().index(GH.encode()) + 1 == 39
-    assert got[3][1:] == (8, 1, 11, len(PEM[4]) + 1)  # from the body's first character through END
+    assert got[3][1:] == (7, 10, 11, len(PEM[4]) + 1)  # from its BEGIN line through END
 
 
 def test_positions_survive_crlf_line_endings_and_a_byte_order_mark():
@@ -258,16 +305,16 @@ def test_the_most_specific_format_wins_where_two_overlap():
     assert ids_of(f"snowflake://loader:{PW}@acme/raw") == ["snowflake-url-password"]
 
 
-def test_a_private_key_without_footer_is_still_reported_from_its_body():
+def test_a_private_key_without_footer_is_still_reported_through_its_body():
     text = "\n".join(PEM[:3]) + "\n"  # truncated: no END line
     (m,) = scan(text.encode())
-    assert (m.pattern, m.line, m.column, m.end_line, m.end_column) == ("private-key", 2, 1, 2, len(PEM[1]) + 1)
+    assert (m.pattern, m.line, m.column, m.end_line, m.end_column) == ("private-key", 1, 1, 2, len(PEM[1]) + 1)
 
 
 def test_a_private_key_in_python_string_pieces_is_one_finding():
     text = 'KEY = (\n    "' + '\\n"\n    "'.join(PEM) + '\\n"\n)\n'
     (m,) = scan(text.encode())
-    assert m.pattern == "private-key" and (m.line, m.end_line) == (3, 6)
+    assert m.pattern == "private-key" and (m.line, m.end_line) == (2, 6)
 
 
 def test_aws_secret_needs_its_key_name_on_the_same_line():
@@ -358,6 +405,19 @@ ADVERSARIAL = {
     "OpenAI markers": fill(b"sk-" + b"T3BlbkFJ" * 40 + b"a" * 300 + b" "),
     "slack hooks": fill(b"hooks.slack.com/services/T0123456/"),
     "service accounts": fill(b'"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n'),
+    "JWT marks": fill(b"eyJ"),
+    "JWT-like runs": fill(b" eyJ" + B64[:4000].replace(b"+", b"-").replace(b"/", b".")),
+    "JWT headers": fill(b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0." + b"a" * 43 + b" "),
+    "Mailchimp data centres": fill(b"-us1"),
+    "Mailchimp bodies": fill(b"0" * 40 + b"-us12"),
+    "Telegram colons": fill(b"1234567890:A"),
+    "Telegram bodies": fill(b"1234567890:A" + B64[:34].replace(b"+", b"_").replace(b"/", b"-") + b" "),
+    "Azure AD markers": fill(b"abc8Q~"),
+    "Discord ids": fill(b"MTA" + b"x" * 22 + b".abcdef."),
+    "PuTTY headers": fill(b"PuTTY-User-Key-File-2: ssh-rsa\n"),
+    "PuTTY private lines": fill(b"PuTTY-User-Key-File-3: ssh-rsa\nPrivate-Lines: 999\n" + B64[:64] + b"\n"),
+    "SSH2 headers": fill(b"---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\n"),
+    "vendor key names": fill(b"ibm_cloud_api_key=cloudant_password=softlayer_api_key=cos_hmac_secret_access_key="),
 }
 
 

@@ -285,9 +285,13 @@ def test_manifest_files_pattern_is_credlints_own_discovery():
         ".github/workflows/deploy.yml", ".gitlab-ci.yml", ".env", ".env.production", "deploy/.envrc",
         "prod.env", "Dockerfile", "docker/Dockerfile.agent", "agent.dockerfile", "Containerfile",
         "supervisord.conf", "setup.cfg", "tox.ini",
+        # read for credential formats only (CL204):
+        "README.md", "requirements.txt", "deploy.env/notes.txt", "Dockerfile/notes.txt", "docs/index.rst",
+        "config/settings.json", "notebooks/explore.ipynb", "infra/main.tf", "keys/id_rsa", "id_ed25519_deploy",
+        "certs/server.pem", "tls.key", "AuthKey.p8", "putty.ppk", ".npmrc", ".pypirc", ".aws/credentials",
         # not read by credlint unless named in `sources`:
-        "README.md", "flows/etl.pyc", "requirements.txt", "NotAMakefile", "envfile", "etl.py.orig",
-        "deploy.env/notes.txt", "Dockerfile/notes.txt", "docs/index.rst",
+        "flows/etl.pyc", "NotAMakefile", "envfile", "etl.py.orig", "keys/id_rsa.pub", "store.p12", "logo.png",
+        "mycredentials",
     ]
     for name in names:
         assert bool(pattern.search(name)) == _maybe_relevant(name.rsplit("/", 1)[-1]), name
