@@ -14,6 +14,9 @@ from .tomlcompat import toml
 
 WHERES = ("init", "run", "init+run", "call")
 MECHANISMS = ("context", "secret_get", "storage_preload", "template")
+# What a `context` read does when nothing puts the secret in context: the client library's own
+# credential chain (env vars, profiles, instance roles), or anonymous access (git hosting storage).
+UNMET = ("chain", "anonymous")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,12 @@ class SecretSpec:
     shape: str = "any"
     shape_doc: str = ""
     when: str = ""
+    unmet: str = "chain"
+
+    @property
+    def optional(self) -> bool:
+        """The consumer works without the secret (anonymously): a missing one is no fallback."""
+        return self.mechanism == "context" and self.unmet == "anonymous"
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class CredentialParam:
     kind: str = "dedicated"
     ignored: str = ""
     expected: str = ""
+    identity: Tuple[str, ...] = ()  # families whose ambient credentials the argument grants (run configs)
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,9 @@ def _secret(raw: dict, where: str) -> SecretSpec:
     mechanism = raw.get("mechanism", "")
     if mechanism not in MECHANISMS:
         raise CatalogueError(f"{where}: unknown mechanism {mechanism!r}")
+    unmet = raw.get("unmet", "chain")
+    if unmet not in UNMET or (unmet != "chain" and mechanism != "context"):
+        raise CatalogueError(f"{where}: unmet = {unmet!r} (one of {', '.join(UNMET)}; only for context reads)")
     return SecretSpec(
         name=raw.get("name") or None,
         mechanism=mechanism,
@@ -172,6 +185,7 @@ def _secret(raw: dict, where: str) -> SecretSpec:
         shape=raw.get("shape", "any"),
         shape_doc=raw.get("shape_doc", ""),
         when=raw.get("when", ""),
+        unmet=unmet,
     )
 
 
@@ -194,6 +208,7 @@ def _entry(raw: dict, source: str) -> Entry:
                 kind=p.get("kind", "dedicated"),
                 ignored=p.get("ignored", ""),
                 expected=p.get("expected", ""),
+                identity=tuple(p.get("identity", ())),
             )
             for p in raw.get("credential_params", ())
         ),

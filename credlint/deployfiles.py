@@ -21,7 +21,9 @@ Data model notes for the project model:
   "shell" for a shell/Makefile variable that is set but not exported (it is in no environment;
   kept because a literal there is still a hard-coded value), and "config-key" for each string
   inside a dict-valued config.toml secret (named `SECRET.KEY`, `secret` the secret's name; no
-  provider of anything: the secret's own "config" entry is).
+  provider of anything: the secret's own "config" entry is), and "config-setting" for a credential
+  in another table of a Prefect config (`[s3] secret = "..."`, named `s3.secret`; recorded only when
+  it is one, and a provider of nothing).
 - Entries of `PREFECT__CLOUD__AGENT__ENV_VARS` (and `[cloud.agent.env_vars]`) that are tied to no
   agent in the file (a `.env`, a config.toml) have scope "forwarded" and `agent=None`: they reach
   the runs of whatever agent loads them. When the agent also has `--env`, Prefect ignores them
@@ -72,11 +74,13 @@ from .deployfacts import Agent, DeployFacts, EnvLink, EnvVar  # noqa: F401 - re-
 from .facts import Pos
 from .suppressions import scan_text_suppressions
 from .tomlcompat import toml
-from .values import Value, is_placeholder, looks_like_credential
+from .naming import is_credential_env_name, words as _name_words
+from .values import (Value, is_auth_method, is_example_path, is_placeholder, is_prose, is_public_dsn, is_test_fake,
+                     is_test_path, looks_like_credential)
 
 AGENT_TYPES = ("local", "docker", "kubernetes", "ecs", "vertex")
 KINDS = ("shell", "makefile", "ci-yaml", "k8s", "compose", "dockerfile", "dotenv", "prefect-config",
-         "supervisord", "yaml")
+         "supervisord", "yaml", "batch")
 MAX_BYTES = 8 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 
@@ -320,6 +324,44 @@ def _assess(raw: Optional[str], host_ref: bool = False, ref: Optional[str] = Non
         return (Value("reference", ref=_safe_ref(refs[0])), "reference" if whole else shape, keys,
                 True)
     return _literal_value(raw, obj, shape), shape, keys, expands
+
+
+# `${VAR:-default}`, `${VAR-default}`, `${VAR:=default}`: compose and POSIX shells use the default
+# when VAR is unset, so a literal default is the value that runs wherever nobody sets VAR.
+_DEFAULTED = re.compile(r"\$\{[A-Za-z_]\w*:?[-=]([^}$]*)\}")
+
+
+def _literal_default(raw: str) -> Optional[str]:
+    """The text a value with `${VAR:-default}` references becomes when none of them is set, if
+    that is all literal (None when other references remain)."""
+    if "${" not in raw or not _DEFAULTED.search(raw):
+        return None
+    effective = _DEFAULTED.sub(lambda m: m.group(1), raw)
+    return None if _HOST_REF_ANY.search(effective) else effective
+
+
+# Variables compiled into a web page, public by design (Create React App, Next.js, Vite, Gatsby,
+# Expo, Nuxt, Vue CLI, SvelteKit): not secrets, whatever their name.
+_PUBLIC_PREFIXES = ("REACT_APP_", "NEXT_PUBLIC_", "VITE_", "GATSBY_", "EXPO_PUBLIC_", "NUXT_PUBLIC_", "NUXT_ENV_",
+                    "VUE_APP_", "PUBLIC_")
+
+
+def _not_a_secret(name: str, raw: str, path: str, tests: bool) -> bool:
+    """What the name or the file says about a literal that the value alone cannot: a web page's
+    public variable, an auth method (`REGISTRY_AUTH: htpasswd`), a DSN without a password (a
+    browser Sentry DSN), prose in a template (`.env.example`), a weak value in a test suite or a
+    CI job (`tests`: the database a test run starts and throws away)."""
+    leaf = name.rsplit(".", 1)[-1]
+    if leaf.upper().startswith(_PUBLIC_PREFIXES):
+        return True
+    parts = _name_words(leaf)
+    if parts and parts[-1] == "auth" and is_auth_method(raw):
+        return True
+    if "dsn" in parts and is_public_dsn(raw):
+        return True
+    if is_example_path(path) and is_prose(raw):
+        return True
+    return tests and is_test_fake(raw)
 
 
 # --------------------------------------------------------------------------------------------
@@ -771,6 +813,8 @@ def _host_spans(text: str, host: str) -> List[Tuple[int, int, Optional[str]]]:
         pats += [r"\$\{([A-Za-z_]\w*)\}"]
     if host == "supervisord":
         pats += [r"%\(ENV_(\w+)\)s"]
+    if host == "batch":
+        pats += [r"%([A-Za-z_][\w.\-]*)%", r"!([A-Za-z_][\w.\-]*)!", r"(%~?[0-9*])"]
     spans = []
     for match in re.finditer("|".join(pats), text, re.DOTALL):
         name = next((g for g in match.groups() if g is not None), None)
@@ -802,6 +846,21 @@ _WRAPPERS_NOARG = {"exec", "nohup", "setsid", "command", "builtin", "stdbuf", "c
 _WRAPPERS_ONEARG = {"gosu", "su-exec", "chpst"}
 _INIT_WRAPPERS = {"tini", "dumb-init", "catatonit", "tini-static"}
 _SHELLS = {"sh", "bash", "dash", "zsh", "ash", "ksh", "busybox"}
+# Commands that log in with a credential given as an option: (command words) -> its options.
+_LOGINS = {
+    ("docker", "login"): ("-p", "--password"), ("podman", "login"): ("-p", "--password"),
+    ("nerdctl", "login"): ("-p", "--password"), ("buildah", "login"): ("-p", "--password"),
+    ("skopeo", "login"): ("-p", "--password"), ("oras", "login"): ("-p", "--password"),
+    ("helm", "registry", "login"): ("-p", "--password"), ("prefect", "auth", "login"): ("-k", "--key", "-t", "--token"),
+}
+_LOGIN_PREFIXES = tuple(" ".join(words) + " " for words in _LOGINS)
+
+
+def is_login_option(name: str) -> bool:
+    """The entry `login` records for a login command's credential option (`docker login -p`)."""
+    return name.startswith(_LOGIN_PREFIXES)
+
+
 _DOCKER_RUN_FLAGS = {"-d", "-i", "-t", "-it", "-ti", "-P", "--rm", "--init", "--privileged", "--detach",
                      "--interactive", "--tty", "--read-only", "--no-healthcheck", "--oom-kill-disable",
                      "--sig-proxy", "--quiet", "-q", "--publish-all", "--help", "-dit", "-itd"}
@@ -814,6 +873,7 @@ class _Reader:
         self.derived: Dict[int, List[EnvVar]] = {}  # id(ENV_VARS var) -> forwarded entries
         self.labels: Dict[int, List[str]] = {}  # id(LABELS var) -> labels
         self.depth = 0
+        self.test_file = is_test_path(path) or kind == "ci-yaml"
 
     def problem(self, line: int, message: str) -> None:
         message = " ".join(_clean(word, "text") if _secretish(word) else word for word in message.split(" "))
@@ -828,9 +888,16 @@ class _Reader:
             value_loc: Optional[Callable[[int, str], Tuple[int, int]]] = None,
             value: Optional[Tuple[Value, str, List[str], bool]] = None) -> EnvVar:
         val, shape, keys, expands = value if value is not None else _assess(raw, host_ref, ref)
+        literal = raw
+        if value is None and host_ref and raw:
+            fallback = _literal_default(raw)
+            if fallback is not None:  # `${VAR:-default}`: the default runs wherever VAR is unset
+                val = _literal_value(fallback, None, "str")
+                val.ref, literal = _safe_ref(ref), fallback
         shown = _clean(name)  # a value written where a name belongs is still a value
         if val.kind == "str" and raw is not None and raw == shown:
             val.placeholder = True  # `NAME: NAME`, a template's stand-in for the variable's own value
+        self.judge(val, name, literal)
         var = EnvVar(name=shown, value=val, path=self.path, pos=_pos(line, col, len(name)), scope=scope,
                      shape=shape, keys=keys, expands=expands, owner=_clean(owner, "owner"))
         if scope == "config":
@@ -850,6 +917,12 @@ class _Reader:
             loc = value_loc or (lambda offset, token: (line, col))
             self._agent_config(var, name, raw, host_ref, line, loc, owner)
         return var
+
+    def judge(self, val: Value, name: str, raw: Optional[str]) -> None:
+        """Verdicts on a literal that need its name or its file (`_not_a_secret`)."""
+        if val.kind == "str" and raw is not None and not val.placeholder and \
+                _not_a_secret(name, raw, self.path, self.test_file):
+            val.placeholder = True
 
     def _agent_config(self, var: EnvVar, name: str, raw: Optional[str], host_ref: bool, line: int,
                       loc: Callable[[int, str], Tuple[int, int]], owner: str) -> None:
@@ -992,6 +1065,8 @@ class _Reader:
         if not rest:
             return None
         base = rest[0].text.rsplit("/", 1)[-1]
+        if self.login(rest, owner):
+            return None
         if base in _SHELLS:
             j = 1
             if base == "busybox" and len(rest) > 1:
@@ -1018,6 +1093,41 @@ class _Reader:
             if rest[j].text.rsplit("/", 1)[-1] == "prefect" and rest[j + 1].text == "agent":
                 return self.agent(rest, j, env, owner, links)
         return None
+
+    def login(self, argv: List[_Word], owner: str) -> bool:
+        """`docker login -u x -p VALUE` (or `-p=VALUE`, `--password VALUE`) and the like: the
+        option's value is a credential written into the file (scope "shell": it sets no
+        environment). True when argv is such a command. The attached form `-pVALUE` is not read: a
+        report could not tell it from an option when it masks the line."""
+        head = [argv[0].text.rsplit("/", 1)[-1]] + [w.text for w in argv[1:3]]
+        options = None
+        for size in (2, 3):
+            options = _LOGINS.get(tuple(head[:size]))
+            if options is not None:
+                break
+        if options is None:
+            return False
+        command = " ".join(head[:size])
+        k = size
+        while k < len(argv):
+            word, text = argv[k], argv[k].text
+            if text in options and k + 1 < len(argv):
+                value, vstart = argv[k + 1], 0
+                k += 1
+            else:
+                opt = next((o for o in options if text.startswith(o + "=")), None)
+                if opt is None:
+                    k += 1
+                    continue
+                value, vstart = word, len(opt) + 1
+            option = text.split("=", 1)[0]
+            host, ref = value.host_ref(vstart)
+            line, col = word.loc(0, option)
+            var = self.env(f"{command} {option}", line, col, value.text[vstart:], scope="shell", owner=owner,
+                           host_ref=host, ref=ref, value_loc=lambda o, t, w=value, v=vstart: w.loc(v + o, t))
+            var.pos = _pos(line, col, len(option))
+            k += 1
+        return True
 
     def agent(self, argv: List[_Word], j: int, env: List[EnvVar], owner: str,
               links: Sequence[EnvLink] = ()) -> Optional[Agent]:
@@ -1223,6 +1333,63 @@ class _Reader:
 
     def read_shell(self, text: str) -> None:
         self.script(text, _LineSrc(text), [], owner=posixpath.basename(self.path))
+
+    # ---- Windows batch files -------------------------------------------------------------
+
+    def read_batch(self, text: str) -> None:
+        """A `.bat` / `.cmd` launch script, read like a shell script where the two agree: `set
+        NAME=value` (and `setx NAME value`) set variables, other lines are commands (`docker run
+        --env X=...`, `docker login -p ...`, `prefect agent ...`); `%NAME%` and `!NAME!` are
+        references, `^` at the end of a line continues it, `rem` and `::` lines are comments."""
+        owner = posixpath.basename(self.path)
+        env: List[EnvVar] = []
+        lines = text.split("\n")
+        i = 0
+        while i < len(lines):
+            chars: List[str] = []
+            origins: List[Tuple[int, int]] = []
+            j = i
+            while j < len(lines):
+                cur = lines[j].rstrip("\r")
+                cont = cur.endswith("^") and not cur.endswith("^^")
+                for c, ch in enumerate(cur[:-1] if cont else cur):
+                    chars.append(ch)
+                    origins.append((j + 1, c + 1))
+                if not cont or j + 1 >= len(lines):
+                    break
+                j += 1
+            first, i = i, j + 1
+            body = "".join(chars)
+            lead = len(body) - len(body.lstrip(" \t@"))
+            stripped = body[lead:]
+            low = stripped.lower()
+            if not stripped or low.startswith(("rem ", "rem\t", "::", ":", "echo", "goto", "exit", "pause")) \
+                    or low == "rem":
+                continue
+            src = _OriginSrc(origins[lead:], (first + 1, 1))
+            m = re.match(r"(?i)set(x?)[ \t]+(?!/[ap])(\"?)([A-Za-z_][\w.\-]*)(=|[ \t]+(?=\S))", stripped)
+            if m and (m.group(1) or m.group(4) == "="):
+                name = m.group(3)
+                rest = stripped[m.end():]
+                if m.group(2) == '"':
+                    rest = rest[:rest.rfind('"')] if '"' in rest else rest
+                elif m.group(1):
+                    rest = rest.strip()
+                    rest = rest[1:-1] if len(rest) >= 2 and rest[0] == rest[-1] == '"' else rest
+                raw = rest.rstrip() if m.group(1) else rest
+                spans = _host_spans(raw, "batch")
+                line, col = src.locate(m.start(3), name)
+                var = self.env(name, line, col, raw, scope="process", owner=owner, host_ref=bool(spans),
+                               ref=spans[0][2] if spans else None)
+                env.append(var)
+                continue
+            words = [w for w in _lex(stripped, src, False) if isinstance(w, _Word)]
+            for word in words:
+                word.subst = _host_spans(word.text, "batch")
+            while words and words[0].text.lower() in ("call", "start", "cmd", "/c", "/k", "/b") or \
+                    (words and words[0].quoted and len(words) > 1 and words[0].text == ""):
+                words = words[1:]
+            self.launch(words, env, owner)
 
     # ---- Makefile ------------------------------------------------------------------------
 
@@ -1452,6 +1619,13 @@ class _Reader:
                     if instr == "ENV":
                         stage["env"].append(var)
                 continue
+            if instr == "RUN" and "login" in args:  # `RUN docker login -p ...` bakes it into a layer
+                for words in _commands(_lex(args, asrc, True)):
+                    while words and words[0].text in {"sudo", "exec", "command"} | _RESERVED:
+                        words = words[1:]
+                    if words:
+                        self.login(words, owner)
+                continue
             if instr in ("CMD", "ENTRYPOINT"):
                 form = self._docker_command(args, asrc)
                 stage["cmd" if instr == "CMD" else "entrypoint"] = form
@@ -1670,6 +1844,43 @@ class _Reader:
             line, col = where(("cloud", "agent", "env_vars"))
             var = self.env(ENV_VARS_VAR, line, col, env_vars, scope="process", owner="[cloud.agent]")
             var.name = "env_vars"
+        self._config_settings(doc, (), where)
+
+    def _config_settings(self, table: dict, path: Tuple[str, ...],
+                         where: Callable[[Tuple[str, ...]], Tuple[int, int]]) -> None:
+        """Credentials in the rest of a Prefect config: `[cloud] api_key`, `[server.database]
+        password`, a table of the project's own that flows read through `prefect.config`
+        (`[s3] secret = "..."`). Each credential-named string (or one with a credential's format) is
+        an entry of scope "config-setting" named `TABLE.KEY`: a hard-coded value for CL203, and no
+        provider of anything. `[context.secrets]`, the `[secrets]` spellings and
+        `[cloud.agent.env_vars]` are read above."""
+        if len(path) > 8:
+            return
+        # `key` beside a `secret` or `password` is the access key of the pair (s3fs, MinIO, boto).
+        paired = any(isinstance(k, str) and isinstance(v, str) and is_credential_env_name(k) for k, v in table.items())
+        for key, item in table.items():
+            if not isinstance(key, str):
+                continue
+            here = path + (key,)
+            low = tuple(part.lower() for part in here)
+            if low[0] == "secrets" or (low[0] == "context" and len(low) > 1 and low[1] in ("secrets", "secret")) \
+                    or low[:3] == ("cloud", "agent", "env_vars"):
+                continue
+            if isinstance(item, dict):
+                self._config_settings(item, here, where)
+                continue
+            if not isinstance(item, str):
+                continue
+            value, shape, keys, expands = _assess(item)
+            self.judge(value, key, item)
+            credential = is_credential_env_name(key) or (paired and key.lower() in ("key", "user_key"))
+            if not (credential or value.shaped) or not value.is_literal:
+                continue
+            line, col = where(here)
+            self.facts.env.append(EnvVar(
+                name=".".join(_clean(part) for part in here), value=value, path=self.path,
+                pos=_pos(line, col, len(key)), scope="config-setting", shape=shape, keys=keys, expands=expands,
+                owner="config.toml"))
 
     def _config_entry(self, path: Tuple[str, ...], raw, where: Callable[[Tuple[str, ...]], Tuple[int, int]],
                       typo: bool = False) -> EnvVar:
@@ -1712,6 +1923,7 @@ class _Reader:
                 continue
             line, col = where(path + (key,))
             value, shape, keys, expands = _assess(item)
+            self.judge(value, key, item)
             name = f"{secret.name}.{'.'.join(_clean(k) for k in path[len(path) - depth:] + (key,))}"
             self.facts.env.append(EnvVar(
                 name=name, value=value, path=self.path, pos=_pos(line, col, len(key)), scope="config-key",
@@ -2306,6 +2518,9 @@ _CI_NAMES = {".gitlab-ci.yml", ".gitlab-ci.yaml", "bitbucket-pipelines.yml", "az
              "buildspec.yml", "buildspec.yaml"}
 _NOT_PREFECT_TOML = {"pyproject.toml", "credlint.toml", ".credlint.toml", "cargo.toml", "poetry.lock"}
 _AGENT_BYTES = re.compile(rb"prefect[\"'\s,]+agent\b")
+_PREFECT_BACKEND = re.compile(rb"(?m)^[ \t]*backend[ \t]*=[ \t]*[\"'](?:server|cloud)[\"']")
+_PREFECT_SECTIONS = ("[server]", "[server.", "[context]", "[context.", "[flows]", "[engine]", "[engine.", "[tasks]",
+                     "[tasks.", "[logging]")
 
 
 def _toml_headers(head: bytes) -> List[str]:
@@ -2361,7 +2576,12 @@ def classify(relpath: str, head: bytes) -> Optional[str]:
             return "prefect-config"
         if low == "config.toml" and any(h == "[secrets]" or h.startswith("[cloud") for h in headers):
             return "prefect-config"
+        if low == "config.toml" and ("/.prefect/" in rlow or _PREFECT_BACKEND.search(head) or
+                                     any(h.startswith(_PREFECT_SECTIONS) for h in headers)):
+            return "prefect-config"  # a user config (~/.prefect/config.toml), mounted or copied there
         return None
+    if low.endswith((".bat", ".cmd")):
+        return "batch"
     if "." not in low and head.startswith(b"#!"):
         first = head.split(b"\n", 1)[0]
         if re.search(rb"\b(ba|da|z|k)?sh\b", first):
@@ -2417,6 +2637,8 @@ def read_deployment_file(relpath: str, data: bytes, kind: Optional[str] = None) 
             reader.read_supervisord(text)
         elif kind == "prefect-config":
             reader.read_prefect_config(text)
+        elif kind == "batch":
+            reader.read_batch(text)
     except RecursionError:
         facts.problems.append("line 1: nested too deeply, read partly")
     except Exception as exc:  # noqa: BLE001 - never let one file stop the run
@@ -2425,6 +2647,6 @@ def read_deployment_file(relpath: str, data: bytes, kind: Optional[str] = None) 
 
 
 __all__ = [
-    "Agent", "DeployFacts", "EnvLink", "EnvVar", "classify", "interpret_value", "prefect_secret_name",
-    "read_deployment_file", "typo_secret_name",
+    "Agent", "DeployFacts", "EnvLink", "EnvVar", "classify", "interpret_value", "is_login_option",
+    "prefect_secret_name", "read_deployment_file", "typo_secret_name",
 ]

@@ -12,6 +12,9 @@ from typing import Callable, Dict, List, Optional, Tuple, get_type_hints
 
 from .values import Value
 
+# Prefect 1.x's Flow class, by every path it is imported from.
+PREFECT_FLOW = frozenset({"prefect.Flow", "prefect.core.Flow", "prefect.core.flow.Flow"})
+
 
 @dataclass
 class Pos:
@@ -34,6 +37,16 @@ class Arg:
 
 
 @dataclass
+class Ref:
+    """A state handler or result given by name, resolved by the project model: a project function
+    (`pkg.mod.fn`, whose body runs as the handler) or a module-level object (`pkg.mod.alert`), or
+    what a project helper returns (`pkg.mod.make_result()`)."""
+
+    name: str
+    pos: Pos = field(default_factory=Pos)
+
+
+@dataclass
 class CallFact:
     """A catalogued Prefect class or function used in this file (construction or call)."""
 
@@ -47,6 +60,8 @@ class CallFact:
     owner: Optional[str] = None  # qualname of the task/function holding it
     var: Optional[str] = None  # module-level name bound to it
     handlers: List[int] = field(default_factory=list)  # state handlers (CallFact ids)
+    handler_refs: List[Ref] = field(default_factory=list)  # state handlers / result given by name
+    guarded: bool = False  # made in a `try` that catches a missing secret's ValueError (an optional read)
 
 
 @dataclass
@@ -73,6 +88,28 @@ class FlowFact:
     run_config_ref: Optional[str] = None
     handlers: List[int] = field(default_factory=list)
     uses: List[Use] = field(default_factory=list)
+    handler_refs: List[Ref] = field(default_factory=list)
+    # Where the flow comes from, when it is not a plain `Flow(...)`; the project decides whether
+    # it is a flow at all (a class is one only if its bases lead to Prefect's Flow).
+    source: str = ""  # "" constructed | "class" a Flow subclass itself | "copy" | "call" (a result)
+    cls: Optional[str] = None  # the class called (or, for "class", defined) when it is not Prefect's Flow
+    origin: Optional[str] = None  # "copy": the flow copied ("pkg.mod.name"); "call": "pkg.mod.fn()"
+    copy_of: Optional[int] = None  # "copy" of a flow of this module (its index)
+    label: Optional[str] = None  # the name's expression when it cannot be folded: `Flow(os.getenv("X"))`
+    returned: bool = False  # the function that builds it returns it
+
+
+@dataclass
+class ClassFact:
+    """A class with bases: a Flow subclass once the project has followed its bases to Prefect's
+    Flow. What its methods do to `self` tells whether its own tasks can be followed."""
+
+    qualname: str
+    bases: List[str]
+    flow: int  # the FlowFact that stands for the class (source "class")
+    methods: List[str] = field(default_factory=list)  # routine qualnames of its methods
+    wired: bool = False  # a method adds tasks to self: `.bind(flow=self)`, `self.add_task`, `with self:`
+    passes_self: bool = False  # a method hands self to project code (which may add the tasks)
 
 
 @dataclass
@@ -85,8 +122,12 @@ class Routine:
     calls: List[int] = field(default_factory=list)  # imperative consumers (task bodies)
     uses: List[Use] = field(default_factory=list)  # instances it calls or adds
     reads: List[int] = field(default_factory=list)  # SecretRead indexes
+    env_reads: List[int] = field(default_factory=list)  # EnvRead indexes
     returns: List[int] = field(default_factory=list)  # catalogued instances it returns
     handlers: List[int] = field(default_factory=list)
+    handler_refs: List[Ref] = field(default_factory=list)
+    return_refs: List[str] = field(default_factory=list)  # helpers whose result it returns ("pkg.mod.fn")
+    returns_other: bool = False  # some `return` gives something else (so what it returns is not known)
 
 
 @dataclass
@@ -103,6 +144,17 @@ class SecretRead:
 
 
 @dataclass
+class EnvRead:
+    """`os.environ[...]` / `os.getenv(...)` of a credential-named variable inside a function:
+    a need of the run's environment, shown by `credlint inventory` (never a finding)."""
+
+    name: str
+    context: str  # task | function
+    owner: Optional[str]
+    pos: Pos
+
+
+@dataclass
 class ContextWrite:
     """A value put into Prefect's secret context from Python code."""
 
@@ -111,6 +163,18 @@ class ContextWrite:
     via: str  # context_assign | context_call | environ
     pos: Pos
     value_pos: Pos = field(default_factory=Pos)
+
+
+@dataclass
+class CredentialArg:
+    """A call outside the catalogue given something under a credential name: a literal (or a
+    constant) for a credential-named keyword (`Client(client_secret="...")`), or a credential-named
+    constant (`connect(DB_PASSWORD)`). CL201 reports the literals among them."""
+
+    callee: str  # as written: "hvac.Client", "self.client.login"
+    name: str  # the keyword, or the constant's name
+    arg: Arg
+    keyword: bool = True  # False: `name` is a credential-named constant the call is given
 
 
 @dataclass
@@ -130,6 +194,17 @@ class FlowPatch:
     call: Optional[int]
     pos: Pos
     ref: Optional[str] = None  # the value is defined elsewhere (see FlowFact.storage_ref)
+
+
+@dataclass
+class Attachment:
+    """A state handler or result attached after construction (`x.state_handlers = [...]`,
+    `x.state_handlers.append(...)`, `x.result = ...`) to a task or flow known by its qualified
+    name (a module-level instance, an imported task or flow): the project finds what it names."""
+
+    target: str
+    call: Optional[int] = None  # a catalogued instance of this file (a notifier, a Result)
+    ref: Optional[Ref] = None  # or one given by name
 
 
 @dataclass
@@ -177,11 +252,16 @@ class ModuleFacts:
     flow_vars: Dict[str, int] = field(default_factory=dict)  # module-level name -> flow index
     calls: List[CallFact] = field(default_factory=list)
     flows: List[FlowFact] = field(default_factory=list)
+    classes: Dict[str, ClassFact] = field(default_factory=dict)  # qualname -> class with bases
     routines: Dict[str, Routine] = field(default_factory=dict)
     reads: List[SecretRead] = field(default_factory=list)
     context_writes: List[ContextWrite] = field(default_factory=list)
+    env_reads: List[EnvRead] = field(default_factory=list)
     parameters: List[ParameterFact] = field(default_factory=list)
+    credential_args: List[CredentialArg] = field(default_factory=list)  # calls outside the catalogue
     patches: List[FlowPatch] = field(default_factory=list)
+    attachments: List[Attachment] = field(default_factory=list)
+    helper_results: Dict[str, str] = field(default_factory=dict)  # module-level name -> helper whose result it holds
     suppressions: List[Suppression] = field(default_factory=list)
     sensitive: List[Pos] = field(default_factory=list)  # spans to mask in snippets
 

@@ -81,7 +81,7 @@ def analyse(rel: str, data: bytes, catalogue, *, deploy_kind: Optional[str] = No
 
     out = FileFacts(path=rel, digest=digest if digest is not None else content_digest(data))
     if could_match(data):
-        out.matches = scan(data)
+        out.matches = scan(data, rel)
     if not rel.endswith(".py"):
         if deploy_kind is not None or forced_deploy:
             from .deployfiles import read_deployment_file

@@ -25,6 +25,7 @@ class Finding:
     symbol: Optional[str] = None
     fingerprint: str = ""
     fix: str = ""
+    fix_safety: Optional[str] = None  # "safe" | "unsafe" when credlint can apply the fix; None: it cannot
     snippet: List[str] = field(default_factory=list)  # masked source lines, for terminal output
     project_path: str = ""  # relative to the project root (SARIF uriBaseId, baselines)
     # Set on findings a user chose to silence: (SARIF kind "inSource" | "external", why).
@@ -34,9 +35,17 @@ class Finding:
     def sort_key(self):
         return (self.path, self.line, self.column, self.code, self.message)
 
-    def to_json(self) -> dict:
-        """Exactly the fields of the JSON contract (DESIGN.md section 6), in its order."""
-        return {name: getattr(self, name) for name in _JSON_FIELDS}
+    def to_json(self, docs_url: Optional[str] = None) -> dict:
+        """The fields of the JSON contract (DESIGN.md section 6) in its order, then its compatible
+        additions: `fix` (null when there is none), `fix_safety` and `url`, the rule's page under
+        `docs_url` (the `docs-url` setting; credlint's own rule docs by default)."""
+        from .links import rule_url
+
+        data = {name: getattr(self, name) for name in _JSON_FIELDS}
+        data["fix"] = self.fix or None
+        data["fix_safety"] = self.fix_safety
+        data["url"] = rule_url(self.code, self.name, docs_url)
+        return data
 
     def to_data(self) -> dict:
         """Every field, for the run memo and the server (not the JSON contract: see `to_json`).
@@ -92,19 +101,30 @@ class Report:
     # Silenced by a comment, per-file-ignores or the baseline: never shown as findings, kept
     # for SARIF, whose consumers show them as suppressed alerts.
     suppressed_findings: List[Finding] = field(default_factory=list)
+    # The flows found in the checked files, and those whose tasks could not be followed (JSON
+    # `summary.flows`): {"found": N, "not_followed": [{"path", "line", "reason"}]}.
+    flows: Dict[str, object] = field(default_factory=lambda: {"found": 0, "not_followed": []})
+
+    @property
+    def not_followed(self) -> List[dict]:
+        return list(self.flows.get("not_followed") or [])
 
     def to_data(self) -> dict:
         return {"findings": [f.to_data() for f in self.findings], "files": self.files,
                 "suppressed": self.suppressed, "checked_paths": self.checked_paths,
                 "checked_paths_display": self.checked_paths_display,
-                "suppressed_findings": [f.to_data() for f in self.suppressed_findings]}
+                "suppressed_findings": [f.to_data() for f in self.suppressed_findings],
+                "flows": self.flows}
 
     @classmethod
     def from_data(cls, data: dict) -> "Report":
-        return cls(findings=[Finding.from_data(f) for f in data["findings"]], files=data["files"],
-                   suppressed=data["suppressed"], checked_paths=data["checked_paths"],
-                   checked_paths_display=data["checked_paths_display"],
-                   suppressed_findings=[Finding.from_data(f) for f in data["suppressed_findings"]])
+        report = cls(findings=[Finding.from_data(f) for f in data["findings"]], files=data["files"],
+                     suppressed=data["suppressed"], checked_paths=data["checked_paths"],
+                     checked_paths_display=data["checked_paths_display"],
+                     suppressed_findings=[Finding.from_data(f) for f in data["suppressed_findings"]])
+        if isinstance(data.get("flows"), dict):
+            report.flows = data["flows"]
+        return report
 
     def by_severity(self) -> Dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}

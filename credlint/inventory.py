@@ -1,7 +1,9 @@
 """`credlint inventory`: per flow, every secret it needs, who needs it, and where it comes from.
 
 The view a team uses to grant each flow exactly the secrets it needs. Built from the project
-model only; it shows names, states and places, never values.
+model only; it shows names, states and places, never values. Besides Prefect secrets it lists
+the credential-named variables the flow's tasks read from `os.environ` (mechanism
+`environment`), and marks needs the consumer can do without (`optional`: a git storage's token).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ def inventory(loaded: Loaded) -> List[dict]:
         if flow.path not in loaded.wanted:
             continue
         needs = []
-        for need in flow.needs:
+        for need in list(flow.needs) + list(flow.environment):
             needs.append({
                 "secret": need.name,
                 "mechanism": need.mechanism,
@@ -37,16 +39,20 @@ def inventory(loaded: Loaded) -> List[dict]:
                 ],
                 "argument": need.argument,
                 "reason": need.ambient_reason or None,
+                "optional": need.optional,
             })
         needs.sort(key=lambda n: (n["secret"] or "", n["path"], n["line"]))
         flows.append({"flow": flow.name, "path": loaded.display(flow.path), "line": flow.fact.pos.line,
-                      "needs": needs})
+                      "needs": needs, "not_followed": flow.not_followed or None})
     flows.sort(key=lambda f: (f["path"], f["line"]))
     return flows
 
 
 def document(loaded: Loaded) -> dict:
-    return {"version": 1, "tool": {"name": "credlint", "version": __version__}, "flows": inventory(loaded)}
+    from .flowsources import summary
+
+    return {"version": 1, "tool": {"name": "credlint", "version": __version__}, "flows": inventory(loaded),
+            "summary": summary(loaded.project.flows, loaded.wanted, loaded.display)}
 
 
 def render_table(loaded: Loaded, out: TextIO, color: bool) -> None:
@@ -55,8 +61,10 @@ def render_table(loaded: Loaded, out: TextIO, color: bool) -> None:
 
     from .reporters.full import literal
 
+    # Written to a file or a pipe, tables take the width they need (up to 240 columns) rather
+    # than a terminal's; past that, and on a narrow terminal, long cells fold, never cut.
     console = Console(file=out, force_terminal=color, no_color=not color, highlight=False,
-                      width=None if color else 120)
+                      width=None if color else 240)
     flows = inventory(loaded)
     if not flows:
         console.print("no Prefect 1.x flows found")
@@ -64,11 +72,9 @@ def render_table(loaded: Loaded, out: TextIO, color: bool) -> None:
     for flow in flows:
         table = Table(title=f"flow '{literal(flow['flow'])}' ({literal(flow['path'])}:{flow['line']})",
                       title_justify="left")
-        table.add_column("secret", no_wrap=True)
-        table.add_column("read by")
-        table.add_column("how")
-        table.add_column("state")
-        table.add_column("from")
+        # Paths are never cut short: a column too narrow folds them onto more lines.
+        for column in ("secret", "read by", "how", "state", "from"):
+            table.add_column(column, overflow="fold")
         if not flow["needs"]:
             table.add_row("-", "-", "-", "[green]needs no secrets[/]", "-")
         for need in flow["needs"]:
@@ -79,7 +85,14 @@ def render_table(loaded: Loaded, out: TextIO, color: bool) -> None:
             elif need["reason"]:
                 where = need["reason"]
             style = STATE_STYLE.get(need["state"], "")
+            state = literal(need["state"]) + (", optional" if need["optional"] and need["state"] != "provided" else "")
             table.add_row(literal(need["secret"] or "<computed at run time>"),
                           literal(f"{need['consumer']} ({need['path']}:{need['line']})"),
-                          literal(need["mechanism"]), f"[{style}]{literal(need['state'])}[/]", literal(where or "-"))
+                          literal(need["mechanism"]), f"[{style}]{state}[/]", literal(where or "-"))
         console.print(table)
+        if flow["not_followed"]:  # its tasks are unknown: the needs above are its storage's and run config's
+            console.print(f"  [yellow]not followed[/]: {literal(flow['not_followed'])}")
+    unfollowed = sum(1 for flow in flows if flow["not_followed"])
+    if unfollowed:
+        console.print(f"{len(flows)} flow{'s' if len(flows) != 1 else ''}, {unfollowed} not followed: "
+                      f"their tasks are unknown, their storage and run config are listed")

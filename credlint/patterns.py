@@ -128,12 +128,28 @@ class _Text:
     """The file's bytes, its lowercase copy (made on demand; bytes.lower keeps offsets) and the
     probe results, so that each probe runs at most once per file."""
 
-    __slots__ = ("data", "_lower", "_probes")
+    __slots__ = ("data", "_lower", "_probes", "path", "_runs")
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, path: Optional[str] = None):
         self.data = data
         self._lower: Optional[bytes] = None
         self._probes: dict = {}
+        self.path = path
+        self._runs: Optional[bool] = None
+
+    @property
+    def runs_as_config(self) -> bool:
+        """A deployment file that is not a test fixture or a CI job (`.env`, compose, agent
+        scripts): the values in it are the ones services run with, weak ones included."""
+        if self._runs is None:
+            self._runs = False
+            if self.path:
+                from .deployfiles import classify
+                from .values import is_test_path
+
+                kind = classify(self.path, self.data[:65536])
+                self._runs = kind not in (None, "ci-yaml") and not is_test_path(self.path)
+        return self._runs
 
     @property
     def lower(self) -> bytes:
@@ -176,7 +192,7 @@ P_G = _rx(rb"G(?:R1348941|OCSPX-)")
 P_GH = _rx(rb"gh[pousr]_")
 P_GL = _rx(rb"gl(?:pat|dt|rt|ft|soat|oas|imt|agent|cbt|ffct|wt|ptt)-")
 P_X = _rx(rb"x(?:ox|app-)")
-P_PN = _rx(rb"pn[ub]_")
+P_PN = _rx(rb"p(?:n[ub]|cu)_")
 P_URL = _rx(rb"://[^\s:/@]{0,128}:[^\s/@]{1,256}@")
 P_GHPAT, P_HOOKS = ("in", b"github_pat_"), ("in", b"hooks.slack.com/")
 P_LIVE, P_WHSEC = ("in", b"k_live_"), ("in", b"whsec_")
@@ -399,9 +415,10 @@ _RULES.append(_regex_rule(
 _RULES.append(_regex_rule(
     "npm-token", b"(?P<s>npm_" + _lb("npm_", "_") + rb"(?P<b>[A-Za-z0-9]{36}))(?![A-Za-z0-9_])", (P_NPM,)))
 
-# Prefect Cloud API keys (user and service-account keys).
+# Prefect Cloud API keys: user and service-account keys of Prefect 2+ (pnu_, pnb_) and the user
+# keys of Prefect Cloud 1.0 (pcu_, what `prefect auth login --key` takes).
 _RULES.append(_regex_rule(
-    "prefect-api-key", b"(?P<s>pn" + _lb("pn", "_") + rb"[ub]_(?P<b>[A-Za-z0-9]{36}))(?![A-Za-z0-9_])",
+    "prefect-api-key", b"(?P<s>p" + _lb("p", "_") + rb"(?:n[ub]|cu)_(?P<b>[A-Za-z0-9]{36}))(?![A-Za-z0-9_])",
     (P_PN,)))
 
 # Anthropic API keys.
@@ -717,23 +734,32 @@ _DOC_HOSTS = frozenset(("host", "hostname", "server", "domain", "account", "myho
 _DOC_WORDS = ("example", "your", "placeholder")
 
 
-def _url_password_ok(user: str, password: str, host: str) -> bool:
-    """A URL password that is a real value, not a template, a placeholder or a well-known default."""
-    if len(password) < 6 or _TEMPLATE.search(password) or _TEMPLATE.search(user):
-        return False
+# A URL password that only names its slot, in a URL whose user does too: `user:password@`.
+_SLOT_PASSWORDS = frozenset("password passwd pass pwd pw secret token key apikey mypassword yourpassword "
+                            "somepassword dbpassword dbpass userpass".split())
+_SLOT_USERS = frozenset("user username usr login name myuser dbuser db_user youruser someuser".split())
+
+
+def _url_password_verdict(user: str, password: str, host: str) -> str:
+    """"real", "weak" (a common password or a service's stock default: it authenticates, but as a
+    format it is also what documentation shows) or "doc" (a template, a placeholder, an example)."""
+    if _TEMPLATE.search(password) or _TEMPLATE.search(user):
+        return "doc"
     lowered = password.lower()
     core = _NOT_LETTERS.sub("", lowered)
     if not core and len(password) < 10:
-        return False  # short digit strings: ports, versions, sample numbers
-    unleet = _NOT_LETTERS.sub("", lowered.rstrip("0123456789!?.#_-").translate(_LEET))
-    if core in _WEAK_PASSWORDS or unleet in _WEAK_PASSWORDS:
-        return False  # password123, p4ssw0rd, s3cr3t, the scott/tiger of the SQLAlchemy docs
-    if lowered == user.lower() or len(set(password)) < 4:
-        return False
+        return "doc"  # short digit strings: ports, versions, sample numbers
     low_user, low_host = user.lower(), host.lower()
     if low_host in _DOC_HOSTS or any(w in low_host or w in low_user for w in _DOC_WORDS):
-        return False
-    return not _straight_run(password) and not is_placeholder(password)
+        return "doc"
+    if is_placeholder(password) or (lowered in _SLOT_PASSWORDS and low_user in _SLOT_USERS):
+        return "doc"
+    unleet = _NOT_LETTERS.sub("", lowered.rstrip("0123456789!?.#_-").translate(_LEET))
+    if len(password) < 6 or core in _WEAK_PASSWORDS or unleet in _WEAK_PASSWORDS:
+        return "weak"  # password123, p4ssw0rd, s3cr3t, the scott/tiger of the SQLAlchemy docs
+    if lowered == low_user or len(set(password)) < 4 or _straight_run(password):
+        return "weak"
+    return "real"
 
 
 def _scheme_before(data: bytes, at: int) -> bytes:
@@ -756,10 +782,10 @@ def _find_url_passwords(text: _Text) -> Iterator[_Cand]:
             start, end = m.span("s")
             password = _ascii(data[start:end])
             parts = (m.group("user"), password, m.group("host"))
-            ok = verdicts.get(parts)
-            if ok is None:
-                ok = verdicts[parts] = _url_password_ok(_ascii(parts[0]), password, _ascii(parts[2]))
-            if ok:
+            verdict = verdicts.get(parts)
+            if verdict is None:
+                verdict = verdicts[parts] = _url_password_verdict(_ascii(parts[0]), password, _ascii(parts[2]))
+            if verdict == "real" or (verdict == "weak" and text.runs_as_config):
                 if scheme == b"snowflake" or scheme.endswith(b"+snowflake"):
                     yield _Cand(start, end, "snowflake-url-password", password, 15)
                 else:
@@ -768,7 +794,8 @@ def _find_url_passwords(text: _Text) -> Iterator[_Cand]:
         for m in _SNOWFLAKE_QUERY.finditer(data):
             start, end = m.span("s")
             password = _ascii(data[start:end])
-            if _url_password_ok("", password, "snowflake"):
+            verdict = _url_password_verdict("", password, "snowflake")
+            if verdict == "real" or (verdict == "weak" and text.runs_as_config):
                 yield _Cand(start, end, "snowflake-url-password", password, 15)
 
 
@@ -962,15 +989,18 @@ def _positions(data: bytes, offsets: List[int]) -> dict:
     return out
 
 
-def scan(data: bytes) -> List[Match]:
-    """Every high-confidence credential in a whole file, sorted by position. Never raises."""
+def scan(data: bytes, path: Optional[str] = None) -> List[Match]:
+    """Every high-confidence credential in a whole file, sorted by position. Never raises. With the
+    file's project-relative `path`, a deployment file's URL passwords count however weak they are
+    (`bolt://neo4j:admin@...` in a `.env` is what the service runs with; in documentation it is an
+    example)."""
     try:
         data = _as_bytes(data)
     except Exception:
         return []
     if _binary(data):
         return []
-    text = _Text(data)
+    text = _Text(data, path)
     cands: List[_Cand] = []
     for rule in _RULES:
         try:
@@ -1219,10 +1249,12 @@ PATTERNS: Tuple[Pattern, ...] = (
     Pattern(
         "prefect-api-key", "Prefect Cloud API key",
         ("PREFECT_API_KEY=pn" "u_ZvzPWxImXFwjeNUv6m7l3h0UpqBfzCG7kS72",
-         "prefect cloud login --key pn" "b_HP4iRPKUJWuhAKoffn6FcJWlAzQFtMhGEAD6"),
+         "prefect cloud login --key pn" "b_HP4iRPKUJWuhAKoffn6FcJWlAzQFtMhGEAD6",
+         "# once: prefect auth login --key pc" "u_Tq7Lw2Xn9Rb4Kd8Vz3Hm6Pf1Js5Gc0Ya2Uev"),
         ("PREFECT_API_KEY=pnu_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
          "PREFECT_API_KEY=pnu_<your-api-key>",
-         "PREFECT__CLOUD__API_KEY=${PREFECT_KEY}")),
+         "PREFECT__CLOUD__API_KEY=${PREFECT_KEY}",
+         "stopcu_Tq7Lw2Xn9Rb4Kd8Vz3Hm6Pf1Js5Gc0Ya2Uev")),
     Pattern(
         "openai-key", "OpenAI API key",
         ("OPENAI_API_KEY=sk-nZYjdd3QiUiSwhghwwbv" "T3BlbkFJDqnHyJv_ufBNrYVYbTUj",

@@ -101,7 +101,8 @@ def _rel(path: Path, base: Path) -> Optional[str]:
         return None
 
 
-_DEPLOY_SUFFIXES = (".toml", ".sh", ".bash", ".mk", ".yml", ".yaml", ".env", ".conf", ".ini", ".dockerfile", ".cfg")
+_DEPLOY_SUFFIXES = (".toml", ".sh", ".bash", ".mk", ".yml", ".yaml", ".env", ".conf", ".ini", ".dockerfile", ".cfg",
+                    ".bat", ".cmd")
 # Files read only for credential formats (CL204), as detect-secrets and gitleaks read them: data,
 # documentation, notebooks, Terraform, client credential files and private keys. None of them is
 # a deployment file (`deployfiles.classify` gives them no kind), and binary ones (DER, PKCS#12)
@@ -269,7 +270,7 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
 
 def projects_of(paths: Sequence[str]) -> Tuple[List[List[str]], List[str]]:
     """The paths grouped by project root (in the order given), and an error for each path that
-    does not exist."""
+    does not exist (an editor buffer exists whether it was saved or not)."""
     groups: Dict[Path, List[str]] = {}
     missing: List[str] = []
     for path in paths:
@@ -290,8 +291,9 @@ def _merged(runs: List[Run]) -> Run:
     quiet: List[Finding] = []
     fail_on: Dict[str, str] = {}
     seen = set()
-    files = suppressed = 0
+    files = suppressed = flows_found = 0
     checked: set = set()
+    not_followed: set = set()
     stats: Dict[str, int] = {}
     for run in runs:
         prefix = run.root.relative_to(common).as_posix()
@@ -309,6 +311,8 @@ def _merged(runs: List[Run]) -> Run:
         files += report.files
         suppressed += report.suppressed
         checked.update(report.checked_paths_display)
+        flows_found += report.flows.get("found", 0)
+        not_followed.update((n["path"], n["line"], n["reason"]) for n in report.not_followed)
         for key, value in run.stats.items():
             if isinstance(value, int):
                 stats[key] = max(stats.get(key, 0), value) if key == "workers" else stats.get(key, 0) + value
@@ -316,7 +320,9 @@ def _merged(runs: List[Run]) -> Run:
     quiet.sort(key=Finding.sort_key)
     shown = sorted(checked)
     report = Report(findings=findings, files=files, suppressed=suppressed, checked_paths=shown,
-                    checked_paths_display=shown, suppressed_findings=quiet)
+                    checked_paths_display=shown, suppressed_findings=quiet,
+                    flows={"found": flows_found, "not_followed": [{"path": p, "line": n, "reason": r}
+                                                                  for p, n, r in sorted(not_followed)]})
     rules = _LazyRules(lambda: _union_of_rules(runs))
     return Run(report, runs[0].config, common, rules, stats, fail_on_by_path=fail_on)
 
@@ -372,8 +378,11 @@ def _check_project(options: Options, progress: Optional[Callable[[str, int], Non
     checked = sorted(r for r in loaded.wanted if r.endswith(".py"))
     shown = _displayer(root, cwd)
     display = sorted(shown(r) for r in checked)
+    from .flowsources import summary
+
     run = Run(Report(findings=findings, files=len(checked), suppressed=len(quiet),
-                     checked_paths=checked, checked_paths_display=display, suppressed_findings=quiet),
+                     checked_paths=checked, checked_paths_display=display, suppressed_findings=quiet,
+                     flows=summary(project.flows, loaded.wanted, shown)),
               config, root, loaded.rules, loaded.stats)
     if memo is not None:
         if signature is not None and not loaded.read_failures:
@@ -825,7 +834,8 @@ def _to_findings(hits, project: Project, config: Config, root: Path, cwd: Path, 
                 forced = _merge(forced_masks.get(line_no, []))
                 if not hit.path.endswith(".py"):
                     # A deployment file: show where the variable is, never what it is set to.
-                    snippet.append(_mask_config_line(_mask_spans(text, forced)))
+                    anchor = pos.column - 1 if line_no == pos.line and not forced and pos.column else None
+                    snippet.append(_mask_config_line(_mask_spans(text, forced), anchor))
                     continue
                 if unanalysed:
                     # Nothing is known about this file's values: show no string's content.
@@ -899,19 +909,9 @@ def _merge(spans: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
     return merged
 
 
-_ASSIGNMENT = re.compile(r"^(?P<keep>[^=:]*?(?:=|:(?=\s|$)))(?P<value>.*)$")
-# The value of an agent's credential option (`prefect agent local start --key VALUE --env X=1`,
-# `["--token", "VALUE"]`), which can come before the line's first `=`.
-_CREDENTIAL_OPTION = re.compile(r"""(?P<option>(?<![\w-])(?:--key|--token|-k|-t)\b(?:=|["']?[ \t,]*))"""
-                                r"""(?:"[^"]*"?|'[^']*'?|[^\s"',]+)""")
+def _mask_config_line(line: str, anchor: Optional[int] = None) -> str:
+    """A line of a non-Python file with every value masked, option values (an agent's `--key`)
+    and each assignment's alike (`credlint.configmask`); `anchor` is the finding's 0-based column."""
+    from .configmask import mask_config_line
 
-
-def _mask_config_line(line: str) -> str:
-    """A line of a non-Python file with the value of an agent credential option and everything
-    after its first `=` or `key:` masked."""
-    line = _CREDENTIAL_OPTION.sub(r"\g<option>********", line)
-    match = _ASSIGNMENT.match(line)
-    if match is None:
-        return "********" if line.strip() else line
-    value = match.group("value")
-    return match.group("keep") + (" ********" if value.strip() else value)
+    return mask_config_line(line, anchor)

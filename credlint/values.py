@@ -11,34 +11,77 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-# Values that document a secret rather than being one.
+# Values that document a secret rather than being one: templates, references and masks. A run of
+# one mask character (xxxx, ****, ----) stands in for a value; a run of digits or letters ("111",
+# "0000") is a value, a weak one.
 _PLACEHOLDER_RE = re.compile(
     r"""^(
         <[^<>]*> |                       # <token>
         \{\{.*\}\} |                     # {{ jinja }}
         \$\{[^}]*\} | \$[A-Za-z_]\w* |   # ${VAR}, $VAR
         %\([^)]*\)s |                    # %(name)s
-        (.)\2{2,} |                      # xxxx, ****, 0000
+        ([xX*#.?_\-\u2022])\2{2,} |      # xxxx, ****, ----
         \.\.\.+
     )$""",
     re.VERBOSE,
 )
+# Markers of documentation inside a value. "changeme" is not one: a default nobody changed is the
+# password the service runs with.
 _PLACEHOLDER_WORDS = (
-    "your_", "your-", "yourkey", "your key", "replace", "placeholder", "changeme", "change_me",
-    "change-me", "example", "dummy", "fake", "sample", "redacted", "todo", "fixme", "secret_here",
-    "token_here", "key_here", "password_here", "xxx", "insert", "<", ">",
+    "your_", "your-", "yourkey", "your key", "your ", "replace", "placeholder", "example", "dummy", "fake",
+    "sample", "redacted", "todo", "fixme", "_here", "-here", " here", "xxx", "insert", "<", ">",
 )
 
 
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
-# Whole values that are words, not secrets: `password="password"`, `TOKEN = "token"`.
-_PLACEHOLDER_VALUES = {"password", "passwd", "pass", "secret", "token", "key", "apikey", "api_key", "credentials",
-                       "changeit", "admin", "root", "user", "test", "testing", "foo", "bar", "baz", "none", "null",
-                       "nil", "undefined", "n/a", "na", "tbd", "redacted", "hidden", "masked", "x"}
+# Whole values that name the slot or say "nothing", not a secret anyone chose: `TOKEN = "token"`,
+# `api_key="none"`. Tokens and keys are issued, never words. Words people do choose as passwords
+# ("password", "secret", "admin", "root", "test", "postgres") are weak values, not placeholders:
+# they authenticate (ruff S105 and bandit B105 report them too).
+_PLACEHOLDER_VALUES = {"token", "key", "apikey", "api_key", "credentials", "credential", "user", "username",
+                       "foo", "bar", "baz", "none", "null", "nil", "undefined", "n/a", "na", "tbd", "redacted",
+                       "hidden", "masked", "x"}
+
+# Passwords from the top of every leaked-password list and the stock defaults of common services.
+# Outside tests they are findings like any other value; in test code they are test fakes.
+WEAK_PASSWORDS = frozenset("""
+    password passwd pass pwd secret admin administrator root toor changeme changeit letmein welcome
+    qwerty test testing tester guest default demo master postgres postgresql mysql mariadb redis rabbitmq
+    airflow prefect neo4j docker oracle minioadmin minio sysadmin superuser hunter iloveyou monkey
+    dragon trustno login abc abcd secretpassword mypassword mysecret supersecret topsecret dbpassword dbpass
+""".split())
+_LEET = str.maketrans("013457@$", "oieastas")
+_TEST_WORDS = ("test", "mock", "fake", "dummy", "stub", "sample", "fixture")
+# A value that is a file's path: where a credential is, not the credential.
+_PATH_START = re.compile(r"^(?:/|~/|\.{1,2}/|[A-Za-z]:[\\/])")
+_PATH_SEGMENT = re.compile(r"[\w.\-@+]{1,64}")
+_KEY_FILE = re.compile(r"[\w\-]\.(json|pem|key|p8|p12|pfx|jks|crt|cer|der|keytab|txt|ya?ml|toml|ini|cfg|conf|env|"
+                       r"properties|pub|asc|gpg|kdbx|ppk)$", re.IGNORECASE)
+
+
+def looks_like_path(text: str) -> bool:
+    """A file path (`/run/secrets/db`, `./keys/sa.json`, `C:\\keys\\sa.json`, `keys/sa.json`): a
+    value that says where a credential is. Not a URL, nothing with spaces, and no segment that
+    looks random (a base64 secret can start with "/" too)."""
+    stripped = text.strip()
+    if not stripped or "://" in stripped or any(c.isspace() for c in stripped):
+        return False
+    if not (_PATH_START.match(stripped) or ("/" in stripped and _KEY_FILE.search(stripped))):
+        return False
+    segments = [s for s in re.split(r"[\\/]", stripped) if s and s not in (".", "..", "~")]
+    for segment in segments:
+        if segment.endswith(":") and len(segment) == 2:
+            continue  # a Windows drive
+        if not _PATH_SEGMENT.fullmatch(segment):
+            return False
+        if len(segment) >= 10 and any(c.isdigit() for c in segment) and any(c.isupper() for c in segment) \
+                and any(c.islower() for c in segment):
+            return False  # mixed case and digits: a random body, not a folder or file name
+    return bool(segments)
 
 
 def is_placeholder(text: str) -> bool:
-    """True for values that stand in for a secret (documentation, templates, empty)."""
+    """True for values that stand in for a secret (documentation, templates, empty, a file path)."""
     stripped = text.strip()
     if not stripped:
         return True
@@ -51,7 +94,85 @@ def is_placeholder(text: str) -> bool:
     lowered = stripped.lower()
     if any(word in lowered for word in _PLACEHOLDER_WORDS):
         return True
-    return "${" in stripped or "{{" in stripped
+    if "${" in stripped or "{{" in stripped:
+        return True
+    return looks_like_path(stripped)
+
+
+def is_weak_password(text: str) -> bool:
+    """A common password or stock default (`admin`, `postgres`, `Passw0rd!`, `changeme123`,
+    `123456`): a real value, but one a test suite would use as a fake."""
+    lowered = text.strip().lower()
+    if not lowered:
+        return False
+    if lowered.isdigit() and len(lowered) <= 10:
+        return True
+    core = re.sub(r"[\d\W_]+", "", lowered)
+    unleet = re.sub(r"[\d\W_]+", "", lowered.rstrip("0123456789!?.#_-").translate(_LEET))
+    joined = re.sub(r"[\W_]+", "", lowered)
+    return joined in WEAK_PASSWORDS or core in WEAK_PASSWORDS or unleet in WEAK_PASSWORDS or \
+        (core.startswith("change") and core.endswith("me"))
+
+
+def is_test_fake(text: str) -> bool:
+    """In test code: a weak password or a value that says it is a test value (`test-token-1`)."""
+    lowered = text.lower()
+    return is_weak_password(text) or any(word in lowered for word in _TEST_WORDS)
+
+
+_TEST_DIRS = {"tests", "test", "__tests__"}
+
+
+def is_test_path(path: str) -> bool:
+    """A file of a test suite (`tests/...`, `test_x.py`, `x_test.py`, `conftest.py`): its weak values
+    are fakes for the code under test."""
+    parts = path.replace("\\", "/").lower().split("/")
+    name = parts[-1]
+    if any(part in _TEST_DIRS for part in parts[:-1]):
+        return True
+    return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name[:-3].endswith("_test")))
+
+
+_EXAMPLE_NAME = re.compile(r"(^|[._\-])(example|examples|sample|samples|template|tmpl|tpl|dist)"
+                           r"([._\-]|$)", re.IGNORECASE)
+
+
+def is_example_path(path: str) -> bool:
+    """A template a user copies and fills in (`.env.example`, `config_sample.toml`,
+    `settings.toml.dist`): nothing reads it as it stands."""
+    return bool(_EXAMPLE_NAME.search(path.replace("\\", "/").rsplit("/", 1)[-1]))
+
+
+_AUTH_METHODS = frozenset("""
+    htpasswd htdigest basic digest bearer token oauth oauth2 oidc openid saml ldap kerberos ntlm negotiate
+    none noauth no false true off on disabled enabled anonymous iam sigv4 jwt apikey api_key api-key md5
+    scram-sha-256 trust password cert certificate tls mtls native github google azure keycloak session cookie
+    header form local database htpasswd-file plain cram-md5 sasl x509 aws gcp kubernetes userpass approle hmac
+    peer ident reject radius pam external internal default builtin simple sso
+""".split())
+
+
+def is_auth_method(text: str) -> bool:
+    """The name of an authentication method (`htpasswd`, `basic`, `oauth2`), as `*_AUTH` settings
+    of registries and proxies take it: how credentials are checked, not a credential."""
+    return text.strip().lower() in _AUTH_METHODS
+
+
+_URL_WITH_PASSWORD = re.compile(r"://[^/@\s]*:[^/@\s]*@")
+
+
+def is_public_dsn(text: str) -> bool:
+    """A DSN with no password in it (`https://<key>@o1.ingest.sentry.io/2`, `postgresql://db/app`):
+    Sentry's public key is made to be shipped to browsers, and a DSN without user info holds nothing
+    secret. One with `user:password@` is a credential (CL204 and CL203 see to it)."""
+    return "://" in text and not _URL_WITH_PASSWORD.search(text)
+
+
+def is_prose(text: str) -> bool:
+    """Words meant for a reader ("Decrypted value as described in the README"), as template files
+    hold where the value goes."""
+    words_ = text.split()
+    return len(words_) >= 3 and sum(w.strip(".,:;!()'\"").isalpha() for w in words_) >= len(words_) - 1
 
 
 _SHAPED = re.compile(

@@ -1,6 +1,6 @@
 """CL301 and CL302: secrets read or passed at the wrong time."""
 from credlint.engine import Example, Hit, rule
-from credlint.naming import is_credential_name
+from credlint.naming import is_credential_name, names_only_a_secret
 from credlint.values import describe
 
 
@@ -35,7 +35,12 @@ def check_secret_at_build_time(read):
 
     ## What it does
     Reports `Secret(NAME).get()`, `PrefectSecret(NAME).run()` and `prefect.context.secrets[...]`
-    reads at module level or inside a `with Flow(...)` block, outside any task.
+    reads at module level or inside a `with Flow(...)` block, outside any task, in flow files and
+    in every module they import (a `settings.py` that fetches a password on import).
+
+    This is the finding for such a read, and the only one: the read happens where the flow is
+    built or registered, not in the flow run that storage `secrets=[...]` or agent env serve, so
+    CL101 (whose providers are the run's) is not reported on the same call.
 
     ## Why is this bad?
     At module level the value is fetched on the machine that registers the flow and baked into
@@ -58,6 +63,16 @@ def check_secret_at_build_time(read):
     )
 
 
+def _carries_names(default) -> bool:
+    """A default that holds secret names or paths, or nothing: not a credential itself."""
+    if default is None:
+        return False  # no default: the name alone decides
+    if default.kind in ("dict", "list"):
+        leaves = list(default.items.values()) + list(default.elements)
+        return not any(v.shaped for v in leaves)
+    return default.kind == "none" or (default.kind == "str" and default.placeholder and not default.shaped)
+
+
 @rule(
     "CL302", "secret-parameter", "warning",
     bad=[
@@ -77,6 +92,12 @@ def check_secret_at_build_time(read):
                 token_name = Parameter("token_secret_name", default="API_TOKEN")
                 api_token = PrefectSecret("API_TOKEN")
             """),
+        Example("""
+            from prefect import Flow, Parameter
+
+            with Flow("dbt run") as flow:
+                secret_map = Parameter("secret_map", default={})
+            """, title="a parameter that maps to secret names or paths"),
     ],
 )
 def check_secret_parameter(parameter):
@@ -85,7 +106,9 @@ def check_secret_parameter(parameter):
     ## What it does
     Reports `Parameter(...)` whose name says it holds a credential (`password`, `api_token`,
     `client_secret`, ...) or whose default looks like one (an AWS key id, a GitHub or Slack
-    token, a private key).
+    token, a private key). A name that says only `secret` (`secret_map`, `model_secret`) with a
+    default of `None`, `{}`, a list, a path or a variable's name carries the *names* of secrets,
+    as Prefect's own `*_secret` arguments do, and is fine.
 
     ## Why is this bad?
     Parameter values are stored with every flow run in Prefect's backend and shown in the UI;
@@ -99,6 +122,8 @@ def check_secret_parameter(parameter):
     by_name = bool(fact.name) and is_credential_name(fact.name)
     default = fact.default
     shaped = default is not None and default.kind == "str" and default.shaped
+    if by_name and names_only_a_secret(fact.name) and _carries_names(default):
+        by_name = False
     if not by_name and not shaped:
         return
     extra = ""

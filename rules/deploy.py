@@ -1,7 +1,7 @@
 """CL105, CL106, CL107, CL203: secrets as deployment files set them."""
-from credlint.deployfiles import typo_secret_name
+from credlint.deployfiles import is_login_option, typo_secret_name
 from credlint.engine import Example, Hit, rule
-from credlint.naming import is_credential_name
+from credlint.naming import is_credential_env_name
 from credlint.values import describe
 
 # What a context consumer reads from the value (no decoding happens on that path).
@@ -180,6 +180,15 @@ def check_secret_not_forwarded(deploy_env):
     )
 
 
+def _config_hit(env, value) -> Hit:
+    return Hit(
+        path=env.path, pos=env.pos, mask=True,
+        message=(f"{env.name} is set to {describe(value)} in {env.path}: a credential committed in a Prefect "
+                 f"config file"),
+        fix="reference it instead (\"$VAR\" or \"${VAR}\", which Prefect expands) and keep the value in a secret store",
+    )
+
+
 @rule(
     "CL203", "hardcoded-secret-in-config", "error",
     bad=[Example({"flow.py": "", "deploy/config.toml": """
@@ -191,7 +200,14 @@ def check_secret_not_forwarded(deploy_env):
         ACCESS_KEY = "$AWS_ACCESS_KEY_ID"
         SECRET_ACCESS_KEY = "Hn4vWq8Ys2Ld6Kp0T07QX3MZ1"
         REGION = "eu-west-1"
-        """}, title="a literal key of a dict-valued secret")],
+        """}, title="a literal key of a dict-valued secret"),
+         Example({"flow.py": "", "docker-compose.yml": """
+        services:
+          graphql:
+            image: prefecthq/server:core-1.2.2
+            environment:
+              PREFECT_SERVER__HASURA__ADMIN_SECRET: ${PREFECT_SERVER__HASURA__ADMIN_SECRET:-Hn4vWq8Ys2Ld6Kp0}
+        """}, title="a literal default of a reference: the value wherever nobody sets the variable")],
     good=[Example({"flow.py": "", "deploy/config.toml": """
         [context.secrets]
         SLACK_WEBHOOK_URL = "$SLACK_WEBHOOK_URL"
@@ -208,8 +224,17 @@ def check_hardcoded_secret_in_config(deploy_env):
     dict-valued config.toml secret (`AWS_CREDENTIALS = { SECRET_ACCESS_KEY = "..." }`, or a
     `[context.secrets.AWS_CREDENTIALS]` table) is checked key by key: its credential keys
     (`SECRET_ACCESS_KEY`, `private_key`, `token`, ...) and any value with a credential format.
+    So are credentials in the config's other tables (`[cloud] api_key`, a `[s3]` table of `key` and
+    `secret` the flows read through `prefect.config`), the password of `docker login -p` and
+    literal defaults of references (`${ADMIN_SECRET:-changeme}` is what runs where nobody sets it).
+    Weak values are values (`POSTGRES_PASSWORD=admin`). Variable names are not Prefect parameters:
+    `ADMIN_SECRET=...` holds the secret, where `webhook_secret=` would name one. (A URL with a
+    password is CL204, in a deployment file however weak the password.)
     References (`$X`, `${X}`, `${{ secrets.X }}`, `valueFrom.secretKeyRef`, `envFrom`, SSM and
-    Secrets Manager ARNs) and placeholders (`<token>`, `YOUR_KEY_HERE`) are fine.
+    Secrets Manager ARNs), placeholders (`<token>`, `YOUR_KEY_HERE`, prose in a `.env.example`),
+    file paths (`GOOGLE_APPLICATION_CREDENTIALS=/secrets/key.json`), auth method names
+    (`REGISTRY_AUTH: htpasswd`), a DSN without a password, web-page variables that are public by
+    design (`REACT_APP_*`, `NEXT_PUBLIC_*`, `VITE_*`, ...) and weak values in test suites are fine.
 
     ## Why is this bad?
     The secret is in version control and in every image or manifest built from it.
@@ -222,14 +247,19 @@ def check_hardcoded_secret_in_config(deploy_env):
     value = env.value
     if not value.is_literal or value.kind != "str":
         return
-    agent_key = env.name in ("--key", "-k", "--token", "-t")  # `prefect agent ... start --key ...`
+    # `prefect agent ... start --key ...`, `docker login -p ...`
+    agent_key = env.name in ("--key", "-k", "--token", "-t") or is_login_option(env.name)
+    if env.scope == "config-setting":  # recorded only when it holds a credential (`[s3] secret = ...`)
+        yield _config_hit(env, value)
+        return
     key = env.name.rsplit(".", 1)[-1] if env.scope == "config-key" else None
+    # Variable and key names are not Prefect parameters: `ADMIN_SECRET=...` holds the secret itself.
     if key is not None:
         # A string inside a dict-valued secret: its credential keys (SECRET_ACCESS_KEY,
         # private_key, token, ...) or a credential format; not region, client_email, token_uri.
-        if not (is_credential_name(key) or value.shaped):
+        if not (is_credential_env_name(key) or value.shaped):
             return
-    elif not (env.secret or agent_key or is_credential_name(env.name) or value.shaped):
+    elif not (env.secret or agent_key or is_credential_env_name(env.name) or value.shaped):
         return
     if env.name.upper().endswith(("_ID", "_NAME", "_FILE", "_PATH", "_ARN", "_URL_NAME", "_USER", "_USERNAME")):
         if not value.shaped:
@@ -237,8 +267,12 @@ def check_hardcoded_secret_in_config(deploy_env):
     what = f"secret '{env.secret}'" if env.secret else env.name
     if key is not None and env.secret:
         what = f"{env.name[len(env.secret) + 1:]} of secret '{env.secret}'"
+    verb = "is given" if agent_key else "is set to"
+    kind = describe(value)
+    if value.shaped and not (env.secret or agent_key or is_credential_env_name(key or env.name)):
+        kind += " in a credential's format (a token, a key, a URL with a password)"
     yield Hit(
         path=env.path, pos=env.pos, secret=env.secret, mask=True,
-        message=f"{what} is set to {describe(value)} in {env.path}: a credential committed in a deployment file",
+        message=f"{what} {verb} {kind} in {env.path}: a credential committed in a deployment file",
         fix="reference it instead ($VAR, a Kubernetes Secret, CI secrets) and keep the value in a secret store",
     )

@@ -1,17 +1,18 @@
 """CL201 and CL202: secret values written into flow code."""
 from credlint.engine import Example, Hit, rule
-from credlint.naming import is_credential_name
+from credlint.naming import is_credential_env_name, is_credential_name
 from credlint.project import context_secret_name
 from credlint.values import describe
 
 
-def _literal_parts(name, arg, resolve=None):
-    """Positions (and a description) of hard-coded values inside an argument."""
+def _literal_parts(name, arg, resolve=None, credential=is_credential_name):
+    """Positions (and a description) of hard-coded values inside an argument. `credential` says
+    which names hold values (Prefect's parameters: `*_secret` names a secret)."""
     value = arg.value
     if value.kind == "import" and resolve is not None:
         value = resolve(value.ref) or value  # a constant imported from another module
     if value.is_literal and value.kind in ("str", "bytes"):
-        if is_credential_name(name) or value.shaped:
+        if credential(name) or value.shaped:
             yield arg.pos, describe(value), None
     elif name == "auth" and value.kind == "list" and len(value.elements) == 2:
         secret = value.elements[1]  # requests-style auth=(user, password)
@@ -20,7 +21,7 @@ def _literal_parts(name, arg, resolve=None):
             yield pos, describe(secret), None
     elif value.kind == "dict":
         for index, (key, item) in enumerate(value.items.items()):
-            if item.is_literal and item.kind in ("str", "bytes") and is_credential_name(key):
+            if item.is_literal and item.kind in ("str", "bytes") and credential(key):
                 pos = arg.parts[index] if index < len(arg.parts) else arg.pos
                 yield pos, describe(item), key
 
@@ -43,6 +44,15 @@ def _literal_parts(name, arg, resolve=None):
             SECRET = "wJalrXUtnFEMI" + "/K7MDENG/bPxRfiCYz9xq8"
             download = S3Download(bucket="raw", boto_kwargs={"aws_secret_access_key": SECRET})
             """, title="a folded module constant inside boto_kwargs"),
+        Example("""
+            import hvac
+            from prefect import task
+
+            @task
+            def read_settings():
+                vault = hvac.Client(url="https://vault.acme.io:8200", token="Hn4vWq8Ys2Ld6Kp0T07QX3MZ1")
+                return vault.secrets.kv.read_secret_version(path="etl")
+            """, title="a credential keyword of any call in flow code"),
     ],
     good=[
         Example("""
@@ -59,14 +69,19 @@ def _literal_parts(name, arg, resolve=None):
     ],
 )
 def check_hardcoded_credential_argument(module, project):
-    """A credential parameter of a Prefect class is given a literal value.
+    """A credential parameter is given a literal value.
 
     ## What it does
     Knows which parameters of which Prefect 1.x classes carry credentials (from the catalogue:
     `password=`, `credentials=`, `access_token=`, `boto_kwargs={"aws_secret_access_key": ...}`,
     ...) and reports a literal passed to one, also when it reaches the argument through a
-    module constant, concatenation or an f-string. Placeholders such as `"<token>"` or
-    `"${TOKEN}"` and values from `os.environ`, `PrefectSecret` or `Parameter` are fine.
+    module constant, concatenation or an f-string. In Prefect 1.x flow code, any other call is
+    read as bandit's B106 reads it: a literal given to a credential-named keyword
+    (`Client(client_secret="...")`, `auth=("user", "...")`, a dict with credential keys), or a
+    credential-named constant passed to a call (`connect(DB_PASSWORD)`). Weak passwords
+    (`"admin"`, `"changeme"`) are values: they authenticate. Placeholders such as `"<token>"` or
+    `"${TOKEN}"`, values from `os.environ`, `PrefectSecret` or `Parameter`, the secret *names*
+    Prefect's own `*_secret` parameters take, and weak values in test code are fine.
 
     ## Why is this bad?
     The secret is in version control, in every clone, and — for pickle-based storage — inside
@@ -92,6 +107,29 @@ def check_hardcoded_credential_argument(module, project):
                     message=f"{entry.short_name}({target}) is given {what}: a credential hard-coded in the flow",
                     fix=f"pass PrefectSecret(\"<NAME>\") to {name} at run time, or read it from the environment",
                 )
+    if not (module.uses_prefect and (module.prefect1 or not module.prefect2)):
+        return  # other calls: in Prefect 1.x flow code only
+    resolve = lambda q: project.resolve_constant(q, module)  # noqa: E731
+    for given in module.credential_args:
+        if not given.keyword:  # a credential-named constant passed to the call
+            value = given.arg.value
+            if value.kind == "import":
+                value = resolve(value.ref) or value
+            if value.is_literal and value.kind in ("str", "bytes"):
+                yield Hit(
+                    path=module.path, pos=given.arg.pos, mask=True,
+                    message=(f"{given.callee}(...) is given {given.name}, {describe(value)}: a credential "
+                             f"hard-coded in the flow code"),
+                    fix=f"read {given.name} from the environment or a PrefectSecret instead of writing it in the code",
+                )
+            continue
+        for pos, what, key in _literal_parts(given.name, given.arg, resolve, is_credential_env_name):
+            target = f"{given.name}[{key!r}]" if key else f"{given.name}="
+            yield Hit(
+                path=module.path, pos=pos, mask=True,
+                message=f"{given.callee}({target}) is given {what}: a credential hard-coded in the flow code",
+                fix="pass it from the environment or a PrefectSecret instead of writing it in the code",
+            )
 
 
 _SECRET_ENV_WORDS = ("SECRET", "PASSWORD", "TOKEN", "PRIVATE_KEY", "API_KEY", "SECRET_ACCESS_KEY")

@@ -19,9 +19,16 @@ def _provide_fix(need) -> str:
         options.append(f'give the flow a storage with secrets=["{need.name}"]')
     options.append(f"start the agent with -e {_CONTEXT_HINT.format(name=need.name)}=...")
     spec = need.spec
-    if spec is not None and spec.name_param:
+    if spec is not None and spec.name_param and not _names_it(need):
         options.append(f"or pass {spec.name_param}='<the secret name you use>'")
     return "; ".join(options)
+
+
+def _names_it(need) -> bool:
+    """The consumer already chooses the secret's name (`webhook_secret="TEAM_HOOK"`): suggesting
+    that argument again would be no fix."""
+    spec, consumer = need.spec, need.consumer
+    return consumer is not None and consumer.argument(spec.name_param, spec.name_where or "init+run") is not None
 
 
 @rule(
@@ -138,9 +145,6 @@ _FALLBACK = {
     "aws": "boto3 will silently use its default credential chain (env vars, profiles, instance role)",
     "gcp": "google-auth will silently use application default credentials",
     "azure": "the storage silently falls back to the AZURE_STORAGE_CONNECTION_STRING variable",
-    "github": "the storage falls back to the GITHUB_ACCESS_TOKEN variable, then to anonymous access",
-    "gitlab": "the storage falls back to the GITLAB_ACCESS_TOKEN variable, then to anonymous access",
-    "bitbucket": "the storage falls back to the BITBUCKET_ACCESS_TOKEN variable, then to anonymous access",
 }
 
 
@@ -181,11 +185,20 @@ def check_credentials_fallback(need):
 
     ## What it does
     AWS tasks and S3 storage read `AWS_CREDENTIALS`, GCP tasks and GCS storage read
-    `GCP_CREDENTIALS`, GitHub/GitLab/Bitbucket storage read their access tokens, straight from
+    `GCP_CREDENTIALS`, Azure storage reads `AZURE_STORAGE_CONNECTION_STRING`, straight from
     `prefect.context.secrets` — never from Prefect Cloud. When no storage `secrets=[...]`, agent
     or run-config env, or `config.toml` puts the secret in context and no credentials argument is
     passed, the client library silently falls back to its own chain (env vars, profiles,
     instance roles).
+
+    Not reported: GitHub, GitLab and Bitbucket storage without a token. They read their
+    `*_ACCESS_TOKEN` the same way, but without one they clone anonymously, which a public
+    repository intends and a private one refuses loudly at flow-run start; `credlint inventory`
+    lists the token as optional. Nor where the flow's run config grants an identity
+    (`ECSRun(task_role_arn=...)`, `KubernetesRun(service_account_name=...)`,
+    `VertexRun(service_account=...)`, or a task definition / job template given inline that
+    sets one): `task_definition_arn=` or `task_definition_path=` alone name a definition
+    credlint cannot see, so they prove no identity.
 
     ## Why is this bad?
     The flow runs with whatever identity the machine happens to have: it works on a laptop and

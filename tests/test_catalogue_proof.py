@@ -18,6 +18,9 @@ answers for the whole catalogue:
   through Secret.get), and that nothing else is read. `required` is checked by making each such name
   missing (Secret.get raises as 1.4.1 does; the recording context is empty) and watching whether that
   error escapes the consumer. Entries without secrets (except run configs) run once to prove they read none;
+  `unmet = "anonymous"` (git storage tokens) is checked by one more run with the secret in context: the
+  faked client the token reaches must be one that is anonymous without it (ANONYMOUS_CLIENTS), and the
+  default run (secret absent, no environment variable) must build it with that argument empty;
 * coverage: every public class/function/@task object of prefect.tasks.*, prefect.storage,
   prefect.run_configs and prefect.engine.results is a catalogue entry or on NOT_APPLICABLE below.
 
@@ -294,6 +297,13 @@ def scenarios_for(entry: dict) -> List[dict]:
             label = "skip:" + ",".join(f"{k}={v}" for k, v in sorted(spec["skip_if"].items()))
             out[label + (f"+{p}" if naming else "")] = {**naming, **{k: ("place", v) for k, v in spec["skip_if"].items()}}
     scenarios = [scenario(entry, label, given) for label, given in out.items()]
+    # `unmet = "anonymous"`: one more run with the secret in context, to find which client argument
+    # carries it; the default run (secret absent) must leave that argument empty.
+    for spec in entry["secrets"]:
+        if spec["mechanism"] == "context" and spec.get("unmet") == "anonymous" and spec["name"]:
+            present = scenario(entry, f"present:{spec['name']}", {})
+            present["context_values"] = {spec["name"]: _token(spec["name"])}
+            scenarios.append(present)
     # `required`: for each name read through Secret.get, one more run in which that name is unset
     # (Secret.get raises as 1.4.1 does); the error must escape the consumer exactly when required.
     for i, spec in enumerate(entry["secrets"]):
@@ -308,6 +318,54 @@ def scenarios_for(entry: dict) -> List[dict]:
                 scenarios.append(missing)
                 break
     return scenarios
+
+
+def _token(name: str) -> str:
+    return f"PROBE-TOKEN-{name}"
+
+
+# Client classes whose constructor, given no credential, talks to the service unauthenticated
+# (PyGithub `Github(None)`, python-gitlab `Gitlab(url, private_token=None)`, atlassian-python-api
+# `Bitbucket(url, session=...)` with an empty bearer token). boto3, google-auth and azure clients
+# fall back to their own credential chains instead: that is `unmet = "chain"`.
+ANONYMOUS_CLIENTS = {"github.Github", "gitlab.Gitlab", "atlassian.Bitbucket"}
+
+
+def check_unmet(entry: dict, scenarios: List[dict], results: Dict[str, dict]) -> List[str]:
+    """`unmet = "anonymous"` claims that without the secret the consumer builds its client with an
+    empty credential, and that such a client is anonymous: the run with the secret in context shows
+    which argument of which client carries it, the default run must leave exactly that empty."""
+    s = entry["symbol"]
+    problems = []
+    by_label = {sc["id"].split("::", 1)[1]: results.get(sc["id"]) for sc in scenarios}
+    for spec in entry["secrets"]:
+        if spec.get("unmet") != "anonymous":
+            continue
+        name = spec["name"]
+        field = f"secrets[name={name!r}].unmet = 'anonymous'"
+        present, absent = by_label.get(f"present:{name}"), by_label.get("default")
+        if present is None or absent is None:
+            problems.append(f"{s}: {field}: the probe returned no run to prove it with")
+            continue
+        carried = [(c["cls"], path, text) for c in present.get("clients", ()) for path, text in c["slots"]
+                   if text and _token(name) in text]
+        if not carried:
+            problems.append(f"{s}: {field}: with {name!r} in context no client is given it, so nothing shows "
+                            f"that the token is what authenticates (clients built: "
+                            f"{sorted({c['cls'] for c in present.get('clients', ())}) or 'none'})")
+            continue
+        for cls, path, text in carried:
+            if cls not in ANONYMOUS_CLIENTS:
+                problems.append(f"{s}: {field}: the token goes to {cls}, which without it uses its own credential "
+                                f"chain, not anonymous access")
+                continue
+            emptied = text.replace(_token(name), "")
+            left = [t for c in absent.get("clients", ()) if c["cls"] == cls for p, t in c["slots"] if p == path]
+            if not left:
+                problems.append(f"{s}: {field}: without {name!r} no {cls} is built: the consumer does not carry on")
+            elif any(t not in (None, "", emptied) for t in left):
+                problems.append(f"{s}: {field}: without {name!r}, {cls} {path} still gets a credential from elsewhere")
+    return problems
 
 
 def expectations(entry: dict, given: Dict[str, list]) -> List[Tuple[int, str, str]]:
@@ -583,6 +641,7 @@ def test_entry_static(probe, symbol):
 @pytest.mark.parametrize("symbol", sorted(e["symbol"] for e in dynamic_entries(CATALOGUE)))
 def test_entry_dynamic(probe, symbol):
     problems = check_dynamic(BY_SYMBOL[symbol], probe["_scenarios"][symbol], probe["scenarios"])
+    problems += check_unmet(BY_SYMBOL[symbol], probe["_scenarios"][symbol], probe["scenarios"])
     assert not problems, "catalogue entry contradicted by running prefect 1.4.1:\n  " + "\n  ".join(problems)
 
 
@@ -687,6 +746,9 @@ CORRUPTIONS = [
                                                                       lambda e: e["removed_params"].append(
                                                                           {"param": "bucket", "where": "init", "last_version": "0.15.13"})),
      "removed_params[bucket]: 'bucket' is still a parameter of init"),
+    ("anonymous access claimed for a library credential chain", _corrupt("prefect.storage.s3.S3",
+                                                                         _set_secret(0, unmet="anonymous")),
+     "unmet = 'anonymous'"),
     ("a removed keyword swallowed by **kwargs is not proof", _corrupt("prefect.tasks.aws.s3.S3List",
                                                                       lambda e: e["removed_params"].append(
                                                                           {"param": "name", "where": "init", "last_version": "0.15.13"})),
@@ -711,7 +773,9 @@ def test_checker_bites(prefect_python):
 
     def report(tag: str, entry: dict) -> List[str]:
         sym = answer["symbols"][entry["symbol"]]
-        return check_static(entry, sym) + check_removed(entry, sym, answer["removed"]) + check_dynamic(entry, scenarios[tag], answer["scenarios"])
+        return (check_static(entry, sym) + check_removed(entry, sym, answer["removed"])
+                + check_dynamic(entry, scenarios[tag], answer["scenarios"])
+                + check_unmet(entry, scenarios[tag], answer["scenarios"]))
 
     missed = []
     for i, (what, entry, fragment) in enumerate(CORRUPTIONS):

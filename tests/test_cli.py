@@ -111,7 +111,8 @@ def test_exit_2_for_a_missing_explicit_config(project):
 
 # ----- JSON ---------------------------------------------------------------------------------
 FINDING_KEYS = {"code", "name", "severity", "path", "line", "column", "end_line", "end_column", "message",
-                "secret", "flow", "symbol", "fingerprint"}
+                "secret", "flow", "symbol", "fingerprint",
+                "fix", "fix_safety", "url"}  # compatible additions (DESIGN.md section 6)
 
 
 def test_json_document_shape(project):
@@ -122,8 +123,9 @@ def test_json_document_shape(project):
     assert set(doc["tool"]) == {"name", "version"}
     assert doc["tool"]["name"] == "credlint"
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", doc["tool"]["version"])
-    assert set(doc["summary"]) == {"files", "findings", "by_severity"}
+    assert set(doc["summary"]) == {"files", "findings", "by_severity", "flows"}  # flows: a compatible addition
     assert set(doc["summary"]["by_severity"]) == {"error", "warning", "info"}
+    assert doc["summary"]["flows"] == {"found": 2, "not_followed": []}
     assert doc["summary"]["files"] == 2
     assert doc["summary"]["findings"] == len(doc["findings"]) == 2
     by = doc["summary"]["by_severity"]

@@ -386,7 +386,7 @@ def test_editor_stdin_reads_the_buffer_within_the_project(tmp_path):
 
     # The fields the page lists are those of a finding.
     paragraph = _prose()[_prose().index("each finding has"):]
-    paragraph = paragraph[:paragraph.index("stable `fingerprint`") + len("stable `fingerprint`")]
+    paragraph = paragraph[:paragraph.index("`url`, the rule's page") + len("`url`")]
     listed = re.findall(r"`([a-z_]+)`", paragraph)
     assert set(listed) - {"error", "warning", "info"} == set(findings[0]), listed
 

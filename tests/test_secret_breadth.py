@@ -343,6 +343,9 @@ def test_dict_valued_config_secrets_are_checked_key_by_key(project):
     doc = check_json("--no-cache", ".", cwd=project.root)
     got = sorted((f["code"], f["line"], f["column"], f["secret"]) for f in doc["findings"])
     assert got == [
+        ("CL104", 3, 1, "GCP_CREDENTIALS"),  # declared in a config, and the flow reads only AWS
+        ("CL104", 5, 18, "SNOWFLAKE"),
+        ("CL104", 10, 18, "PLACEHOLDERS"),
         ("CL105", 3, 1, "GCP_CREDENTIALS"),  # no private_key, no token_uri: a dict of the wrong shape
         ("CL203", 2, 56, "AWS_CREDENTIALS"),  # the literal secret key, at its own key
         ("CL203", 7, 1, "SNOWFLAKE"),  # a table's password; not user, not region

@@ -18,6 +18,10 @@ def literal(text: str) -> str:
     return escape(safe(text))
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
+
+
 def _console(out: TextIO, color: bool) -> Console:
     return Console(file=out, force_terminal=color, no_color=not color, highlight=False, width=None if color else 100,
                    soft_wrap=not color)
@@ -58,12 +62,22 @@ def render(report: Report, out: TextIO, color: bool = False, quiet: bool = False
                         console.print(f"  [dim]{'':>{width}} |[/] {' ' * start}[{style}]{'^' * max(end - start, 1)}[/]")
             if f.fix:
                 console.print(f"  [green]fix[/]: {literal(f.fix)}")
-    if statistics and report.findings:
+    not_followed = report.not_followed
+    if not_followed:
+        # Flows credlint knows exist but whose tasks it cannot see: said, never skipped in silence.
+        console.print()
+        console.print(RichRule(f"{_count(len(not_followed), 'flow')} not followed: tasks unknown, "
+                               f"storage and run config still checked", style="yellow"))
+        for item in not_followed:
+            console.print(f"[bold]{literal(item['path'])}:{item['line']}[/]: {literal(item['reason'])}")
+    if statistics and (report.findings or report.flows.get("found")):
         console.print()
         console.print(RichRule("statistics", style="dim"))
         counts = Counter((f.code, f.name) for f in report.findings)
         for (code, name), count in sorted(counts.items()):
             console.print(f"{count:>5}  {literal(code)}  {literal(name)}")
+        console.print(f"{report.flows.get('found', 0):>5}  flows found")
+        console.print(f"{len(not_followed):>5}  flows not followed")
     console.print()
     sev = report.by_severity()
     parts = []
@@ -76,6 +90,8 @@ def render(report: Report, out: TextIO, color: bool = False, quiet: bool = False
     if not parts:
         parts.append("[bold green]no findings[/]")
     tail = f" ({report.suppressed} suppressed)" if report.suppressed else ""
-    files = f"{report.files} file{'s' if report.files != 1 else ''}"
+    files = f"{_count(report.files, 'file')}, {_count(report.flows.get('found', 0), 'flow')}"
+    if not_followed:
+        files += f" ({len(not_followed)} not followed)"
     console.print(RichRule(f"{', '.join(parts)} in {files}{tail} ({elapsed:.2f}s)",
                            style="red" if sev["error"] else "yellow" if sev["warning"] else "green"))

@@ -1,20 +1,21 @@
 """The JSON output contract, version 1 (DESIGN.md section 6)."""
 import json
-from typing import TextIO
+from typing import Optional, TextIO
 
 from .. import __version__
 from ..findings import Report
 
 
-def document(report: Report) -> dict:
+def document(report: Report, docs_url: Optional[str] = None) -> dict:
     return {
         "version": 1,
         "tool": {"name": "credlint", "version": __version__},
-        "findings": [f.to_json() for f in report.findings],
-        "summary": {"files": report.files, "findings": len(report.findings), "by_severity": report.by_severity()},
+        "findings": [f.to_json(docs_url) for f in report.findings],
+        "summary": {"files": report.files, "findings": len(report.findings), "by_severity": report.by_severity(),
+                    "flows": {"found": report.flows.get("found", 0), "not_followed": report.not_followed}},
     }
 
 
-def render(report: Report, out: TextIO, **_options) -> None:
-    json.dump(document(report), out, indent=2, sort_keys=False)
+def render(report: Report, out: TextIO, docs_url: Optional[str] = None, **_options) -> None:
+    json.dump(document(report, docs_url), out, indent=2, sort_keys=False)
     out.write("\n")

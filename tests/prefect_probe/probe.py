@@ -83,6 +83,7 @@ class _FakeObject(metaclass=_FakeMeta):
 
     def __init__(self, *args, **kwargs):
         object.__setattr__(self, "_fake_args", (args, kwargs))
+        _record_client(type(self), args, kwargs)
 
     def __getattr__(self, attr):
         if attr.startswith("__"):
@@ -192,7 +193,32 @@ def _alarm(signum, frame):
 signal.signal(signal.SIGALRM, _alarm)
 
 # ---------------------------------------------------------------- recording secrets
-RECORD = {"secret_get": [], "context": [], "missing": set(), "missing_raised": set()}
+RECORD = {"secret_get": [], "context": [], "missing": set(), "missing_raised": set(), "clients": []}
+
+
+def _slots(value, path, out, depth=0):
+    """(path, text or None) for every string or None in a client's arguments (a requests
+    Session's headers included): where a credential could travel."""
+    if depth > 4 or len(out) > 200:
+        return
+    if value is None or isinstance(value, (str, bytes)):
+        out.append([path, None if value is None else str(value)])
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _slots(item, f"{path}.{key}", out, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _slots(item, f"{path}[{index}]", out, depth + 1)
+    elif isinstance(getattr(value, "headers", None), dict) or type(getattr(value, "headers", None)).__name__ == "CaseInsensitiveDict":
+        _slots(dict(value.headers), f"{path}.headers", out, depth + 1)
+
+
+def _record_client(cls, args, kwargs):
+    """A faked client library class was constructed: keep what it was given (see `unmet`)."""
+    slots = []
+    _slots(list(args), "args", slots)
+    _slots(dict(kwargs), "kwargs", slots)
+    RECORD["clients"].append({"cls": f"{cls.__module__}.{cls.__qualname__}", "slots": slots})
 
 
 class MissingSecret(ValueError):
@@ -235,6 +261,19 @@ class FakeSecretValue(str):
 
     def keys(self):
         return []
+
+
+class ProbeToken(str):
+    """A context value a scenario sets: a string that also answers `value["KEY"]`, every part of
+    it carrying the token so that wherever it travels can be found."""
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return ProbeToken(f"{self}-{key}")
+        return str.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        return self[key]
 
 
 class RecordingDict(dict):
@@ -612,9 +651,11 @@ def run_scenario(sc):
     RECORD["context"] = []
     RECORD["missing"] = set(sc.get("missing", ()))
     RECORD["missing_raised"] = set()
+    RECORD["clients"] = []
     error = None
+    values = {name: ProbeToken(token) for name, token in sc.get("context_values", {}).items()}
     try:
-        with prefect.context(secrets=RecordingDict()):
+        with prefect.context(secrets=RecordingDict(values)):
             signal.setitimer(signal.ITIMER_REAL, SCENARIO_SECONDS)
             try:
                 drive(sc)
@@ -627,7 +668,7 @@ def run_scenario(sc):
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
         error = "".join(tb[-6:])[-1500:]
     return {"secret_get": list(RECORD["secret_get"]), "context": list(RECORD["context"]), "error": error,
-            "missing_raised": sorted(RECORD["missing_raised"])}
+            "missing_raised": sorted(RECORD["missing_raised"]), "clients": list(RECORD["clients"])}
 
 
 # ---------------------------------------------------------------- removed parameters
