@@ -158,6 +158,8 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--foreground", action="store_true",
                         help="start: serve in this process until stopped (for editors and service managers)")
 
+    sub.add_parser("lsp", help="a Language Server over stdio, for editors: diagnostics, quick fixes, hover")
+
     explain = sub.add_parser("explain", help="show a rule's documentation page")
     explain.add_argument("rule", help="a rule code (CL101) or name (missing-secret)")
     explain.add_argument("--format", choices=("text", "json"), default="text")
@@ -210,7 +212,8 @@ def cmd_check(args) -> int:
             print(f"credlint: baseline entry no longer matches: {code} in {rel} (x{count}); "
                   f"rewrite the baseline to drop it", file=sys.stderr)
     options = dict(quiet=args.quiet, statistics=args.statistics, elapsed=elapsed,
-                   header=f"credlint {__version__} · {run.root}", rules=run.rules, root=run.root.as_uri())
+                   header=f"credlint {__version__} · {run.root}", rules=run.rules, root=run.root,
+                   docs_url=run.config.docs_url)
     status = 0
     for name, target in outputs:
         render = get_reporter(name)
@@ -415,6 +418,15 @@ def cmd_server(args) -> int:
     return 0
 
 
+def cmd_lsp(args) -> int:
+    try:
+        from .lsp import serve
+    except ImportError as exc:
+        raise UsageError(f"`credlint lsp` needs pygls 2 ({exc.name or 'pygls'} is missing): pip install 'pygls>=2,<3'") \
+            from exc
+    return serve()
+
+
 def explain_text(r) -> str:
     sections = r.sections()
     lines = [f"{r.code} {r.name} ({r.severity})", "", sections.get("summary", r.summary), ""]
@@ -442,7 +454,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "catalog": cmd_catalog,
-               "inventory": cmd_inventory, "preflight": cmd_preflight, "server": cmd_server}[args.command]
+               "inventory": cmd_inventory, "preflight": cmd_preflight, "server": cmd_server, "lsp": cmd_lsp}[args.command]
     from .config import ConfigError
     from .errors import RuleError
 

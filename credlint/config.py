@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from .links import valid_docs_url
 from .tomlcompat import TOMLDecodeError, toml
 
 CONFIG_FILES = ("credlint.toml", ".credlint.toml", "pyproject.toml")
@@ -39,6 +40,7 @@ class Config:
     sources: List[str] = field(default_factory=list)
     rules: List[str] = field(default_factory=list)
     fail_on: str = "error"
+    docs_url: Optional[str] = None  # where rule pages are linked from JSON `url` and SARIF `helpUri`
     lines: Dict[str, int] = field(default_factory=dict)  # key -> line in the file, for errors
 
     def error(self, key: str, message: str) -> "ConfigError":
@@ -70,6 +72,11 @@ _KEYS = {
     "sources": ("sources", "a list of globs", _str_list),
     "rules": ("rules", "a list of directories", _str_list),
     "fail-on": ("fail_on", 'one of "warning", "error"', lambda v: v in ("warning", "error")),
+    "docs-url": (
+        "docs_url",
+        "an http(s) URL of the rules page (the rule's anchor is added), or a template with {code} and {name}",
+        valid_docs_url,
+    ),
 }
 
 

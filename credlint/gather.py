@@ -27,12 +27,14 @@ class Gathered:
 
 def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, jobs: Optional[int] = None,
            prefilter: bool = True, stdin: Optional[Tuple[str, bytes]] = None,
+           buffers: Optional[Dict[str, bytes]] = None,
            progress: Optional[Callable[[str], None]] = None,
            stats: Optional[Dict[str, os.stat_result]] = None, early: Optional[EarlyWorker] = None) -> Gathered:
     """Facts for every file of the project (`files` as (root-relative path, absolute path)).
 
     `stats` are the files' stats when the caller has taken them already; `early` is a worker
-    started beforehand, used if only a few files need analysing."""
+    started beforehand, used if only a few files need analysing. `stdin` and `buffers` hold
+    contents that stand for files (root-relative path -> bytes): editors' buffers, never cached."""
     workers = jobs or default_jobs()
     facts: Dict[str, FileFacts] = {}
     pending: List[Job] = []
@@ -40,16 +42,19 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
     paths = dict(files)
     is_source = glob_matcher(config.sources)
     key = cache.key if cache is not None else b""
+    given = dict(buffers or {})
+    if stdin is not None:
+        given[stdin[0]] = stdin[1]
 
     def job(rel: str, path, known: str = "") -> Job:
-        if stdin is not None and rel == stdin[0]:
-            return Job(rel, str(path), forced_deploy=is_source(rel), parse=None if prefilter else True, data=stdin[1],
+        if rel in given:
+            return Job(rel, str(path), forced_deploy=is_source(rel), parse=None if prefilter else True, data=given[rel],
                        digest_key=key)
         return Job(rel, str(path), known_digest=known, forced_deploy=is_source(rel), parse=None if prefilter else True,
                    digest_key=key)
 
     for rel, path in files:
-        if cache is not None and (stdin is None or rel != stdin[0]):
+        if cache is not None and rel not in given:
             if stats is not None:
                 st = stats.get(rel)
             else:
@@ -95,7 +100,7 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         missing = [rel for rel in wanted if rel in facts and facts[rel].module is None]
         if missing:
             more = [Job(rel, str(paths[rel]), parse=True, digest_key=key,
-                        data=stdin[1] if stdin is not None and rel == stdin[0] else None) for rel in sorted(missing)]
+                        data=given.get(rel)) for rel in sorted(missing)]
             analysed += _run(more, catalogue, workers, cache, facts, None,
                              early if early is not None and len(more) < MIN_FILES_FOR_POOL and early.submit(more)
                              else None)

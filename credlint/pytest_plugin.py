@@ -23,6 +23,17 @@ Configuration
     configuration or usage error (an unknown key, a wrong type, an unknown rule code) fails every
     item of that project with the one-line message that names the file, the line and the key.
 
+The project item
+    Each project root with credlint items also gets one ``<root>::credlint-project`` item (the
+    root's path from pytest's rootdir, ``.`` for the rootdir itself), carrying the same marker. It
+    stands for the files pytest does not collect: with it selected, credlint checks the whole
+    project, as ``credlint check <root>`` would, and the findings in files that have no credlint
+    item (a token in ``.github/workflows/ci.yml``, which pytest never visits; files outside the
+    paths given, in ``norecursedirs`` or ``--ignore``d) are this item's. Findings in files whose
+    item was collected but deselected (``-k``, ``-m``, ``--deselect``) are not: they are listed
+    in the terminal summary. Deselect the project item (``-k "not credlint-project"``) to check
+    only the collected files; credlint's ``exclude`` keeps files out of both.
+
 One run per session
     credlint reads a whole project (a flow's providers can live in any file), so checking files
     one at a time would read the project once per file. The first credlint item that runs calls
@@ -39,12 +50,10 @@ Outcomes
     Findings below the failing severity do not fail an item; they are listed in a "credlint"
     section of the terminal summary.
 
-    credlint may report findings in files that have no item in this session: a deployment file
-    that starts an agent re-checks the flows that agent serves, and those flows can live in files
-    pytest did not collect (outside the paths given, in ``norecursedirs``, ``--ignore``d, or
-    deselected with ``-k``/``-m``). pytest's outcomes belong to items, and such a finding has no
-    item to fail, so it fails nothing; it is not dropped either, but listed in the terminal
-    summary. Run ``credlint check`` for a gate on every file.
+    Findings in files with no credlint item fail the project item, on the same terms. When the
+    project item is deselected, credlint still reports findings beyond the files checked (a
+    deployment file that starts an agent re-checks the flows that agent serves); such a finding
+    has no item to fail, so it fails nothing, and it is listed in the terminal summary.
 
 Secrets
     Only ``Finding`` fields are shown; the snippet lines are those credlint already masked, and no
@@ -61,6 +70,7 @@ import pytest
 
 MARKER = "credlint"
 ITEM_NAME = "credlint"
+PROJECT_ITEM_NAME = "credlint-project"
 
 
 def pytest_addoption(parser):
@@ -82,6 +92,8 @@ class _State:
         self.checked: set = set()  # roots credlint has run on
         # Filled by the one check run:
         self.findings: Dict[Path, list] = {}  # resolved file path -> its findings
+        self.outside: Dict[Path, list] = {}  # root -> findings in files without an item (the project item's)
+        self.collected: set = set()  # resolved paths of every credlint file item, before deselection
         self.threshold: Dict[Path, int] = {}  # root -> failing severity rank
         self.fail_on: Dict[Path, str] = {}  # root -> failing severity name
         self.config_error: Dict[Path, str] = {}  # root -> one-line message
@@ -144,6 +156,23 @@ def pytest_collect_file(file_path: Path, parent):
     return CredlintFile.from_parent(parent, path=file_path)
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m, -k and --deselect, which then apply to the project items too
+def pytest_collection_modifyitems(session, config, items):
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    roots: Dict[Path, None] = {}
+    for item in items:
+        if isinstance(item, CredlintItem) and not isinstance(item, CredlintProjectItem):
+            state.collected.add(item.path.resolve())
+            roots[state.root(item.path)] = None
+    added = [CredlintProjectItem.for_root(session, root) for root in roots]
+    if added:
+        items.extend(added)
+        # Announced as collected, so that pytest's counts ("collected N items", "N deselected") hold them.
+        config.hook.pytest_collectreport(report=pytest.CollectReport("", "passed", None, added))
+
+
 class CredlintFindings(Exception):
     """A file has findings at or above the project's failing severity."""
 
@@ -170,13 +199,22 @@ class CredlintItem(pytest.Item):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.add_marker(MARKER)
+        # No fixtures. Plugins that look for a test's fixture values (pytest-lsp 1.0.1's
+        # runtest_call wrapper) find none, as on doctest items, instead of failing the item.
+        self.funcargs: Dict[str, object] = {}
 
     def _state(self) -> _State:
         return self.config.stash[_STATE]
 
+    def project_root(self) -> Path:
+        return self._state().root(self.path)
+
+    def _findings(self, state: _State, root: Path) -> list:
+        return state.findings.get(self.path.resolve(), [])
+
     def runtest(self) -> None:
         state = self._state()
-        root = state.root(self.path)
+        root = self.project_root()
         if root not in state.checked:
             _run_once(state, self.session, self)
         if root in state.config_error:
@@ -191,14 +229,13 @@ class CredlintItem(pytest.Item):
         threshold = state.threshold[root]
         from credlint.findings import SEVERITY_RANK
 
-        failing = [f for f in state.findings.get(self.path.resolve(), [])
-                   if SEVERITY_RANK.get(f.severity, 0) >= threshold]
+        failing = [f for f in self._findings(state, root) if SEVERITY_RANK.get(f.severity, 0) >= threshold]
         if failing:
             raise CredlintFindings(failing, state.fail_on[root])
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CredlintFindings):
-            return _render_failure(excinfo.value)
+            return _render_failure(excinfo.value) + self._epilogue()
         if isinstance(excinfo.value, CredlintConfigFailure):
             return f"credlint configuration error: {excinfo.value}"
         if isinstance(excinfo.value, CredlintInternalError):
@@ -207,8 +244,40 @@ class CredlintItem(pytest.Item):
         # Anything else was raised by this plugin itself: a short traceback, never with locals.
         return str(excinfo.getrepr(showlocals=False, style="short", funcargs=False))
 
+    def _epilogue(self) -> str:
+        return ""
+
     def reportinfo(self):
         return self.path, None, "credlint"
+
+
+class CredlintProjectItem(CredlintItem):
+    """The findings of a project's files that have no credlint item (see "The project item")."""
+
+    @classmethod
+    def for_root(cls, session, root: Path) -> "CredlintProjectItem":
+        import os
+
+        try:
+            where = Path(os.path.relpath(root, session.config.rootpath)).as_posix()
+        except ValueError:  # another drive
+            where = root.as_posix()
+        return cls.from_parent(session, name=PROJECT_ITEM_NAME, path=root, nodeid=f"{where}::{PROJECT_ITEM_NAME}")
+
+    def project_root(self) -> Path:
+        return self.path
+
+    def _findings(self, state: _State, root: Path) -> list:
+        return state.outside.get(root, [])
+
+    def _epilogue(self) -> str:
+        from credlint.reporters.text import safe
+
+        return ("\nThese files have no credlint item in this session (pytest did not collect them); "
+                f"credlint checked the whole project at {safe(str(self.path))} to find them.")
+
+    def reportinfo(self):
+        return self.path, None, f"credlint project {self.nodeid.rsplit('::', 1)[0]}"
 
 
 def _run_once(state: _State, session, current: CredlintItem) -> None:
@@ -223,11 +292,14 @@ def _run_once(state: _State, session, current: CredlintItem) -> None:
     if current not in items:
         items.append(current)
     by_root: Dict[Path, Dict[str, None]] = {}  # root -> paths, in order, once each
+    whole = set()  # roots whose project item is selected: checked whole
     for item in items:
-        root = state.root(item.path)
+        root = item.project_root()
         if root not in state.checked:
             by_root.setdefault(root, {})[str(item.path)] = None
-    selected = {item.path.resolve() for item in items}
+            if isinstance(item, CredlintProjectItem):
+                whole.add(root)
+    selected = {item.path.resolve() for item in items if not isinstance(item, CredlintProjectItem)}
     for root, paths in by_root.items():
         state.checked.add(root)
         try:
@@ -244,11 +316,17 @@ def _run_once(state: _State, session, current: CredlintItem) -> None:
         for finding in run.report.findings:
             where = (run.root / finding.project_path).resolve() if finding.project_path else None
             if where is not None and where in selected:
-                state.findings.setdefault(where, []).append(finding)
-                if SEVERITY_RANK.get(finding.severity, 0) < threshold:
-                    state.unshown.append((f'below fail-on = "{fail_on}" (not failing)', finding))
-            else:
-                state.unshown.append(("in files with no credlint item in this session (not failing)", finding))
+                owner = state.findings.setdefault(where, [])
+            elif root in whole and where not in state.collected:
+                owner = state.outside.setdefault(root, [])
+            else:  # no item to fail: a deselected file's, or one the project item would own
+                why = "whose credlint item was deselected" if where in state.collected else \
+                    "with no credlint item in this session"
+                state.unshown.append((f"in files {why} (not failing)", finding))
+                continue
+            owner.append(finding)
+            if SEVERITY_RANK.get(finding.severity, 0) < threshold:
+                state.unshown.append((f'below fail-on = "{fail_on}" (not failing)', finding))
 
 
 def _headline(finding, severity: bool = False) -> str:

@@ -41,6 +41,9 @@ class Options:
     cache_dir: Optional[str] = None  # default: .credlint_cache/ at the project root
     prefilter: bool = True  # False parses every Python file (tests check it changes nothing)
     stdin: Optional[Tuple[str, bytes]] = None  # (path, content): lint an editor buffer as that file
+    # path -> content: unsaved editor buffers that stand for those files (`credlint lsp`). Unlike
+    # `stdin` they are not the only paths reported on: `paths` says that, and need not exist.
+    buffers: Dict[str, bytes] = field(default_factory=dict)
     server: bool = True  # ask the project's `credlint server` when one is running
 
 
@@ -257,7 +260,7 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
     path that does not exist is named in `Run.errors` and the others are still checked."""
     if options.stdin is not None:
         return _check_project(options, progress)
-    groups, missing = projects_of(options.paths or ["."])
+    groups, missing = projects_of(options.paths or ["."], options.buffers)
     if not groups:
         raise UsageError("; ".join(missing))
     from dataclasses import replace
@@ -268,18 +271,23 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
     return run
 
 
-def projects_of(paths: Sequence[str]) -> Tuple[List[List[str]], List[str]]:
+def projects_of(paths: Sequence[str], buffers: Optional[Dict[str, bytes]] = None) -> Tuple[List[List[str]], List[str]]:
     """The paths grouped by project root (in the order given), and an error for each path that
     does not exist (an editor buffer exists whether it was saved or not)."""
     groups: Dict[Path, List[str]] = {}
     missing: List[str] = []
     for path in paths:
         target = Path(path)
-        if not target.exists() and not target.is_symlink():
+        if not target.exists() and not target.is_symlink() and str(target) not in _given(buffers):
             missing.append(f"{path}: no such file or directory")
             continue
         groups.setdefault(find_root(target), []).append(path)
     return list(groups.values()), missing
+
+
+def _given(buffers: Optional[Dict[str, bytes]]) -> set:
+    """The paths of editor buffers as `Path` spells them (`./x.py` is `x.py`)."""
+    return {str(Path(path)) for path in buffers or ()}
 
 
 def _merged(runs: List[Run]) -> Run:
@@ -338,7 +346,7 @@ def _union_of_rules(runs: List[Run]) -> List[Rule]:
 def _check_project(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:
     """One project's check: its server, else its kept report, else the pipeline."""
     head = _head(options)
-    if options.server and _caching(options) and progress is None:
+    if options.server and _caching(options) and progress is None and not options.buffers:
         answered = _from_server(head, options)
         if answered is not None:
             return answered
@@ -410,6 +418,7 @@ class Plan:
     stats: Optional[Dict[str, os.stat_result]] = None  # taken by the scan, for the memo and the cache
     head: Optional["Head"] = None
     unlisted: Dict[str, str] = field(default_factory=dict)  # folders that could not be listed -> why
+    buffers: Dict[str, bytes] = field(default_factory=dict)  # root-relative path -> editor buffer
 
     @property
     def namespace(self) -> str:
@@ -445,7 +454,7 @@ def _head(options: Options) -> Head:
         targets = [Path(options.stdin[0])]  # need not exist: a new, unsaved buffer
     else:
         for target in targets:
-            if not target.exists():
+            if not target.exists() and str(target) not in _given(options.buffers):
                 raise UsageError(f"{target}: no such file or directory")
     root = find_root(targets[0])
     config = discover_config(root, Path(options.config_file) if options.config_file else None)
@@ -488,7 +497,18 @@ def _plan(options: Options, head: Optional[Head] = None) -> Plan:
             wanted.extend(r for r, _ in files if r.startswith(prefix))
             wanted.extend(r for r in unlisted if r.startswith(prefix))
     stdin_rel = _rel(Path(options.stdin[0]).resolve(), root) if options.stdin is not None else None
-    return Plan(root, cwd, config, cache_dir, files, wanted, explicit, stdin_rel, stats, head, unlisted)
+    buffers: Dict[str, bytes] = {}
+    for path, data in options.buffers.items():
+        rel = _rel(Path(path).resolve(), root)
+        if rel is None or excluded(rel):
+            continue
+        if rel not in known:  # a new file, not saved yet
+            if not (_maybe_relevant(Path(rel).name) or is_source(rel)):
+                continue
+            files.append((rel, str(root / rel)))
+            known.add(rel)
+        buffers[rel] = data
+    return Plan(root, cwd, config, cache_dir, files, wanted, explicit, stdin_rel, stats, head, unlisted, buffers)
 
 
 def _caching(options: Options) -> bool:
@@ -497,7 +517,7 @@ def _caching(options: Options) -> bool:
 
 def _memo_for(plan: Plan, options: Options):
     """The run memo for these options, and the signature of the inputs (None: not reusable)."""
-    if not _caching(options) or options.stdin is not None or plan.unlisted:
+    if not _caching(options) or options.stdin is not None or options.buffers or plan.unlisted:
         return None, None  # a folder that could not be listed: its files' state is unknown
     from .memo import RunMemo, signature, stat_entries
 
@@ -609,7 +629,7 @@ def _parser_loaded() -> bool:
 def load(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Loaded:
     """Configuration, rules and the project model for the paths in `options` (one project)."""
     if options.stdin is None:
-        groups, missing = projects_of(options.paths or ["."])
+        groups, missing = projects_of(options.paths or ["."], options.buffers)
         if missing:
             raise UsageError("; ".join(missing))
         if len(groups) > 1:
@@ -639,7 +659,7 @@ def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], 
     explicit, stdin_rel = plan.explicit, plan.stdin_rel
 
     gathered = gather(files, config, catalogue, cache=cache, jobs=options.jobs, prefilter=options.prefilter,
-                      stdin=(stdin_rel, options.stdin[1]) if stdin_rel is not None else None,
+                      stdin=(stdin_rel, options.stdin[1]) if stdin_rel is not None else None, buffers=plan.buffers,
                       progress=(lambda rel: progress(rel, 0) if rel in wanted_set else None)
                       if progress is not None else None, stats=plan.stats, early=early)
     if early is not None:
@@ -651,6 +671,7 @@ def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], 
     deploy = [f.deploy for _, f in sorted(gathered.facts.items()) if f.deploy is not None]
     pattern_hits = {rel: f.matches for rel, f in sorted(gathered.facts.items()) if f.matches}
     sources = Sources(root)
+    sources.given.update(plan.buffers)
     if stdin_rel is not None:
         sources.given[stdin_rel] = options.stdin[1]
     failed = {rel: f.error for rel, f in sorted(gathered.facts.items()) if f.error}

@@ -408,7 +408,7 @@ def test_pytest_credlint_makes_items_of_the_scanned_types(pytester):
     result.stdout.fnmatch_lines(["*data.json::credlint PASSED*"])
     result.stdout.fnmatch_lines(["*keys/id_rsa::credlint FAILED*"])
     assert "id_rsa.pub" not in result.stdout.str()
-    result.assert_outcomes(passed=2, failed=1)  # data.json, pyproject.toml; keys/id_rsa
+    result.assert_outcomes(passed=3, failed=1)  # data.json, pyproject.toml, the project item; keys/id_rsa
 
 
 # ---------------------------------------------------------------------------------------------
