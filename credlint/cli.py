@@ -109,14 +109,29 @@ def _parser() -> argparse.ArgumentParser:
                             "(also CREDLINT_NO_SERVER=1)")
     check.add_argument("--select", action="append", metavar="CODES", help="rules to run: codes, prefixes or names")
     check.add_argument("--ignore", action="append", metavar="CODES", help="rules to skip: codes, prefixes or names")
+    check.add_argument("--extend-select", action="append", metavar="CODES",
+                       help="rules to run as well as those `select` (configured or --select) chooses")
+    check.add_argument("--exclude", action="append", metavar="PATTERN",
+                       help="globs of files and folders to skip, instead of the configured `exclude`")
+    check.add_argument("--extend-exclude", action="append", metavar="PATTERN",
+                       help="globs to skip as well as the configured `exclude` and `extend-exclude`")
+    check.add_argument("--show-settings", action="store_true",
+                       help="print the resolved settings and where each comes from, then exit without checking")
     check.add_argument("--config", metavar="FILE", help="configuration file (default: found from the project root)")
     check.add_argument("--backend", choices=("cloud", "server"), help="Prefect backend the flows run against")
     check.add_argument("--fail-on", choices=("warning", "error"), help="lowest severity that fails the run")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
     check.add_argument("--write-baseline", metavar="FILE", help="record every current finding in FILE and exit 0")
+    check.add_argument("--fix", action="store_true", help="apply the safe fixes, then report what is left")
+    check.add_argument("--unsafe-fixes", action="store_true",
+                       help="with --fix or --diff: also the fixes that change behaviour")
+    check.add_argument("--diff", action="store_true",
+                       help="print what --fix would change as a diff (values masked); change nothing")
     check.add_argument("--quiet", "-q", action="store_true", help="findings and the summary only")
-    check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument("--statistics", action="store_true",
+                       help="count findings per rule: instead of the findings (concise, github), as a "
+                            "`statistics` list (json), or a closing section (full)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     rules = sub.add_parser("rules", help="list the rules")
@@ -179,6 +194,10 @@ def cmd_check(args) -> int:
     from .runner import Options, check
 
     select, ignore = _split(args.select), _split(args.ignore)
+    settings = dict(exclude=_split(args.exclude), extend_exclude=_split(args.extend_exclude) or [],
+                    extend_select=_split(args.extend_select) or [])
+    if args.show_settings:
+        return show_settings(args, select, ignore, settings)
     outputs = _outputs(args)
     stdin = None
     if args.stdin_filename:
@@ -187,10 +206,30 @@ def cmd_check(args) -> int:
         stdin = (args.stdin_filename, sys.stdin.buffer.read())
     elif "-" in args.paths:
         raise UsageError("`-` reads standard input only with --stdin-filename PATH (the path it stands for)")
+    if stdin is not None and (args.fix or args.diff):
+        raise UsageError("--fix and --diff change files on disk: they do not take --stdin-filename")
     started = time.perf_counter()
-    run = check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
-                        backend=args.backend, fail_on=args.fail_on, prefilter=not args.no_prefilter, stdin=stdin,
-                        server=not (args.no_server or _env_flag("CREDLINT_NO_SERVER")), **_reading(args)))
+
+    def run_check(progress=None):
+        return check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
+                             backend=args.backend, fail_on=args.fail_on, prefilter=not args.no_prefilter, stdin=stdin,
+                             server=not (args.no_server or _env_flag("CREDLINT_NO_SERVER")), **settings,
+                             **_reading(args)), progress)
+
+    with _progress(args, outputs) as progress:
+        run = run_check(progress)
+    if args.diff:
+        from .fixes.command import show_diff
+
+        count = show_diff(run, args.unsafe_fixes, Path.cwd())
+        print(f"Would fix {count} finding{'' if count == 1 else 's'}", file=sys.stderr)
+        return 2 if run.errors else (1 if count else 0)
+    if args.fix:
+        from .fixes.command import fix_in_place
+
+        run, count = fix_in_place(run, run_check, args.unsafe_fixes, Path.cwd())
+        print(f"Fixed {count} finding{'' if count == 1 else 's'} ({len(run.report.findings)} remaining)",
+              file=sys.stderr)
     elapsed = time.perf_counter() - started
     report = run.report
     if args.write_baseline:
@@ -237,6 +276,58 @@ def cmd_check(args) -> int:
     return 1 if run.failed() else 0
 
 
+def _is_terminal(stream) -> bool:
+    """A stream that is a terminal (None, as sys.stdout is when fd 1 was closed, is not)."""
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _progress(args, outputs):
+    """A progress bar for a full report on a terminal (see `reporters.full.RunProgress`), or
+    nothing: pipes, files, CI logs and `--quiet` get no bar."""
+    import contextlib
+
+    if args.quiet or not _is_terminal(sys.stdout) or not _is_terminal(sys.stderr) or ("full", None) not in outputs:
+        return contextlib.nullcontext(None)
+    from .reporters.full import RunProgress
+
+    return RunProgress()
+
+
+def show_settings(args, select, ignore, settings) -> int:
+    """`check --show-settings`: the configuration as a check with these arguments would use it,
+    each value with its source (default, the file and line, or the flag), as ruff shows it."""
+    from .config import settings_with_sources
+    from .runner import Options, _head, _rules_for
+
+    options = Options(paths=[p for p in args.paths if p != "-"] or ["."], config_file=args.config, select=select,
+                      ignore=ignore, backend=args.backend, fail_on=args.fail_on, **settings, **_reading(args))
+    head = _head(options)
+    flags = {key: flag for key, flag, given in (
+        ("select", "--select", select is not None), ("ignore", "--ignore", ignore is not None),
+        ("backend", "--backend", args.backend), ("fail-on", "--fail-on", args.fail_on),
+        ("exclude", "--exclude", settings["exclude"] is not None),
+        ("extend-exclude", "--extend-exclude", settings["extend_exclude"])) if given}
+    config = head.config
+    if select is not None:
+        config.select = list(select)
+    if ignore is not None:
+        config.ignore = list(ignore)
+    rows = settings_with_sources(config, flags)
+    extend = settings["extend_select"]
+    rows.append(("extend-select", extend, "command line (--extend-select)" if extend else "default"))
+    rows.append(("rules run", [r.code for r in _rules_for(head, options)], "select + extend-select - ignore"))
+    print(f"project root: {_safe(str(head.root))}")
+    print(f"configuration file: {_safe(config.path) if config.path else 'none (defaults)'}")
+    print(f"cache folder: {_safe(str(head.cache_dir))}")
+    width = max(len(key) for key, _, _ in rows)
+    for key, value, source in rows:
+        print(f"{key:<{width}} = {_safe(json.dumps(value))}  # {_safe(source)}")
+    return 0
+
+
 def cmd_rules(args) -> int:
     from .engine import collect_rules
 
@@ -276,6 +367,12 @@ def cmd_explain(args) -> int:
                    "bad": [e.file_map for e in r.bad], "good": [e.file_map for e in r.good]},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
+        return 0
+    if _is_terminal(sys.stdout):  # a terminal reads it rendered; pipes and files get the Markdown as is
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console(highlight=False).print(Markdown(explain_text(r)))
         return 0
     print(explain_text(r))
     return 0
@@ -444,6 +541,9 @@ def explain_text(r) -> str:
     for title in ("How to fix",):
         if title in sections:
             lines += [f"## {title}", sections[title], ""]
+    from .fixes import fix_safety_line
+
+    lines += [fix_safety_line(r.code), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -200,3 +200,22 @@ def discover_config(root: Path, explicit: Optional[Path] = None) -> Config:
     except ValueError:
         display = str(path)
     return load_config(path, table, display)
+
+
+def settings_with_sources(config: Config, flags: Dict[str, str]) -> List[Tuple[str, object, str]]:
+    """(key, resolved value, where it came from) for every setting, for `--show-settings`.
+
+    `flags` maps a key to the command-line flag that set it; otherwise a key written in the
+    configuration file is shown with its path and line, and any other as the default."""
+    out: List[Tuple[str, object, str]] = []
+    for key, (attribute, _described, _valid) in sorted(_KEYS.items()):
+        if key in flags and flags[key].startswith("--extend") and key in config.lines:
+            source = f"{config.path}:{config.lines[key]} + command line ({flags[key]})"
+        elif key in flags:
+            source = f"command line ({flags[key]})"
+        elif key in config.lines:
+            source = f"{config.path}:{config.lines[key]}"
+        else:
+            source = "default"
+        out.append((key, getattr(config, attribute), source))
+    return out

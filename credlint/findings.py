@@ -104,6 +104,11 @@ class Report:
     # The flows found in the checked files, and those whose tasks could not be followed (JSON
     # `summary.flows`): {"found": N, "not_followed": [{"path", "line", "reason"}]}.
     flows: Dict[str, object] = field(default_factory=lambda: {"found": 0, "not_followed": []})
+    # Every file read, by kind ("Python", "deployment", "other": read for credential formats
+    # only); `files` stays the Python count of the JSON contract. `kinds` gives the kind of each
+    # file with a finding (its displayed path), for the closing summary.
+    files_by_kind: Dict[str, int] = field(default_factory=dict)
+    kinds: Dict[str, str] = field(default_factory=dict)
 
     @property
     def not_followed(self) -> List[dict]:
@@ -114,7 +119,7 @@ class Report:
                 "suppressed": self.suppressed, "checked_paths": self.checked_paths,
                 "checked_paths_display": self.checked_paths_display,
                 "suppressed_findings": [f.to_data() for f in self.suppressed_findings],
-                "flows": self.flows}
+                "flows": self.flows, "files_by_kind": self.files_by_kind, "kinds": self.kinds}
 
     @classmethod
     def from_data(cls, data: dict) -> "Report":
@@ -124,7 +129,17 @@ class Report:
                      suppressed_findings=[Finding.from_data(f) for f in data["suppressed_findings"]])
         if isinstance(data.get("flows"), dict):
             report.flows = data["flows"]
+        for name in ("files_by_kind", "kinds"):
+            if isinstance(data.get(name), dict):
+                setattr(report, name, dict(data[name]))
         return report
+
+    def statistics(self) -> List[Tuple[str, str, int]]:
+        """(code, name, number of findings) per rule with findings, by code (`--statistics`)."""
+        counts: Dict[Tuple[str, str], int] = {}
+        for finding in self.findings:
+            counts[(finding.code, finding.name)] = counts.get((finding.code, finding.name), 0) + 1
+        return [(code, name, count) for (code, name), count in sorted(counts.items())]
 
     def by_severity(self) -> Dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}

@@ -97,3 +97,6 @@ def suppress_on_this_line(target: Target) -> List[Proposal]:
     end = to_position(lines, target.codec, edit.line, edit.end + 1)
     return [Proposal(f"credlint: suppress {code} on this line",
                      [types.TextEdit(range=types.Range(start=start, end=end), new_text=edit.text)])]
+
+
+from . import lsp_fixes  # noqa: E402,F401 - registers the automatic fixes (issue 19, point 2)

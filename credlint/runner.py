@@ -10,6 +10,7 @@ import fnmatch
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,11 @@ class Options:
     # `stdin` they are not the only paths reported on: `paths` says that, and need not exist.
     buffers: Dict[str, bytes] = field(default_factory=dict)
     server: bool = True  # ask the project's `credlint server` when one is running
+    # Command-line settings as ruff has them: `exclude` replaces the configured `exclude` (None:
+    # keep it), `extend_exclude` and `extend_select` add to the configuration's.
+    exclude: Optional[List[str]] = None
+    extend_exclude: List[str] = field(default_factory=list)
+    extend_select: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -300,6 +306,8 @@ def _merged(runs: List[Run]) -> Run:
     fail_on: Dict[str, str] = {}
     seen = set()
     files = suppressed = flows_found = 0
+    by_kind: Counter = Counter()
+    kinds: Dict[str, str] = {}
     checked: set = set()
     not_followed: set = set()
     stats: Dict[str, int] = {}
@@ -317,6 +325,8 @@ def _merged(runs: List[Run]) -> Run:
                 fail_on.setdefault(finding.path, run.config.fail_on)
                 target.append(finding)
         files += report.files
+        by_kind.update(report.files_by_kind)
+        kinds.update(report.kinds)
         suppressed += report.suppressed
         checked.update(report.checked_paths_display)
         flows_found += report.flows.get("found", 0)
@@ -330,7 +340,8 @@ def _merged(runs: List[Run]) -> Run:
     report = Report(findings=findings, files=files, suppressed=suppressed, checked_paths=shown,
                     checked_paths_display=shown, suppressed_findings=quiet,
                     flows={"found": flows_found, "not_followed": [{"path": p, "line": n, "reason": r}
-                                                                  for p, n, r in sorted(not_followed)]})
+                                                                  for p, n, r in sorted(not_followed)]},
+                    files_by_kind=dict(by_kind), kinds=kinds)
     rules = _LazyRules(lambda: _union_of_rules(runs))
     return Run(report, runs[0].config, common, rules, stats, fail_on_by_path=fail_on)
 
@@ -346,7 +357,8 @@ def _union_of_rules(runs: List[Run]) -> List[Rule]:
 def _check_project(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:
     """One project's check: its server, else its kept report, else the pipeline."""
     head = _head(options)
-    if options.server and _caching(options) and progress is None and not options.buffers:
+    # A server's answer comes whole: `progress` is not called then, nor for a reused report.
+    if options.server and _caching(options) and not options.buffers:
         answered = _from_server(head, options)
         if answered is not None:
             return answered
@@ -381,6 +393,12 @@ def _check_project(options: Options, progress: Optional[Callable[[str, int], Non
                 else:
                     kept.append((rule_, hit))
     findings = _to_findings(kept, project, config, root, cwd, loaded.wanted, loaded.sources)
+    from .fixes import FIXABLE
+
+    if any(f.code in FIXABLE for f in findings):  # the fixers (libcst, the readers) only when needed
+        from .fixes import annotate
+
+        annotate(findings, cwd, options.stdin)  # `fix_safety`, kept with the report (memo, server)
     quiet = _to_findings([(r, h) for r, h, _ in silenced], project, config, root, cwd, loaded.wanted,
                          loaded.sources, [why for _, _, why in silenced])
     checked = sorted(r for r in loaded.wanted if r.endswith(".py"))
@@ -388,9 +406,12 @@ def _check_project(options: Options, progress: Optional[Callable[[str, int], Non
     display = sorted(shown(r) for r in checked)
     from .flowsources import summary
 
+    kind_of = _file_kind(project)
     run = Run(Report(findings=findings, files=len(checked), suppressed=len(quiet),
                      checked_paths=checked, checked_paths_display=display, suppressed_findings=quiet,
-                     flows=summary(project.flows, loaded.wanted, shown)),
+                     flows=summary(project.flows, loaded.wanted, shown),
+                     files_by_kind=dict(Counter(kind_of(rel) for rel in set(loaded.wanted))),
+                     kinds={f.path: kind_of(f.project_path) for f in findings + quiet if f.project_path}),
               config, root, loaded.rules, loaded.stats)
     if memo is not None:
         if signature is not None and not loaded.read_failures:
@@ -401,6 +422,13 @@ def _check_project(options: Options, progress: Optional[Callable[[str, int], Non
             # reuse this report, nor the older one.
             memo.forget()
     return run
+
+
+def _file_kind(project: Project) -> Callable[[str], str]:
+    """A root-relative path -> "Python", "deployment" or "other" (read for key formats only)."""
+    deploy = project.deploy_by_path
+    return lambda rel: "Python" if rel in project.modules or rel.endswith(".py") else \
+        "deployment" if rel in deploy else "other"
 
 
 @dataclass
@@ -462,6 +490,10 @@ def _head(options: Options) -> Head:
         config.backend = options.backend
     if options.fail_on:
         config.fail_on = options.fail_on
+    if options.exclude is not None:
+        config.exclude = list(options.exclude)
+    if options.extend_exclude:
+        config.extend_exclude = config.extend_exclude + list(options.extend_exclude)
     cache_dir = Path(options.cache_dir) if options.cache_dir else root / ".credlint_cache"
     return Head(cwd, targets, root, config, cache_dir)
 
@@ -535,7 +567,8 @@ def _memo_for(plan: Plan, options: Options):
     entries.extend(stat_entries(plan.root / d for d in plan.config.rules))
     key = RunMemo.key_of(plan.namespace, str(plan.cwd), str(plan.root),
                          repr((options.paths, options.config_file, options.select, options.ignore,
-                               options.backend, options.fail_on)))
+                               options.backend, options.fail_on, options.exclude, options.extend_exclude,
+                               options.extend_select)))
     return RunMemo(plan.cache_dir, key), signature(entries)
 
 
@@ -590,7 +623,8 @@ def _rules_for(plan, options: Options) -> List[Rule]:
 
     config = plan.config
     all_rules = collect_rules([plan.root / d for d in config.rules])
-    unknown = unknown_selectors(all_rules, (options.select or []) + (options.ignore or []))
+    unknown = unknown_selectors(all_rules, (options.select or []) + (options.ignore or [])
+                                + list(options.extend_select))
     if unknown:
         raise UsageError(f"unknown rule selector(s): {', '.join(unknown)} (see `credlint rules`)")
     for key, selectors in (("select", config.select), ("ignore", config.ignore)):
@@ -601,8 +635,15 @@ def _rules_for(plan, options: Options) -> List[Rule]:
         unknown = unknown_selectors(all_rules, codes)
         if unknown:
             raise config.error("per-file-ignores", f"unknown rule code or name for {pattern!r}: {', '.join(unknown)}")
-    return select_rules(all_rules, options.select if options.select is not None else config.select,
+    return select_rules(all_rules, effective_select(options, config),
                         options.ignore if options.ignore is not None else config.ignore)
+
+
+def effective_select(options: Options, config: Config) -> List[str]:
+    """`--select` replaces the configured `select`, `--extend-select` adds to it. Empty means
+    every rule, which extending cannot widen."""
+    select = list(options.select if options.select is not None else config.select)
+    return select + list(options.extend_select) if select else []
 
 
 def _early_worker(head: Head, options: Options):

@@ -153,7 +153,8 @@ def ask(cache_dir: Path, options) -> Optional[dict]:
     return reply
 
 
-_OPTION_FIELDS = ("paths", "config_file", "select", "ignore", "backend", "fail_on", "jobs", "cache_dir")
+_OPTION_FIELDS = ("paths", "config_file", "select", "ignore", "backend", "fail_on", "jobs", "cache_dir",
+                  "exclude", "extend_exclude", "extend_select")
 
 
 def status(cache_dir: Path) -> Optional[dict]:

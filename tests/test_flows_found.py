@@ -367,7 +367,7 @@ def test_not_followed_flows_show_in_every_report(project):
     assert "1 flow not followed" in full
     assert "recipe.py:4: flow returned by build_plan(), a call credlint cannot follow" in full
     assert "    2  flows found" in full and "    1  flows not followed" in full
-    assert "2 files, 2 flows (1 not followed)" in full.splitlines()[-1]
+    assert "checked 2 files: 2 Python, 2 flows (1 not followed)" in full.splitlines()[-1]
     table = run_cli("inventory", ".", cwd=project.root)[1]
     assert "not followed: flow returned by build_plan(), a call credlint cannot follow" in table
     inventory = json.loads(run_cli("inventory", "--format", "json", ".", cwd=project.root)[1])

@@ -1,7 +1,8 @@
-"""The terminal report, pytest-like: per-file progress, findings grouped by file with their
-source lines and a fix, and one closing summary line."""
+"""The terminal report: findings grouped by file with their source lines (cropped, never
+wrapped, around the finding) and a fix, and one closing summary line that counts every file read
+by kind. Clean files are not listed; `progress` shows a run at work on a terminal instead."""
 from collections import Counter, defaultdict
-from typing import Dict, List, TextIO
+from typing import Dict, List, TextIO, Tuple
 
 from rich.console import Console
 from rich.markup import escape
@@ -11,6 +12,7 @@ from ..findings import Finding, Report
 from .text import safe, safe_source, source_column
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_KINDS = ("Python", "deployment", "other")
 
 
 def literal(text: str) -> str:
@@ -23,8 +25,14 @@ def _count(number: int, noun: str) -> str:
 
 
 def _console(out: TextIO, color: bool) -> Console:
-    return Console(file=out, force_terminal=color, no_color=not color, highlight=False, width=None if color else 100,
-                   soft_wrap=not color)
+    return Console(file=out, force_terminal=color, no_color=not color, highlight=False,
+                   width=None if _on_terminal(out, color) else 100, soft_wrap=not color)
+
+
+def _on_terminal(out: TextIO, color: bool) -> bool:
+    """Whether lines can wrap where they are read (a terminal, or colour forced as for one): then
+    long source lines are cropped. Pipes and files keep them whole."""
+    return color or (hasattr(out, "isatty") and out.isatty())
 
 
 def render(report: Report, out: TextIO, color: bool = False, quiet: bool = False, statistics: bool = False,
@@ -33,15 +41,9 @@ def render(report: Report, out: TextIO, color: bool = False, quiet: bool = False
     by_file: Dict[str, List[Finding]] = defaultdict(list)
     for finding in report.findings:
         by_file[finding.path].append(finding)
-    if not quiet:
-        if header:
-            console.print(RichRule(literal(header), style="bold"))
-        for path in report.checked_paths_display or sorted(by_file):
-            found = by_file.get(path, [])
-            counts = Counter(f.severity for f in found)
-            marks = "".join("E" if f.severity == "error" else "W" if f.severity == "warning" else "i" for f in found)
-            status = "[green]ok[/]" if not found else f"[{_STYLE['error'] if counts['error'] else _STYLE['warning']}]{marks}[/]"
-            console.print(f"{literal(path)} {status}")
+    if not quiet and header:
+        console.print(RichRule(literal(header), style="bold"))
+    # Only files with findings: a clean file is counted in the closing summary, not listed.
     for path in sorted(by_file):
         console.print()
         console.print(RichRule(literal(path), style="dim"))
@@ -51,15 +53,7 @@ def render(report: Report, out: TextIO, color: bool = False, quiet: bool = False
                           f"[{style}]{literal(f.name)}[/] [dim]({literal(f.severity)})[/]")
             console.print(f"  {literal(f.message)}")
             if f.snippet:
-                width = len(str(f.line + len(f.snippet)))
-                for offset, text in enumerate(f.snippet):
-                    number = f.line + offset
-                    line = text.rstrip()
-                    console.print(f"  [dim]{number:>{width}} |[/] {escape(safe_source(line))}")
-                    if offset == 0:
-                        start, end = f.caret if f.caret else (max(f.column - 1, 0), len(line))
-                        start, end = source_column(line, start), source_column(line, end)
-                        console.print(f"  [dim]{'':>{width}} |[/] {' ' * start}[{style}]{'^' * max(end - start, 1)}[/]")
+                _snippet(console, f, style, _on_terminal(out, color))
             if f.fix:
                 console.print(f"  [green]fix[/]: {literal(f.fix)}")
     not_followed = report.not_followed
@@ -90,8 +84,111 @@ def render(report: Report, out: TextIO, color: bool = False, quiet: bool = False
     if not parts:
         parts.append("[bold green]no findings[/]")
     tail = f" ({report.suppressed} suppressed)" if report.suppressed else ""
-    files = f"{_count(report.files, 'file')}, {_count(report.flows.get('found', 0), 'flow')}"
+    flows = _count(report.flows.get('found', 0), 'flow')
     if not_followed:
-        files += f" ({len(not_followed)} not followed)"
-    console.print(RichRule(f"{', '.join(parts)} in {files}{tail} ({elapsed:.2f}s)",
-                           style="red" if sev["error"] else "yellow" if sev["warning"] else "green"))
+        flows += f" ({len(not_followed)} not followed)"
+    # A rule, then the summary as a line of its own: too long for a rule's title at 80 columns.
+    console.print(RichRule(style="red" if sev["error"] else "yellow" if sev["warning"] else "green"))
+    console.print(f"{', '.join(parts)}{_where(report, by_file)}{tail}; checked {_read(report)}, {flows} "
+                  f"({elapsed:.2f}s)")
+
+
+def _by_kind(counts: Dict[str, int]) -> str:
+    return ", ".join(f"{counts[kind]} {kind}" for kind in _KINDS if counts.get(kind))
+
+
+def _where(report: Report, by_file: Dict[str, List[Finding]]) -> str:
+    """" in 2 files (1 Python, 1 deployment)": the files with findings, by kind."""
+    if not by_file:
+        return ""
+    kinds = Counter(report.kinds.get(path) or ("Python" if path.endswith(".py") else "other") for path in by_file)
+    return f" in {_count(len(by_file), 'file')} ({_by_kind(kinds)})"
+
+
+def _read(report: Report) -> str:
+    """"120 files: 100 Python, 20 deployment": every file read. A report made without the
+    counts by kind (another build's) has only the Python files."""
+    counts = report.files_by_kind or {"Python": report.files}
+    detail = _by_kind(counts)
+    return _count(sum(counts.values()), "file") + (f": {detail}" if detail else "")
+
+
+# Where a long source line is cut, so that the caret line below it is never wrapped away.
+ELLIPSIS = "\u2026"
+_GUTTER_EXTRA = 5  # "  " before the line number, " | " after it
+
+
+def window(start: int, end: int, length: int, width: int) -> int:
+    """The first column to show of a line `length` columns long in `width` columns, so that its
+    columns `start`..`end` stay in view (centred when the line must be cut), clear of a `…`."""
+    if length <= width:
+        return 0
+    span = min(max(end - start, 1), width - 2)
+    first = max(0, min(start - (width - span) // 2, length - width))
+    return min(first, max(start - 1, 0))
+
+
+def cut(line: str, first: int, width: int) -> str:
+    """Columns `first`.. of a display line, at most `width` of them; a cut side shows `…`."""
+    shown = line[first:first + width]
+    if first and shown:
+        shown = ELLIPSIS + shown[1:]
+    if first + width < len(line):
+        shown = shown[:-1] + ELLIPSIS
+    return shown
+
+
+def _snippet(console: Console, f: Finding, style: str, cropped: bool) -> None:
+    """The finding's masked source lines with a `^^^` under its span; `cropped`, around the span
+    to the console's width (shifted the same way on every line, so the caret stays under the code)."""
+    number_width = len(str(f.line + len(f.snippet)))
+    room = max(console.width - number_width - _GUTTER_EXTRA, 20) if cropped else 1 << 30
+    lines = [safe_source(text.rstrip()) for text in f.snippet]
+    raw = f.snippet[0].rstrip()
+    start, end = f.caret if f.caret else (max(f.column - 1, 0), len(raw))
+    start, end = source_column(raw, start), source_column(raw, end)
+    first = window(start, end, len(lines[0]), room)
+    whole = dict(no_wrap=True, crop=True, soft_wrap=False, overflow="crop") if cropped else {}
+    for offset, shown in enumerate(lines):
+        shown = cut(shown, first, room)
+        console.print(f"  [dim]{f.line + offset:>{number_width}} |[/] {escape(shown)}", **whole)
+        if offset == 0:
+            caret = "^" * max(min(end, first + room) - max(start, first), 1)
+            console.print(f"  [dim]{'':>{number_width}} |[/] {' ' * (start - first)}[{style}]{caret}[/]", **whole)
+
+
+class RunProgress:
+    """A transient progress bar on stderr for a long run on a terminal: it appears only once the
+    run has taken `delay` seconds (a warm run finishes first) and is gone when the run ends.
+    `check` calls it per file read; a report from the server or the run memo calls it never."""
+
+    def __init__(self, delay: float = 0.5):
+        import time
+
+        self._clock = time.perf_counter
+        self._started = self._clock()
+        self._delay = delay
+        self._count = 0
+        self._bar = None
+        self._task = None
+
+    def __call__(self, rel: str, _findings: int = 0) -> None:
+        self._count += 1
+        if self._bar is None:
+            if self._clock() - self._started < self._delay:
+                return
+            from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(SpinnerColumn(), TextColumn("credlint: checking"), BarColumn(),
+                                 TextColumn("{task.completed} files read"), TimeElapsedColumn(),
+                                 console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("check", total=None)
+        self._bar.update(self._task, completed=self._count)
+
+    def __enter__(self) -> "RunProgress":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -16,8 +16,12 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(report: Report, out: TextIO, **_options) -> None:
-    for f in report.findings:
+def render(report: Report, out: TextIO, statistics: bool = False, **_options) -> None:
+    if statistics:  # the counts instead of annotations, as with `concise`; the step summary stays
+        from .concise import write_statistics
+
+        write_statistics(report, out)
+    for f in () if statistics else report.findings:
         props = (f"file={_property(f.path)},line={f.line},col={f.column},endLine={max(f.end_line, f.line)},"
                  f"endColumn={f.end_column},title={_property(f'{f.code} {f.name}')}")
         out.write(f"::{_COMMAND.get(f.severity, 'warning')} {props}::{_data(f.message)}\n")

@@ -6,16 +6,23 @@ from .. import __version__
 from ..findings import Report
 
 
-def document(report: Report, docs_url: Optional[str] = None) -> dict:
-    return {
+def document(report: Report, docs_url: Optional[str] = None, statistics: bool = False) -> dict:
+    """With `statistics` (`--statistics`), a compatible addition: `statistics`, one
+    {code, name, count} per rule with findings."""
+    data = {
         "version": 1,
         "tool": {"name": "credlint", "version": __version__},
         "findings": [f.to_json(docs_url) for f in report.findings],
         "summary": {"files": report.files, "findings": len(report.findings), "by_severity": report.by_severity(),
                     "flows": {"found": report.flows.get("found", 0), "not_followed": report.not_followed}},
     }
+    if statistics:
+        data["statistics"] = [{"code": code, "name": name, "count": count}
+                              for code, name, count in report.statistics()]
+    return data
 
 
-def render(report: Report, out: TextIO, docs_url: Optional[str] = None, **_options) -> None:
-    json.dump(document(report, docs_url), out, indent=2, sort_keys=False)
+def render(report: Report, out: TextIO, docs_url: Optional[str] = None, statistics: bool = False,
+           **_options) -> None:
+    json.dump(document(report, docs_url, statistics), out, indent=2, sort_keys=False)
     out.write("\n")

@@ -1,0 +1,244 @@
+"""Automatic fixes, as ruff splits them: safe ones keep behaviour, unsafe ones change it.
+
+A fix is computed from a finding and the text of its file, never by the rule that found it: the
+rule says what is wrong, a fixer here knows how to change the bytes. A fixer returns one `Edit`
+(a span of the original text and its replacement) or None when it cannot be sure; every edit is
+checked before it is offered: the file must still parse with the edit applied. Edits of one
+file are applied in one pass, bottom to top; an edit overlapping another is left for the next
+pass (`credlint check --fix` re-checks and tries again).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+from ..findings import Finding
+
+SAFE, UNSAFE = "safe", "unsafe"
+# The codes some fixer handles (what `_load` registers; a test keeps the two equal), so that a
+# report without them never imports the fixers and the parser they need.
+FIXABLE = frozenset({"CL103", "CL104", "CL106", "CL203"})
+
+
+@dataclass
+class Edit:
+    """Replace text[start:end] (offsets in the decoded file) by `text`."""
+
+    start: int
+    end: int
+    text: str
+    code: str = ""
+    safety: str = SAFE
+    # Names the masked diff may show in Python string literals (variable and secret names the
+    # fix renames or removes; never values).
+    names: Tuple[str, ...] = ()
+    shown: bool = False  # the replacement holds only names (a `${NAME}` reference): the diff shows it
+
+
+@dataclass
+class Source:
+    """One file as fixers see it: its path (relative, with /), its text and, lazily, its parse."""
+
+    path: str
+    text: str
+    _python: object = None
+    _offsets: Optional[List[int]] = None
+
+    @property
+    def is_python(self) -> bool:
+        return self.path.endswith((".py", ".pyi"))
+
+    def offset(self, line: int, column: int) -> Optional[int]:
+        """The offset of a 1-based line and column (lines end at \\n only, as findings count them)."""
+        if self._offsets is None:
+            starts, at = [0], 0
+            for part in self.text.split("\n"):
+                at += len(part) + 1
+                starts.append(at)
+            self._offsets = starts
+        if not 1 <= line < len(self._offsets) or column < 1:
+            return None
+        value = self._offsets[line - 1] + column - 1
+        return value if value <= self._offsets[line] - 1 else None
+
+    def span(self, finding: Finding) -> Optional[Tuple[int, int]]:
+        start = self.offset(finding.line, finding.column)
+        end = self.offset(finding.end_line, finding.end_column)
+        if start is None or end is None or end < start:
+            return None
+        return start, end
+
+    def python(self):
+        """The libcst view of the file (`python.PythonFile`), parsed once."""
+        if self._python is None:
+            from .python import PythonFile
+
+            self._python = PythonFile(self.text)
+        return self._python
+
+
+Fixer = Callable[[Finding, Source], Optional[Edit]]
+
+
+@dataclass
+class FixKind:
+    code: str
+    safety: str
+    what: str  # which findings of the code get the fix, for `credlint explain`
+    fixer: Fixer = field(repr=False, default=None)
+
+
+REGISTRY: Dict[str, FixKind] = {}
+
+
+def fixer(code: str, safety: str, what: str):
+    """Register the fixer of one rule code, with its safety and a sentence for the rule's page."""
+
+    def register(function: Fixer) -> Fixer:
+        REGISTRY[code] = FixKind(code, safety, what, function)
+        return function
+
+    return register
+
+
+def _load() -> None:
+    from . import python, text  # noqa: F401 - registers the fixers
+
+
+def fix_safety_line(code: str) -> str:
+    """The rule page's line on automatic fixes (`credlint explain`)."""
+    _load()
+    kind = REGISTRY.get(code)
+    if kind is None:
+        return "Fix safety: no automatic fix"
+    how = "credlint check --fix" if kind.safety == SAFE else "credlint check --fix --unsafe-fixes"
+    return f"Fix safety: {kind.safety} (`{how}`), for {kind.what}"
+
+
+def edit_for(finding: Finding, source: Source) -> Optional[Edit]:
+    """The checked edit that fixes this finding, or None."""
+    _load()
+    kind = REGISTRY.get(finding.code)
+    if kind is None or finding.suppression is not None:
+        return None
+    try:
+        edit = kind.fixer(finding, source)
+    except Exception:  # noqa: BLE001 - a file the fixer cannot read gets no fix, never a crash
+        return None
+    if edit is None:
+        return None
+    edit.code, edit.safety = finding.code, kind.safety
+    fixed = source.text[:edit.start] + edit.text + source.text[edit.end:]
+    return edit if fixed != source.text and parses(source.path, fixed) else None
+
+
+def parses(path: str, text: str) -> bool:
+    """Whether a fixed file still parses in its own language (others have no parser to ask)."""
+    low = path.lower()
+    try:
+        if low.endswith((".py", ".pyi")):
+            compile(text, path, "exec", dont_inherit=True)
+        elif low.endswith(".toml"):
+            from ..tomlcompat import toml
+
+            toml.loads(text)
+        elif low.endswith((".yml", ".yaml")):
+            import yaml
+
+            for _ in yaml.safe_load_all(text):
+                pass
+    except Exception:  # noqa: BLE001 - any parse failure means: do not offer this edit
+        return False
+    return True
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> Tuple[str, List[Edit]]:
+    """The text with every edit that does not overlap an earlier-chosen one applied, bottom to
+    top; and the edits applied."""
+    chosen: List[Edit] = []
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if chosen and (edit.start < chosen[-1].end or (edit.start == chosen[-1].end == chosen[-1].start)):
+            continue  # conflicts with the previous one: next pass
+        chosen.append(edit)
+    for edit in reversed(chosen):
+        text = text[:edit.start] + edit.text + text[edit.end:]
+    return text, chosen
+
+
+def read_source(path: str, cwd: Path, buffers: Optional[Dict[str, str]] = None) -> Optional[Source]:
+    if buffers and path in buffers:
+        return Source(path, buffers[path])
+    try:
+        data = (cwd / path).read_bytes()
+        return Source(path, data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+@dataclass
+class Plan:
+    """The edits for a set of findings, by file."""
+
+    sources: Dict[str, Source] = field(default_factory=dict)
+    edits: Dict[str, List[Edit]] = field(default_factory=dict)
+
+    def fixed_files(self) -> Dict[str, Tuple[str, str, List[Edit]]]:
+        """path -> (old text, new text, edits applied)."""
+        out = {}
+        for path, edits in sorted(self.edits.items()):
+            old = self.sources[path].text
+            new, applied = apply_edits(old, edits)
+            if applied:
+                out[path] = (old, new, applied)
+        return out
+
+
+def plan(findings: Iterable[Finding], cwd: Path, unsafe: bool = False,
+         buffers: Optional[Dict[str, str]] = None) -> Plan:
+    """Every finding's edit (safe ones; unsafe too when asked), and set each finding's
+    `fix_safety` to the safety of the fix it has, whether or not it is used this time."""
+    _load()
+    result = Plan()
+    missing = set()
+    for finding in findings:
+        if finding.code not in REGISTRY or finding.path in missing:
+            continue
+        source = result.sources.get(finding.path)
+        if source is None:
+            source = read_source(finding.path, cwd, buffers)
+            if source is None:
+                missing.add(finding.path)
+                continue
+            result.sources[finding.path] = source
+        edit = edit_for(finding, source)
+        if edit is None:
+            continue
+        finding.fix_safety = edit.safety
+        if edit.safety == SAFE or unsafe:
+            result.edits.setdefault(finding.path, []).append(edit)
+    return result
+
+
+def annotate(findings: Iterable[Finding], cwd: Path, stdin: Optional[Tuple[str, bytes]] = None) -> None:
+    """Set `fix_safety` on the findings credlint can fix; `stdin` is (the path it stands for, its
+    bytes), which the findings of that path were made from."""
+    buffers = None
+    if stdin is not None:
+        name = os.path.relpath(os.path.abspath(stdin[0]), str(cwd)).replace(os.sep, "/")
+        try:
+            buffers = {name: stdin[1].decode("utf-8")}
+        except UnicodeDecodeError:
+            return
+    plan(findings, cwd, unsafe=True, buffers=buffers)
+
+
+def write_fixes(fixed: Dict[str, Tuple[str, str, List[Edit]]], cwd: Path) -> int:
+    """Write each fixed file in place (same bytes but the edits); the number of edits written."""
+    count = 0
+    for path, (_, new, applied) in fixed.items():
+        target = cwd / path
+        target.write_bytes(new.encode("utf-8"))
+        count += len(applied)
+    return count
