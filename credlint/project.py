@@ -737,12 +737,9 @@ class Project:
         for env in self.deploy_env:
             if env.secret != name or env.value.kind == "none":
                 continue
-            agent = self._agent_by_ref.get(env.agent_ref or "")
-            if env.scope == "forwarded" and self.serves(agent, flow):
-                label = f"{agent.type} agent --env {env.name}" if agent else f"agent env {env.name}"
-                out.append(Provider("agent_env", name, env.path, env.pos, label))
-            elif env.scope == "agent" and env.agent == "local" and self.serves(agent, flow):
-                out.append(Provider("agent_env", name, env.path, env.pos, f"local agent environment {env.name}"))
+            agent_provider = self._agent_provider(flow, env, name)
+            if agent_provider is not None:
+                out.append(agent_provider)
             elif env.scope == "config":
                 if config_reaches_flows(env.path):
                     out.append(Provider("config_toml", name, env.path, env.pos,
@@ -804,6 +801,17 @@ class Project:
                 need.ambient_reason = "the run's own environment (nothing in the project sets it)"
             flow.environment.append(need)
 
+    def _agent_provider(self, flow: FlowModel, env, name: str) -> Optional[Provider]:
+        """An agent that passes `env` to this flow's runs: by `--env` (any agent type), or from its
+        own environment (a Local agent only)."""
+        agent = self._agent_by_ref.get(env.agent_ref or "")
+        if env.scope == "forwarded" and self.serves(agent, flow):
+            label = f"{agent.type} agent --env {env.name}" if agent else f"agent env {env.name}"
+            return Provider("agent_env", name, env.path, env.pos, label)
+        if env.scope == "agent" and env.agent == "local" and self.serves(agent, flow):
+            return Provider("agent_env", name, env.path, env.pos, f"local agent environment {env.name}")
+        return None
+
     def environment_providers(self, flow: FlowModel, name: str) -> List[Provider]:
         """What sets environment variable `name` for this flow's runs: its run config's env or job
         template, an agent that serves it (--env, or a Local agent's own environment)."""
@@ -821,12 +829,9 @@ class Project:
         for env in self.deploy_env:
             if env.name != name or env.value.kind == "none":
                 continue
-            agent = self._agent_by_ref.get(env.agent_ref or "")
-            if env.scope == "forwarded" and self.serves(agent, flow):
-                label = f"{agent.type} agent --env {env.name}" if agent else f"agent env {env.name}"
-                out.append(Provider("agent_env", name, env.path, env.pos, label))
-            elif env.scope == "agent" and env.agent == "local" and self.serves(agent, flow):
-                out.append(Provider("agent_env", name, env.path, env.pos, f"local agent environment {env.name}"))
+            agent_provider = self._agent_provider(flow, env, name)
+            if agent_provider is not None:
+                out.append(agent_provider)
             elif env.scope == "process" and self.template_provides(flow, env.path):
                 out.append(Provider("run_config_env", name, env.path, env.pos,
                                     f"{run_config.label} template env {env.name}"))

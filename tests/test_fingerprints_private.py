@@ -299,7 +299,7 @@ def test_an_existing_open_cache_folder_is_closed_when_written(variants):
 
 def test_a_cache_dir_that_is_not_a_cache_is_left_open(variants, tmp_path):
     """`--cache-dir` pointing at a folder with other files in it: its mode is the user's business."""
-    shared = tmp_path / "shared"
+    shared = tmp_path / "common"
     shared.mkdir()
     (shared / "notes.txt").write_text("mine\n")
     os.chmod(shared, 0o755)
