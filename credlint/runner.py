@@ -447,6 +447,7 @@ class Plan:
     head: Optional["Head"] = None
     unlisted: Dict[str, str] = field(default_factory=dict)  # folders that could not be listed -> why
     buffers: Dict[str, bytes] = field(default_factory=dict)  # root-relative path -> editor buffer
+    all_rules: List["Rule"] = field(default_factory=list)  # every rule, selected or not (`_rules_for`)
 
     @property
     def namespace(self) -> str:
@@ -623,6 +624,8 @@ def _rules_for(plan, options: Options) -> List[Rule]:
 
     config = plan.config
     all_rules = collect_rules([plan.root / d for d in config.rules])
+    if isinstance(plan, Plan):
+        plan.all_rules = all_rules  # for the suppressions' known codes: users' rule files run once
     unknown = unknown_selectors(all_rules, (options.select or []) + (options.ignore or [])
                                 + list(options.extend_select))
     if unknown:
@@ -682,7 +685,6 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
 def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], None]] = None,
           early=None) -> Loaded:
     from .catalogue import builtin_catalogue
-    from .engine import collect_rules
     from .gather import gather
     from .project import FileError, Project
 
@@ -732,7 +734,7 @@ def _load(plan: Plan, options: Options, progress: Optional[Callable[[str, int], 
     stats = {"files": len(files), "analysed": gathered.analysed, "cached": len(gathered.facts) - gathered.analysed,
              "modules": len(gathered.included), "workers": gathered.workers}
     known = set()
-    for rule_ in collect_rules([root / d for d in config.rules]):  # modules imported already: cheap
+    for rule_ in plan.all_rules:
         known |= _names(rule_.code, rule_.name)
     return Loaded(project, config, root, plan.cwd, wanted_set, sources, chosen, stats,
                   read_failures=len(failed) + len(plan.unlisted), known_codes=known)
