@@ -12,8 +12,8 @@ import time
 
 import libcst
 
-from credlint.catalogue import builtin_catalogue
-from credlint.pyfacts import extract
+from credlint.prefect.catalogue import builtin_catalogue
+from credlint.facts.python.extract import extract
 
 
 def main() -> None:

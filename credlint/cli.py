@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from . import __version__
-from .errors import UsageError
+from credlint import __version__
+from credlint.errors import UsageError
 
 
 def _split(values: Optional[List[str]]) -> Optional[List[str]]:
@@ -25,7 +25,7 @@ def _split(values: Optional[List[str]]) -> Optional[List[str]]:
 
 def _safe(text: str) -> str:
     """A message that names users' paths or keys, made harmless for the terminal."""
-    from .reporters.text import safe
+    from credlint.reporters.text import safe
 
     return safe(text)
 
@@ -46,7 +46,7 @@ def _positive(text: str) -> int:
 
 def _outputs(args) -> List[Tuple[str, Optional[str]]]:
     """(format, file or None for stdout) for every report this run writes."""
-    from .reporters import FORMATS
+    from credlint.reporters import FORMATS
 
     if not args.outputs:
         return [(args.format, args.output)]
@@ -190,8 +190,8 @@ def _use_color(choice: str, stream) -> bool:
 
 
 def cmd_check(args) -> int:
-    from .reporters import get_reporter
-    from .runner import Options, check
+    from credlint.reporters import get_reporter
+    from credlint.pipeline import Options, check
 
     select, ignore = _split(args.select), _split(args.ignore)
     settings = dict(exclude=_split(args.exclude), extend_exclude=_split(args.extend_exclude) or [],
@@ -219,13 +219,13 @@ def cmd_check(args) -> int:
     with _progress(args, outputs) as progress:
         run = run_check(progress)
     if args.diff:
-        from .fixes.command import show_diff
+        from credlint.fixes.command import show_diff
 
         count = show_diff(run, args.unsafe_fixes, Path.cwd())
         print(f"Would fix {count} finding{'' if count == 1 else 's'}", file=sys.stderr)
         return 2 if run.errors else (1 if count else 0)
     if args.fix:
-        from .fixes.command import fix_in_place
+        from credlint.fixes.command import fix_in_place
 
         run, count = fix_in_place(run, run_check, args.unsafe_fixes, Path.cwd())
         print(f"Fixed {count} finding{'' if count == 1 else 's'} ({len(run.report.findings)} remaining)",
@@ -233,13 +233,13 @@ def cmd_check(args) -> int:
     elapsed = time.perf_counter() - started
     report = run.report
     if args.write_baseline:
-        from .baseline import write_baseline
+        from credlint.findings.baseline import write_baseline
 
         count = write_baseline(Path(args.write_baseline), report.findings)
         print(f"credlint: recorded {count} finding(s) in {args.write_baseline}", file=sys.stderr)
         return 0
     if args.baseline:
-        from .baseline import apply_baseline
+        from credlint.findings.baseline import apply_baseline
 
         result = apply_baseline(Path(args.baseline), report.findings)
         for note in result.notes:
@@ -291,7 +291,7 @@ def _progress(args, outputs):
 
     if args.quiet or not _is_terminal(sys.stdout) or not _is_terminal(sys.stderr) or ("full", None) not in outputs:
         return contextlib.nullcontext(None)
-    from .reporters.full import RunProgress
+    from credlint.reporters.full import RunProgress
 
     return RunProgress()
 
@@ -299,8 +299,8 @@ def _progress(args, outputs):
 def show_settings(args, select, ignore, settings) -> int:
     """`check --show-settings`: the configuration as a check with these arguments would use it,
     each value with its source (default, the file and line, or the flag), as ruff shows it."""
-    from .config import settings_with_sources
-    from .runner import Options, _head, _rules_for
+    from credlint.config import settings_with_sources
+    from credlint.pipeline import Options, _head, _rules_for
 
     options = Options(paths=[p for p in args.paths if p != "-"] or ["."], config_file=args.config, select=select,
                       ignore=ignore, backend=args.backend, fail_on=args.fail_on, **settings, **_reading(args))
@@ -329,7 +329,7 @@ def show_settings(args, select, ignore, settings) -> int:
 
 
 def cmd_rules(args) -> int:
-    from .engine import collect_rules
+    from credlint.engine import collect_rules
 
     rules = collect_rules()
     if args.format == "json":
@@ -352,7 +352,7 @@ def cmd_rules(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from .engine import collect_rules
+    from credlint.engine import collect_rules
 
     key = args.rule.strip()
     rules = [r for r in collect_rules() if r.code == key.upper() or r.name == key]
@@ -379,8 +379,8 @@ def cmd_explain(args) -> int:
 
 
 def cmd_inventory(args) -> int:
-    from .inventory import document, render_table
-    from .runner import Options, load
+    from credlint.tools.inventory import document, render_table
+    from credlint.pipeline import Options, load
 
     loaded = load(Options(paths=args.paths, config_file=args.config, backend=args.backend, **_reading(args)))
     if args.format == "json":
@@ -392,8 +392,8 @@ def cmd_inventory(args) -> int:
 
 
 def cmd_preflight(args) -> int:
-    from .preflight import failed, preflight, read_environment, render_table
-    from .runner import Options, load
+    from credlint.tools.preflight import failed, preflight, read_environment, render_table
+    from credlint.pipeline import Options, load
 
     environment = read_environment(args.agent)
     backend = environment.backend if environment.backend in ("cloud", "server") else None
@@ -408,7 +408,7 @@ def cmd_preflight(args) -> int:
 
 
 def cmd_catalog(args) -> int:
-    from .catalogue import builtin_catalogue
+    from credlint.prefect.catalogue import builtin_catalogue
 
     catalogue = builtin_catalogue()
     if args.symbol:
@@ -473,8 +473,8 @@ def cmd_catalog(args) -> int:
 
 
 def cmd_server(args) -> int:
-    from . import server
-    from .runner import Options, _head
+    from credlint.speed import server
+    from credlint.pipeline import Options, _head
 
     if not server.supported():
         raise UsageError("credlint server needs Linux (it checks who connects with SO_PEERCRED)")
@@ -517,7 +517,7 @@ def cmd_server(args) -> int:
 
 def cmd_lsp(args) -> int:
     try:
-        from .lsp import serve
+        from credlint.tools.lsp.server import serve
     except ImportError as exc:
         raise UsageError(f"`credlint lsp` needs pygls 2 ({exc.name or 'pygls'} is missing): pip install 'pygls>=2,<3'") \
             from exc
@@ -541,7 +541,7 @@ def explain_text(r) -> str:
     for title in ("How to fix",):
         if title in sections:
             lines += [f"## {title}", sections[title], ""]
-    from .fixes import fix_safety_line
+    from credlint.fixes import fix_safety_line
 
     lines += [fix_safety_line(r.code), ""]
     return "\n".join(lines).rstrip() + "\n"
@@ -555,8 +555,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "catalog": cmd_catalog,
                "inventory": cmd_inventory, "preflight": cmd_preflight, "server": cmd_server, "lsp": cmd_lsp}[args.command]
-    from .config import ConfigError
-    from .errors import RuleError
+    from credlint.config import ConfigError
+    from credlint.errors import RuleError
 
     try:
         return handler(args)

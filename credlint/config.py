@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .links import valid_docs_url
-from .tomlcompat import TOMLDecodeError, toml
+from credlint.links import valid_docs_url
+from credlint.tomlcompat import TOMLDecodeError, toml
 
 CONFIG_FILES = ("credlint.toml", ".credlint.toml", "pyproject.toml")
 ROOT_MARKERS = ("pyproject.toml", "credlint.toml", ".credlint.toml", ".git")

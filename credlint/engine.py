@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-from .errors import RuleError
-from .facts import Pos
+from credlint.errors import RuleError
+from credlint.facts.types import Pos
 
 SEVERITIES = ("info", "warning", "error")
 

@@ -1,6 +1,6 @@
 """Where each rule's page is: the `url` of JSON findings and SARIF's `helpUri`.
 
-credlint documents its rules in docs/rules.md (`python -m credlint.docs`), one `## CODE name`
+credlint documents its rules in docs/rules.md (`python -m credlint.tools.docs`), one `## CODE name`
 section per rule, which GitHub anchors as `#<code in lower case>-<name>`. `docs-url` in the
 configuration points the links elsewhere: a page to which the anchor is added, or a template with
 `{code}` and `{name}` for a site with a page per rule. Rules from a project's own rules folders

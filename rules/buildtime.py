@@ -1,7 +1,7 @@
 """CL301 and CL302: secrets read or passed at the wrong time."""
 from credlint.engine import Example, Hit, rule
-from credlint.naming import is_credential_name, names_only_a_secret
-from credlint.values import describe
+from credlint.facts.naming import is_credential_name, names_only_a_secret
+from credlint.facts.values import describe
 
 
 @rule(

@@ -1,8 +1,8 @@
 """CL105, CL106, CL107, CL203: secrets as deployment files set them."""
-from credlint.deployfiles import is_login_option, typo_secret_name
+from credlint.facts.deploy.reader import is_login_option, typo_secret_name
 from credlint.engine import Example, Hit, rule
-from credlint.naming import is_credential_env_name
-from credlint.values import describe
+from credlint.facts.naming import is_credential_env_name
+from credlint.facts.values import describe
 
 # What a context consumer reads from the value (no decoding happens on that path).
 REQUIRED_KEYS = {

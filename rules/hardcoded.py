@@ -1,8 +1,8 @@
 """CL201 and CL202: secret values written into flow code."""
 from credlint.engine import Example, Hit, rule
-from credlint.naming import is_credential_env_name, is_credential_name
-from credlint.project import context_secret_name
-from credlint.values import describe
+from credlint.facts.naming import is_credential_env_name, is_credential_name
+from credlint.model.project import context_secret_name
+from credlint.facts.values import describe
 
 
 def _literal_parts(name, arg, resolve=None, credential=is_credential_name):

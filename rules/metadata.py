@@ -1,7 +1,7 @@
 """CL303: secret values captured when the flow is built and stored with it."""
-from credlint.deployfiles import prefect_secret_name
+from credlint.facts.deploy.reader import prefect_secret_name
 from credlint.engine import Example, Hit, rule
-from credlint.naming import is_credential_name
+from credlint.facts.naming import is_credential_name
 
 # Storage that re-executes the flow file at run time: __init__ runs again in the flow run.
 SCRIPT_STORAGE = {

@@ -1,10 +1,10 @@
 """CL204: credentials recognisable by their format, in any scanned file."""
 from credlint.engine import Example, Hit, rule
-from credlint.facts import Pos
+from credlint.facts.types import Pos
 
 
 def _title(pattern_id: str) -> str:
-    from credlint.patterns import PATTERNS  # only when there is a match: its regexes cost start-up
+    from credlint.facts.patterns import PATTERNS  # only when there is a match: its regexes cost start-up
 
     return next((p.title for p in PATTERNS if p.id == pattern_id), pattern_id)
 
@@ -41,7 +41,7 @@ def check_secret_pattern(pattern_match):
     OpenSSH, PGP, PuTTY, SSH2), GCP service-account keys, GitHub, GitLab, Slack, Discord and
     Telegram tokens, Slack, Discord and Teams webhooks, Stripe, SendGrid, Twilio, Mailchimp,
     Square, Databricks, OpenAI, Anthropic, Hugging Face, Vault, DigitalOcean, npm and PyPI keys,
-    signed JWTs, URLs with a password, and more (`credlint.patterns.PATTERNS` lists every format
+    signed JWTs, URLs with a password, and more (`credlint.facts.patterns.PATTERNS` lists every format
     with the values it must and must not match). Documentation examples (`AKIAIOSFODNN7EXAMPLE`)
     and placeholders (`<token>`, `YOUR_KEY_HERE`, `${TOKEN}`) are not findings, nor is a JWT
     that is unsigned, cut short or a public key (Supabase's `anon` key). Binary files (DER or

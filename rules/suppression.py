@@ -1,6 +1,6 @@
 """CL001: suppression comments that silence nothing."""
 from credlint.engine import Example, Hit, rule
-from credlint.facts import Pos
+from credlint.facts.types import Pos
 
 
 @rule(

@@ -31,7 +31,7 @@ prefect agent local start --label prod -e PREFECT__CONTEXT__SECRETS__SLACK_WEBHO
 
 
 def _run(root, monkeypatch, *paths, **options):
-    from credlint.runner import Options, check
+    from credlint.pipeline import Options, check
 
     monkeypatch.chdir(root)
     run = check(Options(paths=list(paths) or ["."], **options))
@@ -47,7 +47,7 @@ def _old(path, seconds=60):
 @pytest.fixture(autouse=True)
 def fresh_process(monkeypatch):
     """Each test starts like a new process: no catalogue loaded yet."""
-    from credlint import catalogue
+    from credlint.prefect import catalogue
 
     monkeypatch.setattr(catalogue, "_CACHED", None)
 
@@ -127,7 +127,7 @@ def test_a_configuration_change_starts_a_new_cache(flows, monkeypatch):
 
 
 def test_a_catalogue_change_starts_a_new_cache(flows, monkeypatch):
-    from credlint import catalogue, catalogue_sources
+    from credlint.prefect import catalogue, catalogue_sources
 
     _run(flows.root, monkeypatch)
     # An edited catalogue has another digest, both as loaded and as read from its files (the
@@ -140,7 +140,7 @@ def test_a_catalogue_change_starts_a_new_cache(flows, monkeypatch):
 
 
 def test_a_new_credlint_build_starts_a_new_cache(flows, monkeypatch):
-    from credlint import cache
+    from credlint.store import cache
 
     _run(flows.root, monkeypatch)
     monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-build")
@@ -177,7 +177,7 @@ def test_a_damaged_catalogue_snapshot_is_ignored(flows, monkeypatch):
     _, found = _run(flows.root, monkeypatch)
     [snapshot] = (flows.root / ".credlint_cache").glob("catalogue-*.json")
     snapshot.write_text("[1, 2]")
-    from credlint import catalogue
+    from credlint.prefect import catalogue
 
     monkeypatch.setattr(catalogue, "_CACHED", None)  # as in a new process
     _, again = _run(flows.root, monkeypatch)
@@ -215,7 +215,7 @@ def test_inventory_and_preflight_read_the_project_the_same_way(flows, command):
 
 def _cached_entries(folder):
     """What the next run reads: the index with its journal applied."""
-    from credlint.cache import FactsCache
+    from credlint.store.cache import FactsCache
 
     [index] = folder.glob("facts-*.json")
     return FactsCache(folder, json.loads(index.read_text())["namespace"])._entries
@@ -261,7 +261,7 @@ def test_a_warm_run_appends_what_changed_to_the_journal(flows, monkeypatch):
 
 @pytest.mark.parametrize("limit", ["JOURNAL_MAX", "JOURNAL_MAX_BYTES"])
 def test_a_long_journal_is_folded_into_the_index(flows, monkeypatch, limit):
-    from credlint import cache
+    from credlint.store import cache
 
     if limit == "JOURNAL_MAX":
         monkeypatch.setattr(cache, "JOURNAL_MAX", 2)
@@ -319,7 +319,7 @@ import io, contextlib
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(["check", "--format", "json", "."] + sys.argv[1:])
 assert code in (0, 1), code  # 2 would be an error (such as the guard below)
-print(json.dumps({name: name in sys.modules for name in ("libcst", "rich", "yaml", "credlint.pyfacts")}))
+print(json.dumps({name: name in sys.modules for name in ("libcst", "rich", "yaml", "credlint.facts.python.extract")}))
 """
 
 
@@ -343,7 +343,7 @@ def test_a_warm_run_imports_neither_libcst_nor_rich_nor_parses_the_catalogue(flo
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {
-        "libcst": False, "rich": False, "yaml": False, "credlint.pyfacts": False}
+        "libcst": False, "rich": False, "yaml": False, "credlint.facts.python.extract": False}
     # ...and a changed flow is parsed: libcst comes in only then (in this process with one job;
     # with more, in the worker started early for it).
     flows.write({"flows/etl.py": CLEAN_FLOW})

@@ -44,7 +44,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import pytest
 
-from credlint.catalogue import default_catalogue_dir, load_catalogue
+from credlint.prefect.catalogue import default_catalogue_dir, load_catalogue
 from credlint.tomlcompat import toml
 
 PREFECT_VERSION = "1.4.1"

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from conftest import check_json
-from credlint.catalogue import builtin_catalogue
-from credlint.runner import Options, check
+from credlint.prefect.catalogue import builtin_catalogue
+from credlint.pipeline import Options, check
 
 
 def _representatives():

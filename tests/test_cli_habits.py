@@ -11,7 +11,7 @@ import time
 
 from conftest import check_json, codes_of, run_cli
 
-from credlint.findings import Report
+from credlint.findings.report import Report
 from credlint.reporters.full import ELLIPSIS, RunProgress, cut, window
 
 PASSWORD = "Zq8uPw" "7731xKmN"  # fake, split so the repository does not look like it leaks

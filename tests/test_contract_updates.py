@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import check_json, run_cli, with_code
-from credlint.configmask import mask_config_line
+from credlint.findings.configmask import mask_config_line
 
 # Fake, well-formed values, split so that this file does not look like it leaks.
 DB_PASSWORD = "zq81" "-ops" "-db7"

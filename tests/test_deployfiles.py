@@ -11,18 +11,11 @@ import shlex
 
 import pytest
 
-from credlint.deployfiles import (
-    DeployFacts,
-    _lex,
-    _LineSrc,
-    _Word,
-    classify,
-    interpret_value,
-    prefect_secret_name,
-    read_deployment_file,
+from credlint.facts.deploy.reader import (
+    DeployFacts, _lex, _LineSrc, _Word, classify, interpret_value, prefect_secret_name, read_deployment_file,
     typo_secret_name,
 )
-from credlint.facts import load, to_data
+from credlint.facts.types import load, to_data
 
 PASSWORD = "Zq8uPw7731xKmN"
 AWS_KEY_ID = "AKIAZQ8UPW7731XKMN7Q"

@@ -253,8 +253,8 @@ def test_the_language_server_offers_each_fix_as_a_quick_fix(project, api_check):
     from lsprotocol import types
     from pygls.workspace import PositionCodec
 
-    from credlint.lsp import diagnostic
-    from credlint.lsp_actions import Target, code_actions
+    from credlint.tools.lsp.server import diagnostic
+    from credlint.tools.lsp.actions import Target, code_actions
 
     text = ('from prefect import Flow\nfrom prefect.run_configs import DockerRun\n\n'
             'with Flow("ünï😀", run_config=DockerRun(env={"PREFECT_CONTEXT_SECRETS_SLACK_WEBHOOK_URL": "$HOOK"})) as flow:\n'

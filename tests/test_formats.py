@@ -99,8 +99,8 @@ def test_new_formats_never_show_a_value(findings_project, fmt):
 
 
 def test_docs_rules_md_is_up_to_date():
-    from credlint.docs import rules_markdown
+    from credlint.tools.docs import rules_markdown
 
     path = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
     assert path.read_text(encoding="utf-8") == rules_markdown(), (
-        "docs/rules.md is out of date: run `python -m credlint.docs > docs/rules.md`")
+        "docs/rules.md is out of date: run `python -m credlint.tools.docs > docs/rules.md`")

@@ -14,10 +14,11 @@ import pytest
 
 from conftest import check_json, run_cli, with_code
 
-from credlint.naming import is_credential_env_name, is_credential_name, names_only_a_secret
-from credlint.patterns import scan
-from credlint.values import (is_auth_method, is_example_path, is_placeholder, is_prose, is_test_path,
-                             is_weak_password, looks_like_path)
+from credlint.facts.naming import is_credential_env_name, is_credential_name, names_only_a_secret
+from credlint.facts.patterns import scan
+from credlint.facts.values import (
+    is_auth_method, is_example_path, is_placeholder, is_prose, is_test_path, is_weak_password, looks_like_path,
+)
 
 STRONG = "Zr8vQ2mx" "Lk29Wp7T"  # a value that looks chosen at random
 PCU_KEY = "pc" "u_Q3x9Lk2Vt8Rz1Wm5Np7Bc4Hd6Jf0Gs2Ya8Ue"

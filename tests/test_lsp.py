@@ -403,7 +403,8 @@ async def test_a_configuration_error_is_logged_and_publishes_nothing(client: Lan
 
 # ----- the parts, without a client ---------------------------------------------------------------
 def test_a_failing_check_reports_its_kind_and_nothing_it_read(monkeypatch, tmp_path):
-    from credlint import lsp, runner
+    from credlint.tools.lsp import server as lsp
+    from credlint import pipeline as runner
 
     def explode(options):
         raise ValueError(f"cannot decode {PASSWORD!r}")
@@ -414,7 +415,7 @@ def test_a_failing_check_reports_its_kind_and_nothing_it_read(monkeypatch, tmp_p
 
 
 def test_several_buffers_stand_for_their_files_in_one_check(project, monkeypatch):
-    from credlint.runner import Options, check
+    from credlint.pipeline import Options, check
 
     root = project({"flows/etl.py": FLOW, "deploy/agent.sh": AGENT}, config='backend = "server"')
     monkeypatch.chdir(root)
@@ -437,8 +438,8 @@ def test_every_rule_links_to_its_section_of_the_rule_docs():
     import re
 
     from credlint.engine import collect_rules
-    from credlint.lsp import diagnostic
-    from credlint.findings import Finding
+    from credlint.tools.lsp.server import diagnostic
+    from credlint.findings.report import Finding
     from pygls.workspace import PositionCodec
 
     docs = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
@@ -480,8 +481,8 @@ SUPPRESSIONS = [
 
 @pytest.mark.parametrize("path, text, line, expected", SUPPRESSIONS)
 def test_where_a_suppression_comment_goes(path, text, line, expected):
-    from credlint.lsp_positions import text_lines
-    from credlint.lsp_suppress import suppression_edit
+    from credlint.tools.lsp.positions import text_lines
+    from credlint.tools.lsp.suppress import suppression_edit
 
     edit = suppression_edit(path, text, line, "CL201")
     if expected is None:

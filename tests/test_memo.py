@@ -59,8 +59,8 @@ def _age(root, seconds=60):
 
 
 def _api(root, monkeypatch, *paths, **options):
-    from credlint import catalogue
-    from credlint.runner import Options, check
+    from credlint.prefect import catalogue
+    from credlint.pipeline import Options, check
 
     monkeypatch.setattr(catalogue, "_CACHED", None)  # as a new process would start
     monkeypatch.chdir(root)
@@ -237,13 +237,13 @@ def test_a_reused_report_imports_no_analysis(flows):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     imported = set(json.loads(proc.stdout.strip().splitlines()[-1]))
-    heavy = {"libcst", "rich", "yaml", "credlint.pyfacts", "credlint.project", "credlint.engine", "credlint.facts",
-             "credlint.catalogue", "credlint.gather", "credlint.deployfiles"}
+    heavy = {"libcst", "rich", "yaml", "credlint.facts.python.extract", "credlint.model.project", "credlint.engine", "credlint.facts.types",
+             "credlint.prefect.catalogue", "credlint.store.gather", "credlint.facts.deploy.reader"}
     assert not imported & heavy, sorted(imported & heavy)
 
 
 def test_only_the_newest_reports_are_kept(flows, monkeypatch):
-    from credlint.memo import KEEP
+    from credlint.speed.memo import KEEP
 
     for code in ("CL101", "CL102", "CL103", "CL104", "CL105", "CL106", "CL107", "CL201", "CL202", "CL203"):
         _api(flows.root, monkeypatch, select=[code])

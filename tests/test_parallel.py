@@ -40,7 +40,7 @@ def big_project(tmp_path_factory):
 
 
 def test_the_pool_is_used_for_large_inputs_and_not_for_small_ones(big_project, monkeypatch):
-    from credlint.runner import Options, check
+    from credlint.pipeline import Options, check
 
     monkeypatch.chdir(big_project)
     assert check(Options(paths=["."], jobs=2, cache=False)).stats["workers"] == 2
@@ -81,7 +81,7 @@ PARENT = os.getpid()
 
 def _dies_in_workers(job, catalogue=None):
     """Stands in for workers.run_job: a worker process that dies (as when killed for memory)."""
-    from credlint import workers
+    from credlint.store import workers
 
     if os.getpid() != PARENT and job.rel.endswith("generated_010.py"):
         os._exit(9)
@@ -89,8 +89,8 @@ def _dies_in_workers(job, catalogue=None):
 
 
 def test_a_dead_worker_does_not_lose_the_run(big_project, monkeypatch, capfd):
-    from credlint import workers
-    from credlint.runner import Options, check
+    from credlint.store import workers
+    from credlint.pipeline import Options, check
 
     monkeypatch.chdir(big_project)
     expected = [f.to_json() for f in check(Options(paths=["."], jobs=1, cache=False)).report.findings]
@@ -104,9 +104,9 @@ def test_a_dead_worker_does_not_lose_the_run(big_project, monkeypatch, capfd):
 @pytest.fixture
 def warm_copy(big_project, tmp_path, monkeypatch):
     """A copy of the big project with a filled cache, as the working directory."""
-    from credlint.runner import Options, check
+    from credlint.pipeline import Options, check
 
-    from credlint import runner
+    from credlint import pipeline as runner
 
     root = tmp_path / "copy"
     shutil.copytree(big_project, root, ignore=shutil.ignore_patterns(".credlint_cache"))
@@ -120,7 +120,7 @@ def warm_copy(big_project, tmp_path, monkeypatch):
 @pytest.fixture
 def submitted(monkeypatch):
     """What was handed to early workers: one list of paths per batch."""
-    from credlint import workers
+    from credlint.store import workers
 
     batches = []
     real = workers.EarlyWorker.submit
@@ -145,7 +145,7 @@ def _edit(root, rel="flows/generated_004.py"):
 @pytest.fixture
 def started(monkeypatch):
     """The early workers started, to check that each was stopped and reaped."""
-    from credlint import workers
+    from credlint.store import workers
 
     made = []
     real = workers.EarlyWorker.__init__
@@ -171,7 +171,7 @@ def _reaped(started) -> bool:
 
 
 def test_a_changed_flow_is_parsed_by_the_worker_started_early(warm_copy, submitted, started):
-    from credlint.runner import Options, check
+    from credlint.pipeline import Options, check
 
     _edit(warm_copy)
     run = check(Options(paths=["."], jobs=2))
@@ -184,7 +184,7 @@ def test_a_changed_flow_is_parsed_by_the_worker_started_early(warm_copy, submitt
 
 
 def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, started):
-    from credlint.runner import Options, check
+    from credlint.pipeline import Options, check
 
     _edit(warm_copy)
     assert check(Options(paths=["."], jobs=1)).stats["analysed"] == 1
@@ -201,8 +201,8 @@ def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, 
 
 
 def test_no_early_worker_on_a_cold_run_or_without_the_cache(big_project, tmp_path, monkeypatch, started):
-    from credlint import runner
-    from credlint.runner import Options, check
+    from credlint import pipeline as runner
+    from credlint.pipeline import Options, check
 
     monkeypatch.setattr(runner, "_parser_loaded", lambda: False)
     root = tmp_path / "copy"
@@ -215,8 +215,8 @@ def test_no_early_worker_on_a_cold_run_or_without_the_cache(big_project, tmp_pat
 
 def test_no_early_worker_once_the_parser_is_loaded(warm_copy, started, monkeypatch):
     """A process that has libcst already (a server, a pytest session) has nothing to overlap."""
-    from credlint import runner
-    from credlint.runner import Options, check
+    from credlint import pipeline as runner
+    from credlint.pipeline import Options, check
 
     monkeypatch.setattr(runner, "_parser_loaded", lambda: True)
     _edit(warm_copy)
@@ -227,7 +227,7 @@ def test_no_early_worker_once_the_parser_is_loaded(warm_copy, started, monkeypat
 def test_a_large_batch_is_not_written_to_a_worker_still_importing(warm_copy, monkeypatch):
     """The worker reads nothing while it imports libcst: a batch larger than the pipe holds
     would stall this process, so it is analysed here instead (the stdin buffer of an editor)."""
-    from credlint import workers
+    from credlint.store import workers
 
     worker = workers.EarlyWorker(str(warm_copy / ".credlint_cache"))
     try:
@@ -248,8 +248,8 @@ def _dies_at_once(channel, cache_dir):
 
 
 def test_a_dead_early_worker_does_not_lose_the_run(warm_copy, monkeypatch, capfd):
-    from credlint import workers
-    from credlint.runner import Options, check
+    from credlint.store import workers
+    from credlint.pipeline import Options, check
 
     _edit(warm_copy)
     expected = [f.to_json() for f in check(Options(paths=["."], cache=False)).report.findings]

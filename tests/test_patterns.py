@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from credlint.patterns import PATTERNS, Match, Pattern, could_match, scan
+from credlint.facts.patterns import PATTERNS, Match, Pattern, could_match, scan
 
 IDS = [p.id for p in PATTERNS]
 
@@ -134,7 +134,7 @@ def test_true_vectors_do_not_lean_on_placeholder_words(pattern_id, vector):
 
 def test_the_catalogue_and_these_tests_do_not_read_as_credentials():
     """True vectors are split literals, so other scanners (and push protection) stay quiet."""
-    import credlint.patterns as module
+    import credlint.facts.patterns as module
     for path in (inspect.getsourcefile(module), __file__):
         assert scan(open(path, "rb").read()) == [], path
 

@@ -3,8 +3,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from credlint.facts import Pos
-from credlint.positions import fill_positions
+from credlint.facts.types import Pos
+from credlint.facts.python.positions import fill_positions
 
 SOURCES = {
     "simple": 'import os\n\nx = call(a="1",\n         b=2)\n',

@@ -347,7 +347,7 @@ def test_dict_keys_that_look_like_values_are_not_shown(project, tmp_path):
 
 def test_a_string_is_described_by_a_range_of_lengths_never_its_length():
     """A secret's exact length narrows a guess: the shape gives a power-of-two range instead."""
-    from credlint.preflight import describe
+    from credlint.tools.preflight import describe
 
     assert describe("") == "empty string"
     assert describe("a") == describe("a" * 7) == "string of fewer than 8 characters"

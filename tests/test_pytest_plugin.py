@@ -206,16 +206,16 @@ def test_each_project_root_gets_its_own_configuration(pytester):
 
 # ----- one run per session ------------------------------------------------------------------
 COUNTING_CONFTEST = """
-    import credlint.runner
+    import credlint.pipeline
 
     calls = []
-    _check = credlint.runner.check
+    _check = credlint.pipeline.check
 
     def counting(options, *args, **kwargs):
         calls.append(sorted(options.paths))
         return _check(options, *args, **kwargs)
 
-    credlint.runner.check = counting
+    credlint.pipeline.check = counting
 
     def pytest_unconfigure(config):
         with open("check-calls.txt", "w") as out:
@@ -379,11 +379,11 @@ def test_a_hard_coded_secret_is_reported_and_never_printed(pytester):
 
 # ----- import cost --------------------------------------------------------------------------
 def test_the_plugin_module_imports_nothing_heavy():
-    code = ("import sys, credlint.pytest_plugin\n"
+    code = ("import sys, credlint.tools.pytest_plugin\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('libcst', 'rich', 'yaml')"
             " or m.startswith('credlint.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['credlint.pytest_plugin']"
+    assert out.strip() == "['credlint.tools', 'credlint.tools.pytest_plugin']"  # the package: a docstring
 
 
 def test_failures_and_the_summary_print_user_strings_escaped(pytester):

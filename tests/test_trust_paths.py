@@ -116,7 +116,7 @@ def test_sarif_of_two_projects_locates_each_file_from_the_common_folder(monorepo
 
 
 def test_the_api_reports_two_projects_as_one_run(monorepo, monkeypatch):
-    from credlint.runner import Options, check
+    from credlint.pipeline import Options, check
 
     monkeypatch.chdir(monorepo)
     run = check(Options(paths=["svc_a/flows/x.py", "svc_b/flows/y.py"], cache=False))
@@ -242,7 +242,7 @@ def test_named_pipes_never_block_the_run(project, args):
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX feature")
 def test_read_file_refuses_special_files_without_opening_them_blocking(tmp_path):
-    from credlint.readfile import Unreadable, read_file
+    from credlint.files.read import Unreadable, read_file
 
     fifo = tmp_path / "pipe.py"
     os.mkfifo(fifo)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
-from ..findings import Finding
+from credlint.findings.report import Finding
 
 SAFE, UNSAFE = "safe", "unsafe"
 # The codes some fixer handles (what `_load` registers; a test keeps the two equal), so that a
@@ -73,7 +73,7 @@ class Source:
     def python(self):
         """The libcst view of the file (`python.PythonFile`), parsed once."""
         if self._python is None:
-            from .python import PythonFile
+            from credlint.fixes.python import PythonFile
 
             self._python = PythonFile(self.text)
         return self._python
@@ -104,7 +104,7 @@ def fixer(code: str, safety: str, what: str):
 
 
 def _load() -> None:
-    from . import python, text  # noqa: F401 - registers the fixers
+    from credlint.fixes import python, text  # noqa: F401 - registers the fixers
 
 
 def fix_safety_line(code: str) -> str:
@@ -141,7 +141,7 @@ def parses(path: str, text: str) -> bool:
         if low.endswith((".py", ".pyi")):
             compile(text, path, "exec", dont_inherit=True)
         elif low.endswith(".toml"):
-            from ..tomlcompat import toml
+            from credlint.tomlcompat import toml
 
             toml.loads(text)
         elif low.endswith((".yml", ".yaml")):

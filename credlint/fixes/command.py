@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Tuple
 
-from . import plan, write_fixes
-from .diff import masked_diff
+from credlint.fixes import plan, write_fixes
+from credlint.fixes.diff import masked_diff
 
 MAX_PASSES = 8
 
@@ -30,7 +30,7 @@ def fix_in_place(run, recheck: Callable[[], object], unsafe: bool, cwd: Path) ->
 
 def show_diff(run, unsafe: bool, cwd: Path, stream=None) -> int:
     """Print what `--fix` would change; the number of findings it would fix."""
-    from ..reporters.text import safe
+    from credlint.reporters.text import safe
 
     stream = stream or sys.stdout
     files = plan(run.report.findings, cwd, unsafe=unsafe).fixed_files()

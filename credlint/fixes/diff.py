@@ -13,8 +13,8 @@ import re
 import tokenize
 from typing import Dict, Iterable, List, Tuple
 
-from ..configmask import MASK, mask_config_line
-from . import Edit
+from credlint.findings.configmask import MASK, mask_config_line
+from credlint.fixes import Edit
 
 _PREFIX = re.compile("[rRbBuUfF]{0,2}(?:'''|\"\"\"|'|\")")
 

@@ -7,9 +7,9 @@ from typing import Callable, Dict, List, Optional, Tuple, Type
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from ..deployfiles import typo_secret_name
-from ..findings import Finding
-from . import SAFE, UNSAFE, Edit, Source, fixer
+from credlint.facts.deploy.reader import typo_secret_name
+from credlint.findings.report import Finding
+from credlint.fixes import SAFE, UNSAFE, Edit, Source, fixer
 
 PREFIX = "PREFECT__CONTEXT__SECRETS__"
 
@@ -83,7 +83,7 @@ def _string(node: cst.CSTNode) -> Optional[str]:
 @fixer("CL106", SAFE, "every misspelt variable name in Python code and in deployment files")
 def rename_secret_variable(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python:
-        from .text import rename_secret_variable_text
+        from credlint.fixes.text import rename_secret_variable_text
 
         return rename_secret_variable_text(finding, source)
     if not finding.secret:
@@ -124,7 +124,7 @@ def rename_removed_argument(finding: Finding, source: Source) -> Optional[Edit]:
                         "in Python code, and a line of a config.toml `[context.secrets]` table")
 def remove_unused_secret(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python:
-        from .text import remove_unused_secret_text
+        from credlint.fixes.text import remove_unused_secret_text
 
         return remove_unused_secret_text(finding, source)
     if not finding.secret:

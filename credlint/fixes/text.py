@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Optional, Tuple
 
-from ..deployfiles import classify, typo_secret_name
-from ..findings import Finding
-from . import UNSAFE, Edit, Source, fixer
+from credlint.facts.deploy.reader import classify, typo_secret_name
+from credlint.findings.report import Finding
+from credlint.fixes import UNSAFE, Edit, Source, fixer
 
 PREFIX = "PREFECT__CONTEXT__SECRETS__"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

@@ -1,7 +1,7 @@
 """Reporters turn findings into text; they never analyse anything."""
 from typing import Callable, Dict, TextIO
 
-from ..findings import Report
+from credlint.findings.report import Report
 
 
 def get_reporter(name: str) -> Callable[..., None]:

@@ -2,8 +2,8 @@
 `--statistics`, one `COUNT  CODE  name` line per rule instead."""
 from typing import TextIO
 
-from ..findings import Report
-from .text import safe
+from credlint.findings.report import Report
+from credlint.reporters.text import safe
 
 
 def render(report: Report, out: TextIO, statistics: bool = False, **_options) -> None:

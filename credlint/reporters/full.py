@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.rule import Rule as RichRule
 
-from ..findings import Finding, Report
-from .text import safe, safe_source, source_column
+from credlint.findings.report import Finding, Report
+from credlint.reporters.text import safe, safe_source, source_column
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _KINDS = ("Python", "deployment", "other")

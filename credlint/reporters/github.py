@@ -3,7 +3,7 @@ import os
 from collections import Counter
 from typing import TextIO
 
-from ..findings import Report
+from credlint.findings.report import Report
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -18,7 +18,7 @@ def _property(text: str) -> str:
 
 def render(report: Report, out: TextIO, statistics: bool = False, **_options) -> None:
     if statistics:  # the counts instead of annotations, as with `concise`; the step summary stays
-        from .concise import write_statistics
+        from credlint.reporters.concise import write_statistics
 
         write_statistics(report, out)
     for f in () if statistics else report.findings:

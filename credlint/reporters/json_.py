@@ -2,8 +2,8 @@
 import json
 from typing import Optional, TextIO
 
-from .. import __version__
-from ..findings import Report
+from credlint import __version__
+from credlint.findings.report import Report
 
 
 def document(report: Report, docs_url: Optional[str] = None, statistics: bool = False) -> dict:

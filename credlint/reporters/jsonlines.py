@@ -2,7 +2,7 @@
 import json
 from typing import Optional, TextIO
 
-from ..findings import Report
+from credlint.findings.report import Report
 
 
 def render(report: Report, out: TextIO, docs_url: Optional[str] = None, **_options) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Optional, TextIO, Union
 from urllib.parse import quote
 
-from .. import __version__
-from ..findings import Finding, Report
-from ..links import rule_url
+from credlint import __version__
+from credlint.findings.report import Finding, Report
+from credlint.links import rule_url
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 # GitHub ranks security alerts by this (0-10): hard-coded and leaked secrets highest.
@@ -19,7 +19,7 @@ _SECURITY_SEVERITY = {"CL2": "9.0", "CL3": "8.0", "CL1": "6.5", "CL0": "2.0"}
 
 
 def _rule(rule, docs_url: Optional[str]) -> dict:
-    from ..cli import explain_text
+    from credlint.cli import explain_text
 
     sections = rule.sections()
     text = explain_text(rule)

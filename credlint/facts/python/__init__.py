@@ -1,0 +1,1 @@
+"""Facts of one Python module, from one libcst pass."""

@@ -1,0 +1,1 @@
+"""Stage 5: hits made into findings (located, masked, fingerprinted, suppressed), and baselines."""

@@ -1,0 +1,321 @@
+"""The catalogue: which Prefect 1.4.1 classes need which secrets, loaded from rules/catalogue/*.toml.
+
+The knowledge is data so that it can be read, reviewed and proven against the real package;
+this module only loads it and answers look-ups by any import path that works.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, Optional, Tuple
+
+from credlint.prefect.catalogue_sources import default_catalogue_dir, read_sources
+from credlint.tomlcompat import toml
+
+WHERES = ("init", "run", "init+run", "call")
+MECHANISMS = ("context", "secret_get", "storage_preload", "template")
+# What a `context` read does when nothing puts the secret in context: the client library's own
+# credential chain (env vars, profiles, instance roles), or anonymous access (git hosting storage).
+UNMET = ("chain", "anonymous")
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """One secret a class reads, and what changes or skips that read."""
+
+    name: Optional[str]
+    mechanism: str
+    family: str
+    required: bool
+    name_param: str = ""
+    name_where: str = ""
+    satisfied_by: Tuple[str, ...] = ()
+    none_disables: bool = False
+    only_if_name_param: bool = False
+    skip_if: Tuple[Tuple[str, str], ...] = ()
+    shape: str = "any"
+    shape_doc: str = ""
+    when: str = ""
+    unmet: str = "chain"
+
+    @property
+    def optional(self) -> bool:
+        """The consumer works without the secret (anonymously): a missing one is no fallback."""
+        return self.mechanism == "context" and self.unmet == "anonymous"
+
+
+@dataclass(frozen=True)
+class CredentialParam:
+    """An argument that carries a credential value (never a name)."""
+
+    param: str
+    where: str
+    kind: str = "dedicated"
+    ignored: str = ""
+    expected: str = ""
+    identity: Tuple[str, ...] = ()  # families whose ambient credentials the argument grants (run configs)
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    name_param: str = ""
+    at: str = "run"
+    credential: bool = False
+
+
+@dataclass(frozen=True)
+class RemovedParam:
+    """An argument Prefect 0.x accepted that 1.4.1 no longer does (CL103)."""
+
+    param: str
+    where: str
+    last_version: str = ""
+    replacement: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    symbol: str
+    aliases: Tuple[str, ...]
+    kind: str
+    integration: str
+    credentials: bool
+    secrets: Tuple[SecretSpec, ...] = ()
+    credential_params: Tuple[CredentialParam, ...] = ()
+    env_vars: Tuple[EnvVar, ...] = ()
+    notes: Tuple[str, ...] = ()
+    removed_params: Tuple[RemovedParam, ...] = ()
+    positional: Tuple[str, ...] = ()  # names of leading positional parameters, where code passes them so
+    source_file: str = ""
+
+    @property
+    def short_name(self) -> str:
+        return self.symbol.rsplit(".", 1)[-1]
+
+    def credential_param(self, name: str) -> Optional[CredentialParam]:
+        for param in self.credential_params:
+            if param.param == name:
+                return param
+        return None
+
+    @property
+    def name_params(self) -> Tuple[str, ...]:
+        return tuple(s.name_param for s in self.secrets if s.name_param)
+
+    def to_json(self) -> dict:
+        return {
+            "symbol": self.symbol,
+            "aliases": list(self.aliases),
+            "kind": self.kind,
+            "integration": self.integration,
+            "secrets": [
+                {
+                    "name": s.name,
+                    "mechanism": s.mechanism,
+                    "name_param": s.name_param or None,
+                    "required": s.required,
+                    "shape": s.shape_doc or s.shape,
+                }
+                for s in self.secrets
+            ],
+            "credential_params": [
+                {"param": p.param, "where": p.where, "expected": p.expected} for p in self.credential_params
+            ],
+            "env_vars": [e.name or f"<from {e.name_param}>" for e in self.env_vars],
+            "notes": list(self.notes),
+        }
+
+    def removed_param(self, name: str) -> Optional[RemovedParam]:
+        for param in self.removed_params:
+            if param.param == name:
+                return param
+        return None
+
+
+class CatalogueError(ValueError):
+    """The catalogue data is malformed (a bug in credlint's data, or in a user's extension)."""
+
+
+@dataclass
+class Catalogue:
+    entries: Dict[str, Entry] = field(default_factory=dict)
+    by_path: Dict[str, Entry] = field(default_factory=dict)
+    digest: str = ""
+
+    def lookup(self, qualname: Optional[str]) -> Optional[Entry]:
+        if not qualname:
+            return None
+        return self.by_path.get(qualname)
+
+    def __iter__(self):
+        return iter(sorted(self.entries.values(), key=lambda e: e.symbol))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def module_members(self, module: str) -> Dict[str, str]:
+        """Names a `from module import *` brings in that the catalogue knows (name -> qualname)."""
+        out: Dict[str, str] = {}
+        prefix = module + "."
+        for path in self.by_path:
+            if path.startswith(prefix) and "." not in path[len(prefix):]:
+                out[path[len(prefix):]] = path
+        return out
+
+
+def _secret(raw: dict, where: str) -> SecretSpec:
+    mechanism = raw.get("mechanism", "")
+    if mechanism not in MECHANISMS:
+        raise CatalogueError(f"{where}: unknown mechanism {mechanism!r}")
+    unmet = raw.get("unmet", "chain")
+    if unmet not in UNMET or (unmet != "chain" and mechanism != "context"):
+        raise CatalogueError(f"{where}: unmet = {unmet!r} (one of {', '.join(UNMET)}; only for context reads)")
+    return SecretSpec(
+        name=raw.get("name") or None,
+        mechanism=mechanism,
+        family=raw.get("family", ""),
+        required=bool(raw.get("required", False)),
+        name_param=raw.get("name_param", ""),
+        name_where=raw.get("name_where", ""),
+        satisfied_by=tuple(raw.get("satisfied_by", ())),
+        none_disables=bool(raw.get("none_disables", False)),
+        only_if_name_param=bool(raw.get("only_if_name_param", False)),
+        skip_if=tuple(sorted((str(k), str(v)) for k, v in raw.get("skip_if", {}).items())),
+        shape=raw.get("shape", "any"),
+        shape_doc=raw.get("shape_doc", ""),
+        when=raw.get("when", ""),
+        unmet=unmet,
+    )
+
+
+def _entry(raw: dict, source: str) -> Entry:
+    symbol = raw.get("symbol")
+    if not symbol:
+        raise CatalogueError(f"{source}: an entry has no symbol")
+    where = f"{source}: {symbol}"
+    return Entry(
+        symbol=symbol,
+        aliases=tuple(raw.get("aliases", ())),
+        kind=raw.get("kind", "task"),
+        integration=raw.get("integration", ""),
+        credentials=bool(raw.get("credentials", True)),
+        secrets=tuple(_secret(s, where) for s in raw.get("secrets", ())),
+        credential_params=tuple(
+            CredentialParam(
+                param=p["param"],
+                where=p.get("where", "init+run"),
+                kind=p.get("kind", "dedicated"),
+                ignored=p.get("ignored", ""),
+                expected=p.get("expected", ""),
+                identity=tuple(p.get("identity", ())),
+            )
+            for p in raw.get("credential_params", ())
+        ),
+        env_vars=tuple(
+            EnvVar(
+                name=e.get("name", ""),
+                name_param=e.get("name_param", ""),
+                at=e.get("at", "run"),
+                credential=bool(e.get("credential", False)),
+            )
+            for e in raw.get("env_vars", ())
+        ),
+        notes=tuple(raw.get("notes", ())),
+        positional=tuple(raw.get("positional", ())),
+        removed_params=tuple(
+            RemovedParam(param=r["param"], where=r.get("where", "init+run"),
+                         last_version=r.get("last_version", ""), replacement=r.get("replacement", ""))
+            for r in raw.get("removed_params", ())
+        ),
+        source_file=source,
+    )
+
+
+def _load_clients(cat: Catalogue, doc: dict) -> None:
+    """Client constructors flows call directly (boto3, database drivers, requests auth).
+
+    They are looked up like catalogue entries, for their credential parameters only; they are
+    not Prefect classes, so they stay out of `entries` (and out of the proof against Prefect)."""
+    for raw in doc.get("client", ()):
+        entry = Entry(
+            symbol=raw["symbol"], aliases=tuple(raw.get("aliases", ())), kind="client", integration="client",
+            credentials=True,
+            credential_params=tuple(CredentialParam(param=p, where="call", kind="dedicated")
+                                    for p in raw.get("credential_params", ())),
+            positional=tuple(raw.get("positional", ())), source_file="clients.toml",
+        )
+        for name in (entry.symbol,) + entry.aliases:
+            cat.by_path.setdefault(name, entry)
+
+
+def load_catalogue(dirs: Iterable[Path] = (), snapshot_dir: Optional[Path] = None) -> Catalogue:
+    """Load the built-in catalogue plus any extra directories, checking that paths are unique.
+
+    Parsing the TOML is most of the cost of a warm run, so with `snapshot_dir` the parsed
+    documents are kept there as JSON under the catalogue's digest and read back next time."""
+    blobs, digest = read_sources(dirs)
+    docs = _read_snapshot(snapshot_dir, digest, len(blobs)) if snapshot_dir is not None else None
+    if docs is None:
+        docs = []
+        for path, data in blobs:
+            try:
+                docs.append(toml.loads(data.decode("utf-8")))
+            except Exception as exc:  # noqa: BLE001 - any decode problem is a data error
+                raise CatalogueError(f"{path}: {exc}") from exc
+        if snapshot_dir is not None:
+            _write_snapshot(snapshot_dir, digest, docs)
+    cat = Catalogue()
+    for (path, _), doc in zip(blobs, docs):
+        if path.name == "clients.toml" and path.parent == default_catalogue_dir().parent:
+            _load_clients(cat, doc)
+            continue
+        for raw in doc.get("entry", ()):
+            entry = _entry(raw, path.name)
+            if entry.symbol in cat.entries:
+                raise CatalogueError(f"{path.name}: {entry.symbol} is catalogued twice")
+            cat.entries[entry.symbol] = entry
+            for name in (entry.symbol,) + entry.aliases:
+                other = cat.by_path.get(name)
+                if other is not None and other is not entry:
+                    raise CatalogueError(f"{path.name}: import path {name} names both {other.symbol} and {entry.symbol}")
+                cat.by_path[name] = entry
+    cat.digest = digest
+    return cat
+
+
+def _read_snapshot(folder: Path, digest: str, count: int) -> Optional[list]:
+    import json
+
+    try:
+        docs = json.loads((folder / f"catalogue-{digest}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    return docs if isinstance(docs, list) and len(docs) == count and all(isinstance(d, dict) for d in docs) else None
+
+
+def _write_snapshot(folder: Path, digest: str, docs: list) -> None:
+    import json
+    import os
+
+    from credlint.store.cache import prepare, write_private
+
+    try:
+        prepare(folder)  # the cache folder: private to its owner, like every file in it
+        for old in folder.glob("catalogue-*.json"):
+            old.unlink()
+        temporary = folder / f".catalogue-{digest}.{os.getpid()}.tmp"
+        write_private(temporary, json.dumps(docs, separators=(",", ":")))
+        os.replace(temporary, folder / f"catalogue-{digest}.json")
+    except OSError:
+        pass
+
+
+_CACHED: Optional[Catalogue] = None
+
+
+def builtin_catalogue(snapshot_dir: Optional[Path] = None) -> Catalogue:
+    global _CACHED
+    if _CACHED is None:
+        _CACHED = load_catalogue(snapshot_dir=snapshot_dir)
+    return _CACHED

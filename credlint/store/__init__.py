@@ -1,0 +1,1 @@
+"""Per-file facts kept on disk and computed in worker processes."""

@@ -1,0 +1,228 @@
+"""Files -> per-file facts: from the cache where the content is known, else from workers.
+
+The byte prefilter decides which Python files are parsed; then imports are followed from the
+parsed modules until nothing new is reached, so a module that matters only because a flow
+imports it (a `settings.py` holding a constant) is parsed as well. The result is the set of
+modules the project model is built from, the same whatever the cache and the worker count.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from credlint.config import glob_matcher
+from credlint.facts.types import ModuleFacts, module_name_for
+from credlint.facts.file import FileFacts
+from credlint.store.workers import (
+    MIN_FILES_FOR_POOL, EarlyWorker, Job, Outcome, default_jobs, pool_size, run_job, run_jobs,
+)
+
+
+class Gathered:
+    def __init__(self, facts: Dict[str, FileFacts], included: Set[str], analysed: int = 0, workers: int = 1):
+        self.facts = facts
+        self.included = included  # Python files the project model is built from
+        self.analysed = analysed  # the rest came from the cache
+        self.workers = workers  # processes used for the largest batch
+
+
+def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, jobs: Optional[int] = None,
+           prefilter: bool = True, stdin: Optional[Tuple[str, bytes]] = None,
+           buffers: Optional[Dict[str, bytes]] = None,
+           progress: Optional[Callable[[str], None]] = None,
+           stats: Optional[Dict[str, os.stat_result]] = None, early: Optional[EarlyWorker] = None) -> Gathered:
+    """Facts for every file of the project (`files` as (root-relative path, absolute path)).
+
+    `stats` are the files' stats when the caller has taken them already; `early` is a worker
+    started beforehand, used if only a few files need analysing. `stdin` and `buffers` hold
+    contents that stand for files (root-relative path -> bytes): editors' buffers, never cached."""
+    workers = jobs or default_jobs()
+    facts: Dict[str, FileFacts] = {}
+    pending: List[Job] = []
+    unchanged: List[str] = []  # files whose cached facts stand: rebuilt while `early` parses
+    paths = dict(files)
+    is_source = glob_matcher(config.sources)
+    key = cache.key if cache is not None else b""
+    given = dict(buffers or {})
+    if stdin is not None:
+        given[stdin[0]] = stdin[1]
+
+    def job(rel: str, path, known: str = "") -> Job:
+        if rel in given:
+            return Job(rel, str(path), forced_deploy=is_source(rel), parse=None if prefilter else True, data=given[rel],
+                       digest_key=key)
+        return Job(rel, str(path), known_digest=known, forced_deploy=is_source(rel), parse=None if prefilter else True,
+                   digest_key=key)
+
+    for rel, path in files:
+        if cache is not None and rel not in given:
+            if stats is not None:
+                st = stats.get(rel)
+            else:
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    st = None
+            if st is not None and cache.stat_matches(rel, st):
+                unchanged.append(rel)
+                continue
+            pending.append(job(rel, path, cache.digest_of(rel)))
+        else:
+            pending.append(job(rel, path))
+    if early is not None and not (0 < len(pending) < MIN_FILES_FOR_POOL and early.submit(pending)):
+        early = None
+    damaged: List[Job] = []
+    for rel in unchanged:
+        found = cache.cached(rel)
+        if found is None:  # analysed like a new file
+            damaged.append(job(rel, paths[rel]))
+            continue
+        facts[rel] = found
+        if progress is not None:
+            progress(rel)
+    used = pool_size(len(pending) + len(damaged), workers)
+    analysed = _run(pending, catalogue, workers, cache, facts, progress, early)
+    if damaged:
+        analysed += _run(damaged, catalogue, workers, cache, facts, progress)
+
+    # Follow imports from the parsed modules to the project modules they need.
+    index = _ModuleIndex.of(tuple(rel for rel, _ in files if rel.endswith(".py")))
+    included = {rel for rel, f in facts.items() if f.module is not None and f.relevant}
+    frontier = sorted(included)
+    seen = set(included)
+    while frontier:
+        wanted: List[str] = []
+        for rel in frontier:
+            module = facts[rel].module
+            for target in index.targets(_referenced(module)):
+                if target not in seen:
+                    seen.add(target)
+                    wanted.append(target)
+        missing = [rel for rel in wanted if rel in facts and facts[rel].module is None]
+        if missing:
+            more = [Job(rel, str(paths[rel]), parse=True, digest_key=key,
+                        data=given.get(rel)) for rel in sorted(missing)]
+            analysed += _run(more, catalogue, workers, cache, facts, None,
+                             early if early is not None and len(more) < MIN_FILES_FOR_POOL and early.submit(more)
+                             else None)
+        frontier = sorted(rel for rel in wanted if rel in facts and facts[rel].module is not None)
+        included.update(frontier)
+    if not prefilter:
+        # Everything that parses goes in: the prefilter must make no difference to the findings
+        # (tests compare). Files that do not parse stay out unless needed, as with the filter:
+        # CL000 is about files credlint has to read.
+        included |= {rel for rel, f in facts.items() if f.module is not None and f.module.error is None}
+    return Gathered(facts, included, analysed, used)
+
+
+def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileFacts],
+         progress: Optional[Callable[[str], None]], early: Optional[EarlyWorker] = None) -> int:
+    """Analyse `jobs` (already submitted to `early` when it is given) and record their facts."""
+    def done(job: Job, outcome: Outcome) -> None:
+        if progress is not None:
+            progress(job.rel)
+
+    outcomes = early.results() if early is not None else None
+    if outcomes is not None:
+        for job, outcome in zip(jobs, outcomes):
+            done(job, outcome)
+    else:
+        outcomes = run_jobs(jobs, catalogue, workers, done)
+    analysed = 0
+    for job, outcome in zip(jobs, outcomes):
+        if outcome.facts is None:  # content unchanged since it was cached
+            found = cache.by_digest(job.rel, outcome.digest, outcome.st) if cache is not None else None
+            if found is not None:
+                facts[job.rel] = found
+                continue
+            outcome = run_job(Job(job.rel, job.path, forced_deploy=job.forced_deploy, parse=job.parse,
+                                  data=job.data, digest_key=job.digest_key), catalogue)
+        analysed += 1
+        if outcome.facts is None:
+            continue
+        facts[job.rel] = outcome.facts
+        if cache is not None and job.data is None:
+            cache.store(outcome.facts, outcome.st)
+    return analysed
+
+
+def _referenced(module: ModuleFacts) -> Iterable[str]:
+    """Dotted names this module refers to in other modules (imports, refs, patch targets)."""
+    for qual in module.imports.values():
+        yield qual
+    for flow in module.flows:
+        for ref in (flow.storage_ref, flow.run_config_ref):
+            if ref:
+                yield ref.rstrip("()")
+        for use in flow.uses:
+            if use.target:
+                yield use.target
+    for routine in module.routines.values():
+        for use in routine.uses:
+            if use.target:
+                yield use.target
+    for patch in module.patches:
+        yield patch.target
+        if patch.ref:
+            yield patch.ref.rstrip("()")
+
+
+class _ModuleIndex:
+    """Project modules by dotted suffix of their name, as `Project.find_module` looks them up (a
+    project whose import root is a sub-folder imports `pkg.mod` for `src/pkg/mod.py`).
+
+    Indexed by the last part of the name only, and suffixes compared on look-up: a warm run of a
+    large repository looks up a few thousand names but would otherwise index every suffix of
+    every file."""
+
+    _last: Optional[Tuple[Tuple[str, ...], "_ModuleIndex"]] = None
+
+    @classmethod
+    def of(cls, rels: Tuple[str, ...]) -> "_ModuleIndex":
+        """The index of these files; the last one again if they have not changed (a long-lived
+        process checks the same project over and over, and keeps the names it looked up)."""
+        if cls._last is not None and cls._last[0] == rels:
+            return cls._last[1]
+        index = cls(rels)
+        cls._last = (rels, index)
+        return index
+
+    def __init__(self, rels: Iterable[str]):
+        self.by_last: Dict[str, List[str]] = {}
+        for rel in rels:
+            parts = rel[:-3].split("/") if rel.endswith(".py") else rel.split("/")
+            if parts[-1] == "__init__":
+                parts.pop()
+            if parts:
+                self.by_last.setdefault(parts[-1], []).append(rel)
+        self._names: Dict[str, str] = {}
+        self._found: Dict[str, List[str]] = {}
+        self._of_qual: Dict[str, List[str]] = {}  # modules name the same few things: `prefect.Flow`, ...
+
+    def _suffix(self, dotted: str) -> List[str]:
+        found = self._found.get(dotted)
+        if found is None:
+            tail = "." + dotted
+            found = []
+            for rel in self.by_last.get(dotted.rsplit(".", 1)[-1], ()):
+                name = self._names.get(rel)
+                if name is None:
+                    name = self._names[rel] = module_name_for(rel)[0]
+                if name == dotted or name.endswith(tail):
+                    found.append(rel)
+            self._found[dotted] = found
+        return found
+
+    def targets(self, quals: Iterable[str]) -> List[str]:
+        out: List[str] = []
+        for qual in quals:
+            found = self._of_qual.get(qual)
+            if found is None:
+                found = []
+                parts = qual.split(".")
+                for end in range(1, len(parts) + 1):  # the module itself and every parent package
+                    found.extend(self._suffix(".".join(parts[:end])))
+                self._of_qual[qual] = found
+            out.extend(found)
+        return out

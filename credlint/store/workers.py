@@ -1,0 +1,300 @@
+"""Per-file facts computed in parallel worker processes.
+
+Facts of one file depend only on its bytes and path (`filefacts.analyse`), so files are
+spread over processes and the results put back in input order: the output is the same for any
+number of workers. Small inputs get no pool at all, since starting one costs more than it saves.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
+
+if TYPE_CHECKING:  # run_job imports it: starting a worker must not wait for the analysis modules
+    from credlint.facts.file import FileFacts
+
+# Below this many files to analyse one process is faster than starting workers.
+MIN_FILES_FOR_POOL = 48
+
+
+@dataclass
+class Job:
+    rel: str
+    path: str
+    known_digest: str = ""  # the cached content digest: unchanged content needs no analysis
+    forced_deploy: bool = False  # named by the config's `sources`
+    parse: Optional[bool] = None  # None: the prefilter decides
+    data: Optional[bytes] = None  # content given directly (--stdin-filename)
+    digest_key: bytes = b""  # the cache's key for content digests (b"": no cache)
+
+
+@dataclass
+class Outcome:
+    facts: Optional[FileFacts]  # None: content unchanged, use the cached facts
+    digest: str
+    st: Optional[os.stat_result]
+
+
+_CATALOGUE = None
+
+
+def _init(catalogue) -> None:
+    global _CATALOGUE
+    _CATALOGUE = catalogue
+
+
+def run_job(job: Job, catalogue=None) -> Outcome:
+    """Read one file and compute its facts (or report that its content is the cached one)."""
+    from credlint.facts.file import MAX_FILE_BYTES, FileFacts, analyse, content_digest, unreadable
+
+    from credlint.files.read import Unreadable, describe_error, not_regular, read_file
+
+    catalogue = catalogue if catalogue is not None else _CATALOGUE
+    st = None
+    data = job.data
+    if data is None:
+        try:
+            st = os.stat(job.path)
+            why = not_regular(st.st_mode)
+            if why:  # a FIFO, socket or device: never opened (it could block forever)
+                return Outcome(unreadable(job.rel, why), "", None)
+            if st.st_size > MAX_FILE_BYTES:
+                if job.rel.endswith(".py"):
+                    why = f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, not analysed"
+                    return Outcome(unreadable(job.rel, why, failed=False), "", st)
+                return Outcome(FileFacts(path=job.rel), "", st)
+            data = read_file(job.path, MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            return Outcome(unreadable(job.rel, describe_error(exc)), "", None)
+        except Unreadable as exc:
+            return Outcome(unreadable(job.rel, exc.reason), "", None)
+    digest = content_digest(data, job.digest_key)
+    if job.known_digest and digest == job.known_digest and job.parse is None:
+        return Outcome(None, digest, st)
+    kind = None
+    if not job.rel.endswith(".py"):
+        from credlint.facts.deploy.reader import HEAD_BYTES, classify
+
+        kind = classify(job.rel, data[:HEAD_BYTES])
+    facts = analyse(job.rel, data, catalogue, deploy_kind=kind, forced_deploy=job.forced_deploy, parse=job.parse,
+                    digest=digest)
+    return Outcome(facts, digest, st)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def pool_size(jobs: int, workers: int) -> int:
+    """Processes worth starting for this many files (1: stay in this process)."""
+    if jobs < MIN_FILES_FOR_POOL:
+        return 1
+    return max(1, min(workers, jobs // (MIN_FILES_FOR_POOL // 2)))
+
+
+def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
+             progress: Optional[Callable[[Job, Outcome], None]] = None) -> List[Outcome]:
+    """Outcomes in the order of `jobs`, computed by up to `workers` processes."""
+    workers = pool_size(len(jobs), workers)
+    if workers <= 1:
+        outcomes = []
+        for job in jobs:
+            outcome = run_job(job, catalogue)
+            if progress is not None:
+                progress(job, outcome)
+            outcomes.append(outcome)
+        return outcomes
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    import multiprocessing
+
+    # fork where the platform has it: workers inherit the loaded catalogue and imports.
+    context = multiprocessing.get_context("fork" if can_fork() else None)
+    chunk = max(1, min(32, len(jobs) // (workers * 8)))
+    outcomes: List[Outcome] = []
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
+                                 initargs=(catalogue,)) as pool:
+            for job, outcome in zip(jobs, pool.map(run_job, jobs, chunksize=chunk)):
+                if progress is not None:
+                    progress(job, outcome)
+                outcomes.append(outcome)
+    except (BrokenProcessPool, OSError) as exc:
+        # A worker died (killed for memory, or the platform refused processes): finish here.
+        print(f"credlint: worker processes failed ({type(exc).__name__}); continuing in one process",
+              file=sys.stderr)
+        for job in jobs[len(outcomes):]:
+            outcome = run_job(job, catalogue)
+            if progress is not None:
+                progress(job, outcome)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def can_fork() -> bool:
+    """fork is safe and cheap here (not on macOS, where system libraries may not survive it)."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+class EarlyWorker:
+    """One worker forked at the start of a warm run, for the few files it may have to parse.
+
+    Importing libcst costs about a third of a second, more than parsing a changed flow. Forked
+    before the project is even listed, the worker imports the parser while this process lists
+    the files, checks the kept report and rebuilds the cached facts; the files to parse are then
+    handed to it. If the report can be reused, or there is nothing (or too much) for it to do,
+    it is stopped unused. Any failure falls back to analysing in this process, as with the pool.
+
+    A bare fork and two pipes rather than `multiprocessing`: importing that costs 20 ms, which a
+    run that reuses its report would pay for nothing.
+    """
+
+    # Jobs are written before the worker reads them (it is busy importing): a larger batch
+    # would fill the pipe and stall this process, so it is analysed here instead.
+    MAX_BATCH_BYTES = 60_000
+
+    def __init__(self, cache_dir: Optional[str] = None):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()  # nothing buffered may be written twice
+            except (AttributeError, OSError, ValueError):  # closed or absent: nothing to write twice
+                pass
+        to_worker = os.pipe()
+        from_worker = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the caller's code
+            code = 0
+            try:
+                os.close(to_worker[1])
+                os.close(from_worker[0])
+                _serve_early(_Channel(to_worker[0], from_worker[1]), cache_dir)
+            except BaseException:  # noqa: BLE001 - the parent sees the pipe close and carries on
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(to_worker[0])
+        os.close(from_worker[1])
+        self.pid: Optional[int] = pid
+        self._channel = _Channel(from_worker[0], to_worker[1])
+        self._busy = 0
+        self._dead = False
+
+    def submit(self, jobs: Sequence[Job]) -> bool:
+        """Hand jobs over; their outcomes come from `results`. False: do them yourself."""
+        if self._dead:
+            return False
+        try:
+            sent = self._channel.send(list(jobs), limit=self.MAX_BATCH_BYTES)
+        except OSError:  # the worker is gone (a closed pipe): analyse here
+            self._failed()
+            return False
+        if sent:
+            self._busy = len(jobs)
+        return sent
+
+    def results(self) -> Optional[List[Outcome]]:
+        """Outcomes in the order submitted, or None if the worker failed."""
+        try:
+            outcomes = self._channel.recv()
+        except Exception:  # noqa: BLE001 - the worker died (killed for memory, ...)
+            outcomes = None
+        if not isinstance(outcomes, list) or len(outcomes) != self._busy:
+            self._failed()
+            return None
+        return outcomes
+
+    def _failed(self) -> None:
+        print("credlint: the worker process failed; continuing in one process", file=sys.stderr)
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker, whatever it is doing, and reap it."""
+        self._dead = True
+        if self.pid is None:
+            return
+        import signal
+
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:  # already gone
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        self.pid = None
+        self._channel.close()
+
+
+class _Channel:
+    """Length-prefixed pickles over a pair of pipe ends, between this process and its own fork."""
+
+    def __init__(self, read_fd: int, write_fd: int):
+        self._read_fd, self._write_fd = read_fd, write_fd
+
+    def send(self, obj, limit: Optional[int] = None) -> bool:
+        import pickle
+
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        if limit is not None and len(data) > limit:
+            return False
+        view = memoryview(len(data).to_bytes(8, "big") + data)
+        while view:
+            view = view[os.write(self._write_fd, view):]
+        return True
+
+    def recv(self):
+        import pickle
+
+        return pickle.loads(self._read(int.from_bytes(self._read(8), "big")))
+
+    def _read(self, size: int) -> bytes:
+        chunks = []
+        while size:
+            chunk = os.read(self._read_fd, min(size, 1 << 20))
+            if not chunk:
+                raise EOFError("the other end closed the pipe")
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        for fd in (self._read_fd, self._write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._read_fd = self._write_fd = -1
+
+
+def _serve_early(channel: _Channel, cache_dir: Optional[str]) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
+    from pathlib import Path
+
+    try:
+        from credlint.prefect.catalogue import builtin_catalogue
+
+        _init(builtin_catalogue(snapshot_dir=Path(cache_dir) if cache_dir else None))
+        from credlint.facts.python import extract as pyfacts  # noqa: F401 - the point of this process: libcst loads now
+    except Exception:  # noqa: BLE001 - a job that needs them fails, and the parent redoes it its way
+        pass
+    while True:
+        try:
+            jobs = channel.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            outcomes = [run_job(job) for job in jobs]
+        except Exception:  # noqa: BLE001 - the parent redoes the batch and reports it its way
+            outcomes = None
+        try:
+            channel.send(outcomes)
+        except OSError:  # the parent is gone
+            return

@@ -1,0 +1,1 @@
+"""`credlint lsp`: a Language Server over stdio, for editors."""
