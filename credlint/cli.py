@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from credlint import __version__
 from credlint.errors import UsageError
+from credlint.prefect.names import AGENT_TYPES
 
 
 def _split(values: Optional[List[str]]) -> Optional[List[str]]:
@@ -149,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
                                help="check this environment provides what the flows need (no values shown)")
     preflight.add_argument("paths", nargs="*", default=["."])
     preflight.add_argument("--flow", metavar="NAME", help="only the flow with this name")
-    preflight.add_argument("--agent", choices=("local", "docker", "kubernetes", "ecs", "vertex"),
+    preflight.add_argument("--agent", choices=AGENT_TYPES,
                            help="apply the forwarding rules of this agent type (default: this process is the flow run)")
     preflight.add_argument("--format", choices=("table", "json"), default="table")
     preflight.add_argument("--config", metavar="FILE")

@@ -1,14 +1,10 @@
 """CL105, CL106, CL107, CL203: secrets as deployment files set them."""
-from credlint.facts.deploy.reader import is_login_option, typo_secret_name
+from credlint.facts.deploy.reader import is_login_option
+from credlint.prefect.names import REQUIRED_KEYS, typo_secret_name
 from credlint.engine import Example, Hit, rule
 from credlint.facts.naming import is_credential_env_name
 from credlint.facts.values import describe
 
-# What a context consumer reads from the value (no decoding happens on that path).
-REQUIRED_KEYS = {
-    "aws_credentials": ("ACCESS_KEY", "SECRET_ACCESS_KEY"),
-    "gcp_service_account": ("private_key", "client_email", "token_uri"),
-}
 _REFERENCE_SHAPES = ("reference", "empty", "")
 
 

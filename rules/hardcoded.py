@@ -1,7 +1,7 @@
 """CL201 and CL202: secret values written into flow code."""
 from credlint.engine import Example, Hit, rule
 from credlint.facts.naming import is_credential_env_name, is_credential_name
-from credlint.model.project import context_secret_name
+from credlint.prefect.names import prefect_secret_name
 from credlint.facts.values import describe
 
 
@@ -136,7 +136,7 @@ _SECRET_ENV_WORDS = ("SECRET", "PASSWORD", "TOKEN", "PRIVATE_KEY", "API_KEY", "S
 
 
 def _env_key_is_secret(key: str) -> bool:
-    return context_secret_name(key) is not None or (
+    return prefect_secret_name(key) is not None or (
         is_credential_name(key) and not key.upper().endswith(("_ID", "_NAME", "_FILE", "_PATH", "_ARN")))
 
 
@@ -201,7 +201,7 @@ def check_hardcoded_context_secret(module, project):
             if not item.is_literal or not _env_key_is_secret(key):
                 continue
             pos = env.parts[index] if index < len(env.parts) else env.pos
-            name = context_secret_name(key)
+            name = prefect_secret_name(key)
             yield Hit(
                 path=module.path, pos=pos, secret=name, symbol=entry.symbol, mask=True,
                 message=(f"{entry.short_name}(env={{'{key}': ...}}) is {describe(item)}: run-config env is stored "

@@ -1,5 +1,5 @@
 """CL303: secret values captured when the flow is built and stored with it."""
-from credlint.facts.deploy.reader import prefect_secret_name
+from credlint.prefect.names import prefect_secret_name
 from credlint.engine import Example, Hit, rule
 from credlint.facts.naming import is_credential_name
 

@@ -12,10 +12,10 @@ import shlex
 import pytest
 
 from credlint.facts.deploy.reader import (
-    DeployFacts, _lex, _LineSrc, _Word, classify, interpret_value, prefect_secret_name, read_deployment_file,
-    typo_secret_name,
+    DeployFacts, _lex, _LineSrc, _Word, classify, interpret_value, read_deployment_file,
 )
 from credlint.facts.types import load, to_data
+from credlint.prefect.names import prefect_secret_name, typo_secret_name
 
 PASSWORD = "Zq8uPw7731xKmN"
 AWS_KEY_ID = "AKIAZQ8UPW7731XKMN7Q"

@@ -7,7 +7,7 @@ from typing import Callable, Dict, List, Optional, Tuple, Type
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from credlint.facts.deploy.reader import typo_secret_name
+from credlint.prefect.names import typo_secret_name
 from credlint.findings.report import Finding
 from credlint.fixes import SAFE, UNSAFE, Edit, Source, fixer
 

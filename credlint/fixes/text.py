@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Optional, Tuple
 
-from credlint.facts.deploy.reader import classify, typo_secret_name
+from credlint.facts.deploy.reader import classify
+from credlint.prefect.names import typo_secret_name
 from credlint.findings.report import Finding
 from credlint.fixes import UNSAFE, Edit, Source, fixer
 

@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from credlint.prefect.catalogue import Catalogue, Entry, SecretSpec
 from credlint.config import Config
-from credlint.facts.deploy.reader import prefect_secret_name
+from credlint.prefect.names import prefect_secret_name
 from credlint.facts.types import Arg, CallFact, EnvRead, FlowFact, ModuleFacts, Pos, Routine, SecretRead, Use
 from credlint.facts.types import Attachment, Ref, to_data
 from credlint.facts.naming import is_credential_name
@@ -31,11 +31,6 @@ LIBRARY_ENV = {
     "gitlab": ("GITLAB_ACCESS_TOKEN",),
     "bitbucket": ("BITBUCKET_ACCESS_TOKEN", "BITBUCKET_CLOUD_USERNAME"),
 }
-
-
-def context_secret_name(key: str) -> Optional[str]:
-    """The context secret an env var provides, read as Prefect 1.4.1 does (top-level key)."""
-    return prefect_secret_name(key)
 
 
 @dataclass
@@ -691,7 +686,7 @@ class Project:
                     pos = arg.keys[index] if index < len(arg.keys) else arg.pos
                     value_pos = arg.parts[index] if index < len(arg.parts) else arg.pos
                     flow.env_keys[key] = (Arg(value=value, pos=value_pos), pos)
-                    name = context_secret_name(key)
+                    name = prefect_secret_name(key)
                     if name:
                         flow.declarations.append(
                             Declaration(flow, "run_config_env", name, run_config.path, pos, key=key, value=value))
@@ -711,7 +706,7 @@ class Project:
                 if template_arg is None:
                     continue
                 for entry_name in _template_env_names(template_arg.value):
-                    name = context_secret_name(entry_name)
+                    name = prefect_secret_name(entry_name)
                     if name:
                         flow.declarations.append(Declaration(flow, "run_config_env", name, run_config.path,
                                                              template_arg.pos, key=f"{field_name} {entry_name}"))

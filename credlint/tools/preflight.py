@@ -19,16 +19,12 @@ from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
 from urllib.parse import urlparse
 
 from credlint import __version__
-from credlint.facts.deploy.reader import _secret_path, _secretish
+from credlint.facts.deploy.reader import _secretish
+from credlint.prefect.names import AGENT_TYPES, REQUIRED_KEYS, secret_path
 from credlint.errors import UsageError
 from credlint.pipeline import Loaded
 
-AGENTS = ("local", "docker", "kubernetes", "ecs", "vertex")
 STATUSES = ("present", "ambient", "unverifiable", "missing", "malformed")
-REQUIRED_KEYS = {
-    "aws_credentials": ("ACCESS_KEY", "SECRET_ACCESS_KEY"),
-    "gcp_service_account": ("private_key", "client_email", "token_uri"),
-}
 STATUS_STYLE = {"present": "green", "ambient": "cyan", "unverifiable": "yellow", "missing": "bold red",
                 "malformed": "bold red"}
 _KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,48}\Z")
@@ -190,7 +186,7 @@ def read_environment(agent: Optional[str] = None, environ: Optional[Mapping[str,
             environment.secrets[name] = (_typed(value, process), f"user config {shown_user}")
     nested: Dict[str, Any] = {}
     for key in sorted(process):
-        path = _secret_path(key)
+        path = secret_path(key)
         if not path:
             continue
         value = _typed(process[key], process)

@@ -80,69 +80,14 @@ from credlint.facts.values import (
     looks_like_credential,
 )
 
-AGENT_TYPES = ("local", "docker", "kubernetes", "ecs", "vertex")
+from credlint.prefect.names import (
+    AGENT_TYPES, ENV_VARS_VAR, LABELS_VAR, prefect_secret_name, secret_path, typo_secret_name,
+)
+
 KINDS = ("shell", "makefile", "ci-yaml", "k8s", "compose", "dockerfile", "dotenv", "prefect-config",
          "supervisord", "yaml", "batch")
 MAX_BYTES = 8 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
-
-ENV_VARS_VAR = "PREFECT__CLOUD__AGENT__ENV_VARS"
-LABELS_VAR = "PREFECT__CLOUD__AGENT__LABELS"
-
-
-# --------------------------------------------------------------------------------------------
-# Prefect's own rules
-# --------------------------------------------------------------------------------------------
-
-
-def _secret_path(env_name: str) -> Optional[List[str]]:
-    """The key path under context.secrets Prefect 1.4.1 builds from an env var (configuration.py)."""
-    if not env_name.startswith("PREFECT__"):
-        return None
-    option = env_name[len("PREFECT__"):]
-    if not option.upper().startswith("CONTEXT__SECRETS"):
-        return None
-    parts = option.replace("CONTEXT__SECRETS", "context__secrets").split("__")
-    if len(parts) < 3 or parts[0] != "context" or parts[1] != "secrets" or parts[2] == "":
-        return None
-    return parts[2:]
-
-
-def prefect_secret_name(env_name: str) -> Optional[str]:
-    """The top-level context secret an env var provides, exactly as Prefect 1.4.1 reads it."""
-    path = _secret_path(env_name)
-    return path[0] if path else None
-
-
-_TYPO = re.compile(
-    r"^[\W_]*prefect[\W_]*(?:context[\W_]*)?secrets?[\W_]+(?P<name>[A-Za-z0-9].*?)[\W_]*$",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def typo_secret_name(env_name: str) -> Optional[str]:
-    """For a variable meant to provide a context secret that Prefect will not read as that
-    secret: the secret name it was meant to provide. None for a correct name or an unrelated one."""
-    stripped = env_name.strip()
-    path = _secret_path(env_name)
-    if path is not None:
-        # Prefect's str.replace lower-cases every "CONTEXT__SECRETS" in the name, not only the prefix.
-        intended = env_name[len("PREFECT__CONTEXT__SECRETS__"):].split("__")[0] if \
-            env_name.upper().startswith("PREFECT__CONTEXT__SECRETS__") else path[0]
-        if intended != path[0]:
-            return intended.strip() or None
-        if path[0] != path[0].strip():
-            return path[0].strip() or None
-        return None
-    if stripped != env_name:
-        inner = prefect_secret_name(stripped)
-        if inner:
-            return inner.strip() or None
-    match = _TYPO.match(stripped)
-    if not match:
-        return None
-    name = match.group("name").split("__")[0].strip()
-    return name or None
 
 
 _EXPANDVARS = re.compile(r"\$(\w+|\{[^}]*\})", re.ASCII)  # os.path.expandvars (posixpath)
@@ -905,7 +850,7 @@ class _Reader:
         if scope == "config":
             var.secret = shown if shown == name else None
         else:
-            path = _secret_path(name)
+            path = secret_path(name)
             var.secret = _clean(path[0]) if path else None
             var.typo_of = typo_secret_name(name)
             if var.typo_of:
@@ -2650,5 +2595,5 @@ def read_deployment_file(relpath: str, data: bytes, kind: Optional[str] = None) 
 
 __all__ = [
     "Agent", "DeployFacts", "EnvLink", "EnvVar", "classify", "interpret_value", "is_login_option",
-    "prefect_secret_name", "read_deployment_file", "typo_secret_name",
+    "read_deployment_file",
 ]
