@@ -364,3 +364,22 @@ def test_credlint_no_cache_environment_variable(flows, value, cached):
                           cwd=str(flows.root), env=env, capture_output=True, text=True, timeout=120)
     assert "CL101" in proc.stdout, proc.stderr
     assert (flows.root / ".credlint_cache").exists() is cached
+
+
+def test_the_build_fingerprint_covers_modules_in_every_stage_folder():
+    """A development checkout must invalidate cached facts when any module changes, not only the
+    ones at the top of the package (the extractor lives in credlint/facts/python/)."""
+    import os
+
+    from credlint.store.cache import code_fingerprint
+    import credlint.facts.python.extract as extractor
+
+    path = extractor.__file__
+    before = code_fingerprint()
+    st = os.stat(path)
+    try:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        assert code_fingerprint() != before
+    finally:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert code_fingerprint() == before

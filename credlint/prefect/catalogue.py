@@ -298,7 +298,7 @@ def _write_snapshot(folder: Path, digest: str, docs: list) -> None:
     import json
     import os
 
-    from credlint.store.cache import prepare, write_private
+    from credlint.cachedir import prepare, write_private
 
     try:
         prepare(folder)  # the cache folder: private to its owner, like every file in it

@@ -11,9 +11,12 @@ from typing import Iterable, List, Tuple
 
 
 def default_catalogue_dir() -> Path:
-    import credlint.rules as builtin_rules
+    """The catalogue's data, kept with the built-in rules (`rules/catalogue/`): found, not imported
+    (the knowledge of Prefect sits below the rules in the pipeline)."""
+    from importlib.util import find_spec
 
-    return Path(list(builtin_rules.__path__)[0]) / "catalogue"
+    spec = find_spec("credlint.rules")
+    return Path(list(spec.submodule_search_locations)[0]) / "catalogue"
 
 
 def source_files(dirs: Iterable[Path] = ()) -> List[Path]:

@@ -77,13 +77,13 @@ class RunMemo:
 
     def save(self, sig: str, run: dict) -> None:
         """Write atomically and keep the newest few; failing to write is not an error."""
-        from credlint.store.cache import write_now_or_later
+        from credlint.cachedir import write_now_or_later
 
         doc = {"tool": "credlint", "key": self.key, "signature": sig, "run": run}
         write_now_or_later(lambda: self._write(doc))
 
     def _write(self, doc: dict) -> None:
-        from credlint.store.cache import prepare, prune, write_private
+        from credlint.cachedir import prepare, prune, write_private
 
         try:
             prepare(self.directory)  # private to its owner, like every file in it

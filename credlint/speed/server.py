@@ -304,7 +304,7 @@ class Server:
             return  # the client gave up or sent garbage; it runs the check itself
 
     def _check(self, conn, request: dict) -> None:
-        from credlint.store import cache
+        from credlint import cachedir
         from credlint.pipeline import Options, check
 
         if request.get("build") != self.build:
@@ -321,7 +321,7 @@ class Server:
 
                 options.stdin = (stdin[0], base64.b64decode(stdin[1]))
             os.chdir(request["cwd"])
-            with cache.deferred() as writes:
+            with cachedir.deferred() as writes:
                 run = check(options)
         except Exception:  # noqa: BLE001 - the client runs the check itself and reports the error its way
             _send(conn, {"status": "failed"})

@@ -18,14 +18,14 @@ files 0600): names and positions of hard-coded secrets are nobody else's busines
 """
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import os
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, Optional, Tuple
+
+from credlint.cachedir import PRIVATE_FILE, prepare, private_fd, prune, tighten, write_now_or_later, write_private
 
 if TYPE_CHECKING:  # imported on first look-up: the namespace alone needs none of it
     from credlint.facts.file import FileFacts
@@ -36,10 +36,8 @@ KEEP = 4  # namespaces kept side by side (another config or branch), newest firs
 # changed a file or two appends a line each instead of rewriting a 2 MB file (5,000 files).
 JOURNAL_MAX = 256
 JOURNAL_MAX_BYTES = 512 * 1024  # a flow's facts are a few KB: a flow edited over and over
+_KEY_BYTES = 32
 _RACY_NS = 2_000_000_000  # a file changed within 2 s of being cached may change again unseen
-_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
-        "# This file is a cache directory tag created by credlint.\n"
-        "# For information about cache directory tags see https://bford.info/cachedir/\n")
 
 
 def namespace(*parts: str) -> str:
@@ -53,54 +51,21 @@ def code_fingerprint() -> str:
     every edit, so nobody debugs stale facts."""
     from credlint import __version__
 
-    here = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     parts = [__version__]
-    for folder in (here, here / "rules", here.parent / "rules"):
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith((".py", ".toml")):
-                try:
-                    st = os.stat(folder / name)
-                except OSError:
-                    continue
-                parts.append(f"{folder.name}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    # The package's folders (installed, `rules/` is inside it) and a checkout's `rules/` beside it.
+    for top in (package, package.parent / "rules"):
+        for folder, subfolders, names in os.walk(top):
+            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+            for name in sorted(names):
+                if name.endswith((".py", ".toml")):
+                    try:
+                        st = os.stat(os.path.join(folder, name))
+                    except OSError:
+                        continue
+                    rel = os.path.relpath(os.path.join(folder, name), top.parent).replace(os.sep, "/")
+                    parts.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
-
-
-# Writes held back until the caller has answered (`deferred`): None when writing at once.
-_DEFERRED: Optional[List[Callable[[], None]]] = None
-
-
-@contextmanager
-def deferred() -> Iterator[List[Callable[[], None]]]:
-    """Hold back the cache's writes made inside the block: the caller runs them later.
-
-    `credlint server` answers first and writes the index afterwards, so the client does not
-    wait for a file it never reads."""
-    global _DEFERRED
-    outer, _DEFERRED = _DEFERRED, []
-    try:
-        yield _DEFERRED
-    finally:
-        _DEFERRED = outer
-
-
-def write_now_or_later(write: Callable[[], None]) -> None:
-    if _DEFERRED is not None:
-        _DEFERRED.append(write)
-    else:
-        write()
-
-
-PRIVATE_FOLDER = 0o700
-PRIVATE_FILE = 0o600
-# What credlint writes in a cache folder: the only files it tightens in a folder made before.
-_OWN_FILES = (".gitignore", "CACHEDIR.TAG", "key", ".key-*", "facts-*", "run-*", "catalogue-*", ".facts-*", ".run-*",
-              ".catalogue-*")
-_KEY_BYTES = 32
 
 
 def digest_key(directory: Path) -> bytes:
@@ -127,74 +92,6 @@ def digest_key(directory: Path) -> bytes:
     except OSError:
         pass
     return key
-
-
-def prepare(directory: Path) -> None:
-    """Create the cache folder, private to its owner and marked as one: ignored by git and by
-    backup tools."""
-    directory.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-    tighten(directory)
-    ignore = directory / ".gitignore"
-    if not ignore.exists():
-        write_private(ignore, "# Created by credlint: nothing in here belongs in version control.\n*\n")
-    tag = directory / "CACHEDIR.TAG"
-    if not tag.exists():
-        write_private(tag, _TAG)
-
-
-def tighten(directory: Path) -> None:
-    """Close up a cache folder made with looser modes (by an older credlint, or a loose umask):
-    the folder becomes 0700 and credlint's files in it 0600. Only a folder that holds nothing but
-    credlint's files: a `--cache-dir` shared with other files keeps the mode its owner chose.
-    Failing (not the owner, a read-only file system) is not an error."""
-    try:
-        if not os.stat(directory).st_mode & 0o077 or not _ours(directory):
-            return
-        os.chmod(directory, PRIVATE_FOLDER)
-    except OSError:
-        return
-    for pattern in _OWN_FILES:
-        for path in directory.glob(pattern):
-            try:
-                if path.is_file() and not path.is_symlink() and path.stat().st_mode & 0o077:
-                    os.chmod(path, PRIVATE_FILE)
-            except OSError:
-                continue
-
-
-def _ours(directory: Path) -> bool:
-    """Nothing but credlint's files in it: a cache folder, not a folder a cache was put in."""
-    with os.scandir(directory) as entries:
-        return all(any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in _OWN_FILES) for entry in entries)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to a file only its owner can read, whatever the umask or the mode an older
-    file had (O_CREAT keeps it). Raises OSError like `Path.write_text`."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-    with open(fd, "w", encoding="utf-8", errors="surrogatepass") as handle:
-        _private_fd(fd)
-        handle.write(text)
-
-
-def _private_fd(fd: int) -> None:
-    if hasattr(os, "fchmod") and os.fstat(fd).st_mode & 0o077:
-        os.fchmod(fd, PRIVATE_FILE)
-
-
-def prune(directory: Path, pattern: str, keep: int) -> None:
-    """Delete all but the `keep` newest files matching `pattern` (other namespaces, old reports)."""
-    found = []
-    for path in directory.glob(pattern):
-        try:
-            found.append((path.stat().st_mtime_ns, path))
-        except OSError:
-            continue
-    for _, path in sorted(found, reverse=True)[keep:]:
-        try:
-            path.unlink()
-        except OSError:
-            pass
 
 
 def _file_identity(path: Path) -> Optional[Tuple[int, int, int]]:
@@ -445,7 +342,7 @@ class FactsCache:
         try:
             fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
             try:
-                _private_fd(fd)
+                private_fd(fd)
                 size = os.fstat(fd).st_size
                 if size == 0:
                     body = json.dumps({"generation": self._generation}) + "\n" + body

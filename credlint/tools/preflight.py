@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 from credlint import __version__
 from credlint.facts.deploy.reader import _secretish
-from credlint.prefect.names import AGENT_TYPES, REQUIRED_KEYS, secret_path
+from credlint.prefect.names import REQUIRED_KEYS, secret_path
 from credlint.errors import UsageError
 from credlint.pipeline import Loaded
 
