@@ -1,22 +1,33 @@
 """The catalogue: which Prefect 1.4.1 classes need which secrets, loaded from rules/catalogue/*.toml.
 
 The knowledge is data so that it can be read, reviewed and proven against the real package;
-this module only loads it and answers look-ups by any import path that works.
+this module only loads it — checking each file against its schema (`SCHEMA`) — and answers
+look-ups by any import path that works.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, Optional, Tuple
 
 from credlint.prefect.catalogue_sources import default_catalogue_dir, read_sources
+from credlint.prefect.names import REQUIRED_KEYS
 from credlint.tomlcompat import toml
 
+# The values an enumerated key of the catalogue may take (`SCHEMA` below says which key): those
+# the code acts on, and the few that only document (the proof against Prefect checks them).
 WHERES = ("init", "run", "init+run", "call")
 MECHANISMS = ("context", "secret_get", "storage_preload", "template")
 # What a `context` read does when nothing puts the secret in context: the client library's own
 # credential chain (env vars, profiles, instance roles), or anonymous access (git hosting storage).
 UNMET = ("chain", "anonymous")
+# "client" is not written in TOML: clients.toml's constructors get it.
+KINDS = ("task", "utility", "storage", "run_config", "result", "notifier")
+# Shapes preflight and CL105 check (REQUIRED_KEYS, text, URL, anything), then those that only
+# name the mapping a consumer reads (`shape_doc` says what it holds).
+SHAPES = tuple(REQUIRED_KEYS) + ("string", "url", "any") + (
+    "jira", "snowflake_creds", "kubernetes_api_key", "vault", "az_cosmos", "az_service_principal", "az_datastore")
+PARAM_KINDS = ("dedicated", "generic_carrier")  # a parameter for credentials, or one that can carry them
 
 
 @dataclass(frozen=True)
@@ -164,10 +175,73 @@ class Catalogue:
         return out
 
 
+def _keys(cls, *not_written: str) -> FrozenSet[str]:
+    return frozenset(f.name for f in fields(cls)) - set(not_written)
+
+
+# The catalogue's TOML, checked as it is loaded: each table's keys are its data class's fields,
+# the keys that must be given, and the values an enumerated key may take. A misspelt key or value
+# would otherwise be read as its default, silently.
+SCHEMA: Dict[str, Tuple[FrozenSet[str], Tuple[str, ...], Dict[str, Tuple[str, ...]]]] = {
+    "entry": (_keys(Entry, "source_file"), ("symbol",), {"kind": KINDS}),
+    "secrets": (_keys(SecretSpec), ("mechanism",),
+                {"mechanism": MECHANISMS, "name_where": ("",) + WHERES, "unmet": UNMET, "shape": SHAPES}),
+    "credential_params": (_keys(CredentialParam), ("param",),
+                          {"where": WHERES, "kind": PARAM_KINDS, "ignored": ("", "init", "run")}),
+    "env_vars": (_keys(EnvVar), (), {"at": ("init", "run")}),
+    "removed_params": (_keys(RemovedParam), ("param",), {"where": WHERES}),
+    # clients.toml: constructors, with the names of their credential parameters
+    "client": (frozenset({"symbol", "aliases", "credential_params", "positional"}), ("symbol",), {}),
+}
+PARTS = ("secrets", "credential_params", "env_vars", "removed_params")  # an entry's tables
+
+
+def check_document(doc: dict, source: str, clients: bool = False) -> None:
+    """Raise a CatalogueError naming the file, the entry and the key for an unknown table or key,
+    a missing key or a value outside its enumeration."""
+    top = "client" if clients else "entry"
+    for key in doc:
+        if key != top:
+            raise CatalogueError(f"{source}: unknown table {key} (the file holds [[{top}]] tables)")
+    for index, raw in enumerate(doc.get(top, ())):
+        problem = _problem(top, raw) or (None if clients else _problem_of_parts(raw))
+        if problem is not None:
+            symbol = raw.get("symbol") if isinstance(raw, dict) else None
+            raise CatalogueError(f"{source}: {symbol or f'{top} {index + 1}'}: {problem}")
+
+
+def _problem_of_parts(raw: dict) -> Optional[str]:
+    for part in PARTS:
+        for number, item in enumerate(raw.get(part, ())):
+            problem = _problem(part, item, number)
+            if problem is not None:
+                return problem
+    return None
+
+
+def _problem(table: str, raw, number: Optional[int] = None) -> Optional[str]:
+    """What is wrong with one table of the catalogue (None: nothing), its key named: `secrets[0].name`
+    for the first of an entry's `secrets`."""
+    keys, required, enums = SCHEMA[table]
+    if not isinstance(raw, dict):
+        return (_prefix(table, number)[:-1] or table) + " is not a table"
+    if not keys.issuperset(raw):
+        return f"unknown key {_prefix(table, number)}{min(raw.keys() - keys)} (the keys are {', '.join(sorted(keys))})"
+    for key in required:
+        if not raw.get(key):
+            return f"{_prefix(table, number)}{key} is missing"
+    for key, allowed in enums.items():
+        if key in raw and raw[key] not in allowed:
+            return f"{_prefix(table, number)}{key} = {raw[key]!r} is not one of {', '.join(allowed)}"
+    return None
+
+
+def _prefix(table: str, number: Optional[int]) -> str:
+    return "" if number is None else f"{table}[{number}]."
+
+
 def _secret(raw: dict, where: str) -> SecretSpec:
-    mechanism = raw.get("mechanism", "")
-    if mechanism not in MECHANISMS:
-        raise CatalogueError(f"{where}: unknown mechanism {mechanism!r}")
+    mechanism = raw["mechanism"]
     unmet = raw.get("unmet", "chain")
     if unmet not in UNMET or (unmet != "chain" and mechanism != "context"):
         raise CatalogueError(f"{where}: unmet = {unmet!r} (one of {', '.join(UNMET)}; only for context reads)")
@@ -190,9 +264,7 @@ def _secret(raw: dict, where: str) -> SecretSpec:
 
 
 def _entry(raw: dict, source: str) -> Entry:
-    symbol = raw.get("symbol")
-    if not symbol:
-        raise CatalogueError(f"{source}: an entry has no symbol")
+    symbol = raw["symbol"]
     where = f"{source}: {symbol}"
     return Entry(
         symbol=symbol,
@@ -267,7 +339,9 @@ def load_catalogue(dirs: Iterable[Path] = (), snapshot_dir: Optional[Path] = Non
             _write_snapshot(snapshot_dir, digest, docs)
     cat = Catalogue()
     for (path, _), doc in zip(blobs, docs):
-        if path.name == "clients.toml" and path.parent == default_catalogue_dir().parent:
+        clients = path.name == "clients.toml" and path.parent == default_catalogue_dir().parent
+        check_document(doc, path.name, clients)
+        if clients:
             _load_clients(cat, doc)
             continue
         for raw in doc.get("entry", ()):
