@@ -135,8 +135,12 @@ def _parser() -> argparse.ArgumentParser:
                             "`statistics` list (json), or a closing section (full)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
-    rules = sub.add_parser("rules", help="list the rules")
+    rules = sub.add_parser("rules", help="list the rules, or test the examples of your own (--test DIR)")
     rules.add_argument("--format", choices=("table", "json"), default="table")
+    rules.add_argument("--test", metavar="DIR",
+                       help="run the bad and good examples of the rules in your rules folder DIR, one line per "
+                            "example: exit 0 when all pass, 1 when one fails, 2 when DIR or a rule file cannot be "
+                            "loaded")
 
     inventory = sub.add_parser("inventory", help="per flow: every secret it needs and where it comes from")
     inventory.add_argument("paths", nargs="*", default=["."])
@@ -192,7 +196,7 @@ def _use_color(choice: str, stream) -> bool:
 
 def cmd_check(args) -> int:
     from credlint.reporters import get_reporter
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     select, ignore = _split(args.select), _split(args.ignore)
     settings = dict(exclude=_split(args.exclude), extend_exclude=_split(args.extend_exclude) or [],
@@ -220,13 +224,13 @@ def cmd_check(args) -> int:
     with _progress(args, outputs) as progress:
         run = run_check(progress)
     if args.diff:
-        from credlint.fixes.command import show_diff
+        from credlint.tools.fix import show_diff
 
         count = show_diff(run, args.unsafe_fixes, Path.cwd())
         print(f"Would fix {count} finding{'' if count == 1 else 's'}", file=sys.stderr)
         return 2 if run.errors else (1 if count else 0)
     if args.fix:
-        from credlint.fixes.command import fix_in_place
+        from credlint.tools.fix import fix_in_place
 
         run, count = fix_in_place(run, run_check, args.unsafe_fixes, Path.cwd())
         print(f"Fixed {count} finding{'' if count == 1 else 's'} ({len(run.report.findings)} remaining)",
@@ -301,11 +305,13 @@ def show_settings(args, select, ignore, settings) -> int:
     """`check --show-settings`: the configuration as a check with these arguments would use it,
     each value with its source (default, the file and line, or the flag), as ruff shows it."""
     from credlint.config import settings_with_sources
-    from credlint.pipeline import Options, _head, _rules_for
+    from credlint.files.plan import head_of
+    from credlint.options import Options
+    from credlint.pipeline import rules_for
 
     options = Options(paths=[p for p in args.paths if p != "-"] or ["."], config_file=args.config, select=select,
                       ignore=ignore, backend=args.backend, fail_on=args.fail_on, **settings, **_reading(args))
-    head = _head(options)
+    head = head_of(options)
     flags = {key: flag for key, flag, given in (
         ("select", "--select", select is not None), ("ignore", "--ignore", ignore is not None),
         ("backend", "--backend", args.backend), ("fail-on", "--fail-on", args.fail_on),
@@ -319,7 +325,7 @@ def show_settings(args, select, ignore, settings) -> int:
     rows = settings_with_sources(config, flags)
     extend = settings["extend_select"]
     rows.append(("extend-select", extend, "command line (--extend-select)" if extend else "default"))
-    rows.append(("rules run", [r.code for r in _rules_for(head, options)], "select + extend-select - ignore"))
+    rows.append(("rules run", [r.code for r in rules_for(head, options)], "select + extend-select - ignore"))
     print(f"project root: {_safe(str(head.root))}")
     print(f"configuration file: {_safe(config.path) if config.path else 'none (defaults)'}")
     print(f"cache folder: {_safe(str(head.cache_dir))}")
@@ -330,7 +336,11 @@ def show_settings(args, select, ignore, settings) -> int:
 
 
 def cmd_rules(args) -> int:
-    from credlint.engine import collect_rules
+    if args.test is not None:
+        from credlint.tools.rule_examples import run_folder_examples
+
+        return run_folder_examples(Path(args.test), sys.stdout)
+    from credlint.engine.collect import collect_rules
 
     rules = collect_rules()
     if args.format == "json":
@@ -353,7 +363,8 @@ def cmd_rules(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from credlint.engine import collect_rules
+    from credlint.engine.collect import collect_rules
+    from credlint.reporters.rule_page import explain_text
 
     key = args.rule.strip()
     rules = [r for r in collect_rules() if r.code == key.upper() or r.name == key]
@@ -381,7 +392,7 @@ def cmd_explain(args) -> int:
 
 def cmd_inventory(args) -> int:
     from credlint.tools.inventory import document, render_table
-    from credlint.pipeline import Options, load
+    from credlint.api import Options, load
 
     loaded = load(Options(paths=args.paths, config_file=args.config, backend=args.backend, **_reading(args)))
     if args.format == "json":
@@ -394,7 +405,7 @@ def cmd_inventory(args) -> int:
 
 def cmd_preflight(args) -> int:
     from credlint.tools.preflight import failed, preflight, read_environment, render_table
-    from credlint.pipeline import Options, load
+    from credlint.api import Options, load
 
     environment = read_environment(args.agent)
     backend = environment.backend if environment.backend in ("cloud", "server") else None
@@ -410,15 +421,14 @@ def cmd_preflight(args) -> int:
 
 def cmd_catalog(args) -> int:
     from credlint.prefect.catalogue import builtin_catalogue
+    from credlint.tools.catalog import did_you_mean, render_entry, render_table
 
     catalogue = builtin_catalogue()
     if args.symbol:
         entry = catalogue.lookup(args.symbol.strip())
         if entry is None:
-            short = args.symbol.strip().rsplit(".", 1)[-1]
-            close = sorted(e.symbol for e in catalogue if e.short_name == short)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            print(f"credlint: error: {_safe(args.symbol)} is not in the catalogue{hint}", file=sys.stderr)
+            print(f"credlint: error: {_safe(args.symbol)} is not in the catalogue{did_you_mean(catalogue, args.symbol)}",
+                  file=sys.stderr)
             return 2
         entries = [entry]
     else:
@@ -427,63 +437,26 @@ def cmd_catalog(args) -> int:
         data = [e.to_json() for e in entries]
         json.dump(data[0] if args.symbol else data, sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
-    if args.symbol:
-        entry = entries[0]
-        console.print(f"[bold]{entry.symbol}[/] ({entry.kind}, {entry.integration})")
-        for alias in entry.aliases:
-            console.print(f"  also importable as {alias}")
-        for spec in entry.secrets:
-            name = spec.name or f"<the name given in {spec.name_param}>"
-            bits = [spec.mechanism, "required" if spec.required else "optional"]
-            if spec.name_param:
-                bits.append(f"name from {spec.name_param} ({spec.name_where})")
-            if spec.satisfied_by:
-                bits.append("not read when " + ", ".join(spec.satisfied_by) + " is given")
-            console.print(f"  secret [bold]{name}[/]: {'; '.join(bits)}")
-            if spec.shape_doc:
-                console.print(f"    shape: {spec.shape_doc}")
-            if spec.when:
-                console.print(f"    read: {spec.when}")
-        for param in entry.credential_params:
-            ignored = f" (ignored at {param.ignored})" if param.ignored else ""
-            console.print(f"  credential argument [bold]{param.param}[/] ({param.where}){ignored}: {param.expected}")
-        for env in entry.env_vars:
-            console.print(f"  environment variable {env.name or '<from ' + env.name_param + '>'} read at {env.at}")
-        for removed in entry.removed_params:
-            console.print(f"  no longer accepted: {removed.param} (until {removed.last_version}): {removed.replacement}")
-        for note in entry.notes:
-            console.print(f"  note: {note}")
-        return 0
-    table = Table(title=f"credlint catalogue: {len(entries)} Prefect 1.4.1 objects")
-    table.add_column("symbol", overflow="fold", ratio=3)
-    table.add_column("kind", ratio=1)
-    table.add_column("secrets", overflow="fold", ratio=3)
-    table.add_column("credential arguments", overflow="fold", ratio=2)
-    for entry in entries:
-        secrets = ", ".join(
-            f"{s.name or '<' + s.name_param + '>'} ({s.mechanism})" for s in entry.secrets) or "-"
-        params = ", ".join(p.param for p in entry.credential_params) or "-"
-        table.add_row(entry.symbol, entry.kind, secrets, params)
-    console.print(table)
+    elif args.symbol:
+        render_entry(entries[0])
+    else:
+        render_table(entries)
     return 0
 
 
 def cmd_server(args) -> int:
-    from credlint.speed import server
-    from credlint.pipeline import Options, _head
+    from credlint.files.plan import head_of
+    from credlint.speed import client
+    from credlint.tools import server
+    from credlint.options import Options
 
-    if not server.supported():
+    if not client.supported():
         raise UsageError("credlint server needs Linux (it checks who connects with SO_PEERCRED)")
-    head = _head(Options(paths=[args.path], cache_dir=args.cache_dir or os.environ.get("CREDLINT_CACHE_DIR") or None))
+    head = head_of(Options(paths=[args.path], cache_dir=args.cache_dir or os.environ.get("CREDLINT_CACHE_DIR") or None))
     head.cache_dir = head.cache_dir.resolve()  # a detached server works from /
     where = _safe(f"{head.root} (cache {head.cache_dir})")
     if args.action == "status":
-        answer = server.status(head.cache_dir)
+        answer = client.status(head.cache_dir)
         if answer is None:
             print(f"credlint: no server running for {where}")
             return 1
@@ -491,13 +464,13 @@ def cmd_server(args) -> int:
               f"answered, up {time.time() - answer['started']:.0f} s, stops after {answer['idle_timeout']:.0f} s idle")
         return 0
     if args.action == "stop":
-        if not server.stop(head.cache_dir):
+        if not client.stop(head.cache_dir):
             print(f"credlint: no server running for {where}")
             return 1
         print(f"credlint: server for {where} stopped")
         return 0
     idle = float(args.idle_timeout or server.DEFAULT_IDLE_TIMEOUT)
-    answer = server.status(head.cache_dir)
+    answer = client.status(head.cache_dir)
     if answer is not None:
         print(f"credlint: a server is already running for {where} (pid {answer['pid']})")
         return 0
@@ -523,29 +496,6 @@ def cmd_lsp(args) -> int:
         raise UsageError(f"`credlint lsp` needs pygls 2 ({exc.name or 'pygls'} is missing): pip install 'pygls>=2,<3'") \
             from exc
     return serve()
-
-
-def explain_text(r) -> str:
-    sections = r.sections()
-    lines = [f"{r.code} {r.name} ({r.severity})", "", sections.get("summary", r.summary), ""]
-    for title in ("What it does", "Why is this bad?"):
-        if title in sections:
-            lines += [f"## {title}", sections[title], ""]
-    for label, examples in (("Example (bad)", r.bad), ("Example (good)", r.good)):
-        for example in examples[:2]:
-            lines.append(f"## {label}" + (f": {example.title}" if example.title else ""))
-            if example.config:
-                lines += ["credlint.toml:", "```toml", example.config.rstrip(), "```"]
-            for path, text in example.file_map.items():
-                lines += [f"{path}:", "```python", text.rstrip(), "```"]
-            lines.append("")
-    for title in ("How to fix",):
-        if title in sections:
-            lines += [f"## {title}", sections[title], ""]
-    from credlint.fixes import fix_safety_line
-
-    lines += [fix_safety_line(r.code), ""]
-    return "\n".join(lines).rstrip() + "\n"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

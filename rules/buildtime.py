@@ -1,5 +1,5 @@
 """CL301 and CL302: secrets read or passed at the wrong time."""
-from credlint.engine import Example, Hit, rule
+from credlint.engine import Hit, Invalid, Valid, rule
 from credlint.facts.naming import is_credential_name, names_only_a_secret
 from credlint.facts.values import describe
 
@@ -7,7 +7,7 @@ from credlint.facts.values import describe
 @rule(
     "CL301", "secret-at-build-time", "error",
     bad=[
-        Example("""
+        Invalid("""
             from prefect import Flow
             from prefect.client import Secret
             from prefect.tasks.postgres import PostgresFetch
@@ -16,10 +16,13 @@ from credlint.facts.values import describe
 
             with Flow("report") as flow:
                 PostgresFetch(db_name="sales", user="report", host="db")(password=PASSWORD, query="select 1")
-            """),
+            """,
+            line=5, column=12,
+            message="Secret(...).get() reads 'PG_PASSWORD' at import/registration time, outside any task: the value "
+                    "is fixed when the flow is built"),
     ],
     good=[
-        Example("""
+        Valid("""
             from prefect import Flow
             from prefect.tasks.postgres import PostgresFetch
             from prefect.tasks.secrets import PrefectSecret
@@ -76,15 +79,18 @@ def _carries_names(default) -> bool:
 @rule(
     "CL302", "secret-parameter", "warning",
     bad=[
-        Example("""
+        Invalid("""
             from prefect import Flow, Parameter
 
             with Flow("sync") as flow:
                 api_token = Parameter("api_token")
-            """),
+            """,
+            line=4, column=17,
+            message="Parameter 'api_token' carries a credential: parameter values are stored with every flow run and "
+                    "shown in the UI"),
     ],
     good=[
-        Example("""
+        Valid("""
             from prefect import Flow, Parameter
             from prefect.tasks.secrets import PrefectSecret
 
@@ -92,7 +98,7 @@ def _carries_names(default) -> bool:
                 token_name = Parameter("token_secret_name", default="API_TOKEN")
                 api_token = PrefectSecret("API_TOKEN")
             """),
-        Example("""
+        Valid("""
             from prefect import Flow, Parameter
 
             with Flow("dbt run") as flow:

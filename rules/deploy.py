@@ -1,8 +1,7 @@
 """CL105, CL106, CL107, CL203: secrets as deployment files set them."""
-from credlint.facts.deploy.reader import is_login_option
 from credlint.prefect.names import REQUIRED_KEYS, typo_secret_name
-from credlint.engine import Example, Hit, rule
-from credlint.facts.naming import is_credential_env_name
+from credlint.engine import Hit, Invalid, Valid, rule
+from credlint.facts.naming import ends_as_not_the_secret, is_credential_env_name, is_login_option
 from credlint.facts.values import describe
 
 _REFERENCE_SHAPES = ("reference", "empty", "")
@@ -19,14 +18,23 @@ def _shape_of(project, name):
 
 @rule(
     "CL105", "malformed-secret", "error",
-    bad=[Example({"flow.py": "", "deploy/config.toml": """
+    bad=[Invalid({"flow.py": "", "deploy/config.toml": """
         [context.secrets]
         AWS_CREDENTIALS = '{"ACCESS_KEY": "$AWS_KEY_ID"}'
-        """}, title="AWS_CREDENTIALS without SECRET_ACCESS_KEY"),
-         Example({"flow.py": "", ".env": """
+        """}, title="AWS_CREDENTIALS without SECRET_ACCESS_KEY",
+        path="deploy/config.toml", line=2, column=1,
+        message="secret 'AWS_CREDENTIALS' (AWS_CREDENTIALS) has no SECRET_ACCESS_KEY; its consumers expect mapping "
+                "with ACCESS_KEY and SECRET_ACCESS_KEY, optional SESSION_TOKEN; must be a real mapping, a JSON "
+                "string is not decoded here"),
+         Invalid({"flow.py": "", ".env": """
         PREFECT__CONTEXT__SECRETS__GCP_CREDENTIALS={"type": "service_account", "private_key": "${GCP_KEY}", "client_email": "etl@acme.iam.gserviceaccount.com", "token_uri": "https://oauth2.googleapis.com/token", "active": true}
-        """}, title="JSON that Prefect leaves as a string")],
-    good=[Example({"flow.py": "", "deploy/config.toml": """
+        """}, title="JSON that Prefect leaves as a string",
+        path=".env", line=1, column=1,
+        message="secret 'GCP_CREDENTIALS' (PREFECT__CONTEXT__SECRETS__GCP_CREDENTIALS) is JSON that Prefect cannot "
+                "read as a Python literal (true/false/null), so it stays a string; its consumers expect "
+                "service-account key file contents as a mapping (project_id, private_key, client_email, ...); a JSON "
+                "string is not decoded here")],
+    good=[Valid({"flow.py": "", "deploy/config.toml": """
         [context.secrets.AWS_CREDENTIALS]
         ACCESS_KEY = "$AWS_KEY_ID"
         SECRET_ACCESS_KEY = "$AWS_SECRET"
@@ -78,18 +86,24 @@ def check_malformed_secret(deploy_env, project):
 
 @rule(
     "CL106", "secret-variable-typo", "error",
-    bad=[Example({"flow.py": "", "agent.sh": """
+    bad=[Invalid({"flow.py": "", "agent.sh": """
         prefect agent docker start \\
           -e PREFECT__CONTEXT__SECRET__AWS_CREDENTIALS="$AWS_CREDS"
-        """}),
-         Example("""
+        """},
+        path="agent.sh", line=2, column=6,
+        message="PREFECT__CONTEXT__SECRET__AWS_CREDENTIALS will not be read as the context secret 'AWS_CREDENTIALS': "
+                "the prefix must be exactly PREFECT__CONTEXT__SECRETS__"),
+         Invalid("""
         from prefect import Flow
         from prefect.run_configs import DockerRun
 
         with Flow("etl", run_config=DockerRun(env={"PREFECT_CONTEXT_SECRETS_SLACK_WEBHOOK_URL": "$HOOK"})) as flow:
             pass
-        """)],
-    good=[Example({"flow.py": "", "agent.sh": """
+        """,
+        line=4, column=44,
+        message="PREFECT_CONTEXT_SECRETS_SLACK_WEBHOOK_URL will not be read as the context secret "
+                "'SLACK_WEBHOOK_URL': the prefix must be exactly PREFECT__CONTEXT__SECRETS__")],
+    good=[Valid({"flow.py": "", "agent.sh": """
         prefect agent docker start \\
           -e PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS="$AWS_CREDS"
         """})],
@@ -112,16 +126,10 @@ def check_secret_variable_typo(project):
     """
     found = [(env.path, env.pos, env.name, env.typo_of) for env in project.deploy_env if env.typo_of]
     for module in project.modules.values():  # run-config env={...} in flow code
-        for call in module.calls:
-            entry = project.catalogue.lookup(call.symbol)
-            env = call.init.get("env")
-            if entry is None or entry.kind != "run_config" or env is None or env.value.kind != "dict":
-                continue
-            for index, key in enumerate(env.value.items):
-                meant = typo_secret_name(key)
-                if meant:
-                    pos = env.keys[index] if index < len(env.keys) else env.pos
-                    found.append((module.path, pos, key, meant))
+        for _, item in project.run_config_env(module):
+            meant = typo_secret_name(item.key)
+            if meant:
+                found.append((module.path, item.key_pos, item.key, meant))
     for path, pos, name, meant in found:
         yield Hit(
             path=path, pos=pos, secret=meant,
@@ -133,15 +141,18 @@ def check_secret_variable_typo(project):
 
 @rule(
     "CL107", "secret-not-forwarded", "error",
-    bad=[Example({"flow.py": "", "docker-compose.yml": """
+    bad=[Invalid({"flow.py": "", "docker-compose.yml": """
         services:
           agent:
             image: prefecthq/prefect:1.4.1-python3.9
             command: prefect agent docker start --label etl
             environment:
               PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS: ${AWS_CREDENTIALS}
-        """})],
-    good=[Example({"flow.py": "", "docker-compose.yml": """
+        """},
+        path="docker-compose.yml", line=6, column=7,
+        message="PREFECT__CONTEXT__SECRETS__AWS_CREDENTIALS is set on the docker agent itself, which does not pass "
+                "its environment to flow runs: 'AWS_CREDENTIALS' never reaches them")],
+    good=[Valid({"flow.py": "", "docker-compose.yml": """
         services:
           agent:
             image: prefecthq/prefect:1.4.1-python3.9
@@ -187,24 +198,33 @@ def _config_hit(env, value) -> Hit:
 
 @rule(
     "CL203", "hardcoded-secret-in-config", "error",
-    bad=[Example({"flow.py": "", "deploy/config.toml": """
+    bad=[Invalid({"flow.py": "", "deploy/config.toml": """
         [context.secrets]
         SLACK_WEBHOOK_URL = "https://hooks.slack.com/services/T07QX3MZ1/B09RK2LP4/Hn4vWq8Ys2Ld6Kp0"
-        """}),
-         Example({"flow.py": "", "deploy/config.toml": """
+        """},
+        path="deploy/config.toml", line=2, column=1,
+        message="secret 'SLACK_WEBHOOK_URL' is set to a string literal in deploy/config.toml: a credential committed "
+                "in a deployment file"),
+         Invalid({"flow.py": "", "deploy/config.toml": """
         [context.secrets.AWS_CREDENTIALS]
         ACCESS_KEY = "$AWS_ACCESS_KEY_ID"
         SECRET_ACCESS_KEY = "Hn4vWq8Ys2Ld6Kp0T07QX3MZ1"
         REGION = "eu-west-1"
-        """}, title="a literal key of a dict-valued secret"),
-         Example({"flow.py": "", "docker-compose.yml": """
+        """}, title="a literal key of a dict-valued secret",
+        path="deploy/config.toml", line=3, column=1,
+        message="SECRET_ACCESS_KEY of secret 'AWS_CREDENTIALS' is set to a string literal in deploy/config.toml: a "
+                "credential committed in a deployment file"),
+         Invalid({"flow.py": "", "docker-compose.yml": """
         services:
           graphql:
             image: prefecthq/server:core-1.2.2
             environment:
               PREFECT_SERVER__HASURA__ADMIN_SECRET: ${PREFECT_SERVER__HASURA__ADMIN_SECRET:-Hn4vWq8Ys2Ld6Kp0}
-        """}, title="a literal default of a reference: the value wherever nobody sets the variable")],
-    good=[Example({"flow.py": "", "deploy/config.toml": """
+        """}, title="a literal default of a reference: the value wherever nobody sets the variable",
+        path="docker-compose.yml", line=5, column=7,
+        message="PREFECT_SERVER__HASURA__ADMIN_SECRET is set to a string literal in docker-compose.yml: a credential "
+                "committed in a deployment file")],
+    good=[Valid({"flow.py": "", "deploy/config.toml": """
         [context.secrets]
         SLACK_WEBHOOK_URL = "$SLACK_WEBHOOK_URL"
         AWS_CREDENTIALS = { ACCESS_KEY = "$AWS_ACCESS_KEY_ID", SECRET_ACCESS_KEY = "$AWS_SECRET_ACCESS_KEY" }
@@ -257,7 +277,7 @@ def check_hardcoded_secret_in_config(deploy_env):
             return
     elif not (env.secret or agent_key or is_credential_env_name(env.name) or value.shaped):
         return
-    if env.name.upper().endswith(("_ID", "_NAME", "_FILE", "_PATH", "_ARN", "_URL_NAME", "_USER", "_USERNAME")):
+    if ends_as_not_the_secret(env.name):
         if not value.shaped:
             return
     what = f"secret '{env.secret}'" if env.secret else env.name

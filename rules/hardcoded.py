@@ -1,6 +1,6 @@
 """CL201 and CL202: secret values written into flow code."""
-from credlint.engine import Example, Hit, rule
-from credlint.facts.naming import is_credential_env_name, is_credential_name
+from credlint.engine import Hit, Invalid, Valid, rule
+from credlint.facts.naming import ends_as_not_the_secret, is_credential_env_name, is_credential_name
 from credlint.prefect.names import prefect_secret_name
 from credlint.facts.values import describe
 
@@ -29,7 +29,7 @@ def _literal_parts(name, arg, resolve=None, credential=is_credential_name):
 @rule(
     "CL201", "hardcoded-credential-argument", "error",
     bad=[
-        Example("""
+        Invalid("""
             from prefect import Flow
             from prefect.tasks.snowflake import SnowflakeQuery
 
@@ -37,14 +37,19 @@ def _literal_parts(name, arg, resolve=None, credential=is_credential_name):
 
             with Flow("load") as flow:
                 query(query="select 1")
-            """),
-        Example("""
+            """,
+            line=4, column=64,
+            message="SnowflakeQuery(password=) is given a string literal: a credential hard-coded in the flow"),
+        Invalid("""
             from prefect.tasks.aws.s3 import S3Download
 
             SECRET = "wJalrXUtnFEMI" + "/K7MDENG/bPxRfiCYz9xq8"
             download = S3Download(bucket="raw", boto_kwargs={"aws_secret_access_key": SECRET})
-            """, title="a folded module constant inside boto_kwargs"),
-        Example("""
+            """, title="a folded module constant inside boto_kwargs",
+            line=4, column=75,
+            message="S3Download(boto_kwargs['aws_secret_access_key']) is given a string literal: a credential "
+                    "hard-coded in the flow"),
+        Invalid("""
             import hvac
             from prefect import task
 
@@ -52,10 +57,12 @@ def _literal_parts(name, arg, resolve=None, credential=is_credential_name):
             def read_settings():
                 vault = hvac.Client(url="https://vault.acme.io:8200", token="Hn4vWq8Ys2Ld6Kp0T07QX3MZ1")
                 return vault.secrets.kv.read_secret_version(path="etl")
-            """, title="a credential keyword of any call in flow code"),
+            """, title="a credential keyword of any call in flow code",
+            line=6, column=65,
+            message="hvac.Client(token=) is given a string literal: a credential hard-coded in the flow code"),
     ],
     good=[
-        Example("""
+        Valid("""
             import os
             from prefect import Flow
             from prefect.tasks.secrets import PrefectSecret
@@ -137,26 +144,31 @@ _SECRET_ENV_WORDS = ("SECRET", "PASSWORD", "TOKEN", "PRIVATE_KEY", "API_KEY", "S
 
 def _env_key_is_secret(key: str) -> bool:
     return prefect_secret_name(key) is not None or (
-        is_credential_name(key) and not key.upper().endswith(("_ID", "_NAME", "_FILE", "_PATH", "_ARN")))
+        is_credential_name(key) and not ends_as_not_the_secret(key))
 
 
 @rule(
     "CL202", "hardcoded-context-secret", "error",
     bad=[
-        Example("""
+        Invalid("""
             import prefect
 
             prefect.context.secrets["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0001/B0001/QWERTYUIOPASDFGH"
-            """),
-        Example("""
+            """,
+            line=3, column=48,
+            message="secret 'SLACK_WEBHOOK_URL' is set to a string literal in code (context assign)"),
+        Invalid("""
             from prefect import Flow
             from prefect.run_configs import DockerRun
 
             with Flow("etl", run_config=DockerRun(env={"PREFECT__CONTEXT__SECRETS__REDIS_PASSWORD": "n0t-a-real-pw-91"})) as flow:
                 pass
-            """),
+            """,
+            line=4, column=89,
+            message="DockerRun(env={'PREFECT__CONTEXT__SECRETS__REDIS_PASSWORD': ...}) is a string literal: "
+                    "run-config env is stored in Prefect's backend in plain text"),
     ],
-    good=[Example("""
+    good=[Valid("""
         import os
         import prefect
 
@@ -190,21 +202,14 @@ def check_hardcoded_context_secret(module, project):
             message=f"secret '{write.name}' is set to {describe(value)} in code ({write.via.replace('_', ' ')})",
             fix="read the value from the environment, or provide the secret through storage secrets or the agent",
         )
-    for call in module.calls:
-        entry = project.catalogue.lookup(call.symbol)
-        if entry is None or entry.kind != "run_config":
+    for entry, item in project.run_config_env(module):
+        key = item.key
+        if not item.value.is_literal or not _env_key_is_secret(key):
             continue
-        env = call.init.get("env")
-        if env is None or env.value.kind != "dict":
-            continue
-        for index, (key, item) in enumerate(env.value.items.items()):
-            if not item.is_literal or not _env_key_is_secret(key):
-                continue
-            pos = env.parts[index] if index < len(env.parts) else env.pos
-            name = prefect_secret_name(key)
-            yield Hit(
-                path=module.path, pos=pos, secret=name, symbol=entry.symbol, mask=True,
-                message=(f"{entry.short_name}(env={{'{key}': ...}}) is {describe(item)}: run-config env is stored "
-                         f"in Prefect's backend in plain text"),
-                fix=f"set {key} on the agent (-e {key}=...) from a secret store instead",
-            )
+        name = prefect_secret_name(key)
+        yield Hit(
+            path=module.path, pos=item.value_pos, secret=name, symbol=entry.symbol, mask=True,
+            message=(f"{entry.short_name}(env={{'{key}': ...}}) is {describe(item.value)}: run-config env is stored "
+                     f"in Prefect's backend in plain text"),
+            fix=f"set {key} on the agent (-e {key}=...) from a secret store instead",
+        )

@@ -1,5 +1,5 @@
 """CL103: credential and secret-name arguments that have no effect in Prefect 1.4.1."""
-from credlint.engine import Example, Hit, rule
+from credlint.engine import Hit, Invalid, Valid, rule
 
 
 def _accepted_at(where: str, place: str) -> bool:
@@ -9,7 +9,7 @@ def _accepted_at(where: str, place: str) -> bool:
 @rule(
     "CL103", "ineffective-credential-argument", "error",
     bad=[
-        Example("""
+        Invalid("""
             from prefect import Flow
             from prefect.tasks.sftp import SftpDownload
 
@@ -17,14 +17,21 @@ def _accepted_at(where: str, place: str) -> bool:
 
             with Flow("pull") as flow:
                 download(remote_path="/out/orders.csv", username="loader", password="hunter22-but-longer")
-            """, title="SFTP tasks connect with the values given at construction"),
-        Example("""
+            """, title="SFTP tasks connect with the values given at construction",
+            line=7, column=54,
+            message="SftpDownload ignores username= passed at run time in Prefect 1.4.1: it uses the value given "
+                    "when it was constructed"),
+        Invalid("""
             from prefect.tasks.aws.s3 import S3Download
 
             download = S3Download(bucket="raw", aws_credentials_secret="ETL_AWS")
-            """, title="a Prefect 0.x argument"),
+            """, title="a Prefect 0.x argument",
+            line=3, column=60,
+            message="S3Download no longer accepts aws_credentials_secret= (last seen in Prefect 0.10.7): Prefect 1.x "
+                    "reads AWS_CREDENTIALS from context: declare it on storage secrets=[...] or pass "
+                    'credentials=PrefectSecret("NAME") to run'),
     ],
-    good=[Example("""
+    good=[Valid("""
         from prefect import Flow
         from prefect.tasks.secrets import PrefectSecret
         from prefect.tasks.sftp import SftpDownload

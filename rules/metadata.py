@@ -1,7 +1,8 @@
 """CL303: secret values captured when the flow is built and stored with it."""
 from credlint.prefect.names import prefect_secret_name
-from credlint.engine import Example, Hit, rule
+from credlint.engine import Hit, Invalid, Valid, rule
 from credlint.facts.naming import is_credential_name
+from credlint.model.types import dict_items
 
 # Storage that re-executes the flow file at run time: __init__ runs again in the flow run.
 SCRIPT_STORAGE = {
@@ -22,15 +23,18 @@ def _script_based(flow) -> bool:
 
 @rule(
     "CL303", "secret-in-flow-metadata", "error",
-    bad=[Example("""
+    bad=[Invalid("""
         from prefect import Flow
         from prefect.storage import S3
         from prefect.tasks.dbt import DbtCloudRunJob
 
         with Flow("dbt", storage=S3(bucket="flows")) as flow:
             DbtCloudRunJob(cause="nightly")()
-        """, title="DbtCloudRunJob reads DBT_CLOUD_TOKEN in __init__, at registration"),
-         Example("""
+        """, title="DbtCloudRunJob reads DBT_CLOUD_TOKEN in __init__, at registration",
+        line=6, column=5,
+        message="DbtCloudRunJob reads DBT_CLOUD_TOKEN from the environment in __init__, so its value on the machine "
+                "that builds flow 'dbt' is pickled into the stored flow"),
+         Invalid("""
         from prefect import Flow
         from prefect.client import Secret
         from prefect.run_configs import KubernetesRun
@@ -39,8 +43,11 @@ def _script_based(flow) -> bool:
             pass
 
         flow.run_config = KubernetesRun(env={"SNOWFLAKE_PASSWORD": Secret("SNOWFLAKE_PASSWORD").get()})
-        """, title="a secret read at registration, stored in the run config")],
-    good=[Example("""
+        """, title="a secret read at registration, stored in the run config",
+        line=8, column=60,
+        message="KubernetesRun(env['SNOWFLAKE_PASSWORD']=...) gets the value of secret 'SNOWFLAKE_PASSWORD' read "
+                "with Secret.get: Prefect stores env with the flow in plain text when it is registered")],
+    good=[Valid("""
         from prefect import Flow
         from prefect.storage import GitHub
         from prefect.tasks.dbt import DbtCloudRunJob
@@ -111,11 +118,9 @@ def _registration_values(module, project):
             arg = call.init.get(name)
             if arg is None:
                 continue
+            value_pos = {item.key: item.value_pos for item in dict_items(arg)}  # {} unless a dict literal
             for where, what in _leaks(arg.value):
-                pos = arg.pos
-                if where and arg.value.kind == "dict" and len(where) == 1:
-                    index = list(arg.value.items).index(where[0])
-                    pos = arg.parts[index] if index < len(arg.parts) else arg.pos
+                pos = value_pos.get(where[0], arg.pos) if len(where) == 1 else arg.pos
                 inside = "".join(f"[{k!r}]" for k in where)
                 yield Hit(
                     path=module.path, pos=pos, symbol=entry.symbol,

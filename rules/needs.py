@@ -1,7 +1,8 @@
 """CL101 and CL102: secrets a flow's consumers read that nothing provides."""
-from credlint.engine import Example, Hit, rule
+from credlint.engine import Hit, Invalid, Valid, rule
+from credlint.prefect.names import SECRETS_ENV_PREFIX
 
-_CONTEXT_HINT = "PREFECT__CONTEXT__SECRETS__{name}"
+_CONTEXT_HINT = SECRETS_ENV_PREFIX + "{name}"
 
 
 def _where(need):
@@ -34,7 +35,7 @@ def _names_it(need) -> bool:
 @rule(
     "CL101", "missing-secret", "error",
     bad=[
-        Example("""
+        Invalid("""
             from prefect import Flow
             from prefect.tasks.notifications import SlackTask
 
@@ -42,8 +43,11 @@ def _names_it(need) -> bool:
 
             with Flow("nightly") as flow:
                 notify()
-            """, config='backend = "server"\n', title="SlackTask reads SLACK_WEBHOOK_URL; server has no secret store"),
-        Example("""
+            """, config='backend = "server"\n', title="SlackTask reads SLACK_WEBHOOK_URL; server has no secret store",
+            line=7, column=5,
+            message="SlackTask in flow 'nightly' fetches secret 'SLACK_WEBHOOK_URL', but nothing provides it and "
+                    "backend is 'server', which has no secret store"),
+        Invalid("""
             from prefect import Flow
             from prefect.storage import GitHub
             from prefect.tasks.azure import BlobStorageUpload
@@ -53,10 +57,13 @@ def _names_it(need) -> bool:
             with Flow("reports", storage=GitHub(repo="acme/flows", path="flows/reports.py")) as flow:
                 upload(data="x")
             """, config='cloud-secrets = ["GITHUB_ACCESS_TOKEN"]\n',
-            title="AZ_CONNECTION_STRING is not in the Cloud inventory"),
+            title="AZ_CONNECTION_STRING is not in the Cloud inventory",
+            line=8, column=5,
+            message="BlobStorageUpload in flow 'reports' fetches secret 'AZ_CONNECTION_STRING', but nothing provides "
+                    "it and it is not in the cloud-secrets inventory"),
     ],
     good=[
-        Example("""
+        Valid("""
             from prefect import Flow
             from prefect.run_configs import DockerRun
             from prefect.tasks.notifications import SlackTask
@@ -66,7 +73,7 @@ def _names_it(need) -> bool:
             with Flow("nightly", run_config=DockerRun(env={"PREFECT__CONTEXT__SECRETS__SLACK_WEBHOOK_URL": "$HOOK"})) as flow:
                 notify()
             """, config='backend = "server"\n'),
-        Example("""
+        Valid("""
             from prefect import Flow
             from prefect.tasks.notifications import SlackTask
 
@@ -150,7 +157,7 @@ _FALLBACK = {
 
 @rule(
     "CL102", "credentials-fallback", "warning",
-    bad=[Example("""
+    bad=[Invalid("""
         from prefect import Flow
         from prefect.tasks.aws.s3 import S3Download
 
@@ -158,9 +165,13 @@ _FALLBACK = {
 
         with Flow("ingest") as flow:
             data = download(key="2024/01/orders.csv")
-        """, title="AWS_CREDENTIALS is read from context only; nothing puts it there")],
+        """, title="AWS_CREDENTIALS is read from context only; nothing puts it there",
+        line=7, column=12,
+        message="S3Download in flow 'ingest' reads 'AWS_CREDENTIALS' from prefect.context.secrets only, and nothing "
+                "provides it: boto3 will silently use its default credential chain (env vars, profiles, instance "
+                "role)")],
     good=[
-        Example("""
+        Valid("""
             from prefect import Flow
             from prefect.storage import S3
             from prefect.tasks.aws.s3 import S3Download
@@ -170,7 +181,7 @@ _FALLBACK = {
             with Flow("ingest", storage=S3(bucket="flows", secrets=["AWS_CREDENTIALS"])) as flow:
                 data = download(key="2024/01/orders.csv")
             """),
-        Example("""
+        Valid("""
             from prefect import Flow
             from prefect.run_configs import ECSRun
             from prefect.tasks.aws.s3 import S3Download

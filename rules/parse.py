@@ -1,15 +1,17 @@
 """CL000: files credlint could not read, decode or parse."""
-from credlint.engine import Example, Hit, rule
+from credlint.engine import Hit, Invalid, Valid, rule
 
 
 @rule(
     "CL000", "parse-error", "error",
-    bad=[Example("""
+    bad=[Invalid("""
         from prefect import Flow
         with Flow("etl") as flow
             pass
-        """, title="a syntax error")],
-    good=[Example("""
+        """, title="a syntax error",
+        line=2, column=25,
+        message="cannot check this file: syntax error: expected ':'")],
+    good=[Valid("""
         from prefect import Flow
         with Flow("etl") as flow:
             pass

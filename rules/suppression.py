@@ -1,28 +1,34 @@
 """CL001: suppression comments that silence nothing."""
-from credlint.engine import Example, Hit, rule
+from credlint.engine import Hit, Invalid, Valid, rule
 from credlint.facts.types import Pos
 
 
 @rule(
     "CL001", "unused-suppression", "warning",
     bad=[
-        Example("""
+        Invalid("""
             from prefect import Parameter
 
             day = Parameter("day")  # credlint: ignore[CL302]
-            """, title="nothing to silence on this line"),
-        Example("""
+            """, title="nothing to silence on this line",
+            line=3, column=25,
+            message="suppression of CL302 matched no finding"),
+        Invalid("""
             from prefect import Parameter
 
             api_token = Parameter("api_token")  # credlint: ignore
-            """, title="a bare ignore names no code"),
-        Example("""
+            """, title="a bare ignore names no code",
+            line=3, column=37,
+            message="a bare `credlint: ignore` names no rule, so it silences nothing"),
+        Invalid("""
             from prefect import Parameter
 
             api_token = Parameter("api_token")  # credlint: ignore[CL302, CL3O2]
-            """, title="a code no rule has (a typo)"),
+            """, title="a code no rule has (a typo)",
+            line=3, column=37,
+            message="suppression names CL3O2, which no rule has, so it silences nothing (see `credlint rules`)"),
     ],
-    good=[Example("""
+    good=[Valid("""
         from prefect import Parameter
 
         api_token = Parameter("api_token")  # credlint: ignore[CL302]

@@ -1,18 +1,21 @@
 """CL104: secrets declared for a flow that nothing in the flow reads."""
-from credlint.engine import Example, Hit, rule
+from credlint.engine import Hit, Invalid, Valid, rule
 
 
 @rule(
     "CL104", "unused-secret", "warning",
-    bad=[Example("""
+    bad=[Invalid("""
         from prefect import Flow
         from prefect.storage import GCS
         from prefect.tasks.gcp.storage import GCSDownload
 
         with Flow("reports", storage=GCS(bucket="flows", secrets=["GCP_CREDENTIALS", "AWS_CREDENTIALS"])) as flow:
             GCSDownload(bucket="raw")(blob="orders.csv")
-        """, title="AWS_CREDENTIALS is handed to every run but nothing uses AWS")],
-    good=[Example("""
+        """, title="AWS_CREDENTIALS is handed to every run but nothing uses AWS",
+        line=5, column=78,
+        message="secret 'AWS_CREDENTIALS' is declared in storage secrets of flow 'reports' but nothing in the flow "
+                "reads it")],
+    good=[Valid("""
         from prefect import Flow
         from prefect.storage import GCS
         from prefect.tasks.gcp.storage import GCSDownload

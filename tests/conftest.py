@@ -124,7 +124,7 @@ def check_doc():
 @pytest.fixture
 def api_check(monkeypatch):
     """In-process: `api_check(root, paths=["."], **options)` -> list of Finding (cwd = root)."""
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     def run(root, paths: Iterable[str] = (".",), **options):
         monkeypatch.chdir(root)

@@ -31,7 +31,7 @@ prefect agent local start --label prod -e PREFECT__CONTEXT__SECRETS__SLACK_WEBHO
 
 
 def _run(root, monkeypatch, *paths, **options):
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     monkeypatch.chdir(root)
     run = check(Options(paths=list(paths) or ["."], **options))

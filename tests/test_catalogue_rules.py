@@ -8,7 +8,7 @@ import pytest
 
 from conftest import check_json
 from credlint.prefect.catalogue import builtin_catalogue
-from credlint.pipeline import Options, check
+from credlint.api import Options, check
 
 
 def _representatives():

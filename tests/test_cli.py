@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import check_json, codes_of, run_cli, with_code
-from credlint.engine import collect_rules
+from credlint.engine.collect import collect_rules
 
 # One hard-coded password (CL201, an error) and one AWS task nothing provides credentials for
 # (CL102, a warning).

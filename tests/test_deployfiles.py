@@ -11,9 +11,12 @@ import shlex
 
 import pytest
 
-from credlint.facts.deploy.reader import (
-    DeployFacts, _lex, _LineSrc, _Word, classify, interpret_value, read_deployment_file,
-)
+from credlint.facts.deploy.classify import classify
+from credlint.facts.deploy.lexer import Word as _Word, lex as _lex
+from credlint.facts.deploy.positions import LineSrc as _LineSrc
+from credlint.facts.deploy.reader import read_deployment_file
+from credlint.facts.deploy.shapes import interpret_value
+from credlint.facts.deploy.types import DeployFacts
 from credlint.facts.types import load, to_data
 from credlint.prefect.names import prefect_secret_name, typo_secret_name
 

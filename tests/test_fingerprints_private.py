@@ -390,7 +390,7 @@ def test_content_digests_in_the_cache_are_keyed_with_the_caches_own_secret(varia
     for path in files:
         os.utime(path)
     _age(root, 30)
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     before = os.getcwd()
     os.chdir(root)

@@ -14,7 +14,7 @@ import yaml
 
 from conftest import run_cli
 from credlint.cli import main
-from credlint.engine import collect_rules
+from credlint.engine.collect import collect_rules
 from credlint.fixes import REGISTRY, Edit, _load, apply_edits
 from credlint.tomlcompat import toml
 
@@ -254,7 +254,8 @@ def test_the_language_server_offers_each_fix_as_a_quick_fix(project, api_check):
     from pygls.workspace import PositionCodec
 
     from credlint.tools.lsp.server import diagnostic
-    from credlint.tools.lsp.actions import Target, code_actions
+    from credlint.tools.lsp.actions import code_actions
+    from credlint.tools.lsp.proposals import Target
 
     text = ('from prefect import Flow\nfrom prefect.run_configs import DockerRun\n\n'
             'with Flow("ünï😀", run_config=DockerRun(env={"PREFECT_CONTEXT_SECRETS_SLACK_WEBHOOK_URL": "$HOOK"})) as flow:\n'

@@ -15,7 +15,7 @@ import pytest
 from conftest import check_json, run_cli, with_code
 
 from credlint.facts.naming import is_credential_env_name, is_credential_name, names_only_a_secret
-from credlint.facts.patterns import scan
+from credlint.facts.patterns.scan import scan
 from credlint.facts.values import (
     is_auth_method, is_example_path, is_placeholder, is_prose, is_test_path, is_weak_password, looks_like_path,
 )

@@ -404,7 +404,7 @@ async def test_a_configuration_error_is_logged_and_publishes_nothing(client: Lan
 # ----- the parts, without a client ---------------------------------------------------------------
 def test_a_failing_check_reports_its_kind_and_nothing_it_read(monkeypatch, tmp_path):
     from credlint.tools.lsp import server as lsp
-    from credlint import pipeline as runner
+    from credlint import api as runner
 
     def explode(options):
         raise ValueError(f"cannot decode {PASSWORD!r}")
@@ -415,7 +415,7 @@ def test_a_failing_check_reports_its_kind_and_nothing_it_read(monkeypatch, tmp_p
 
 
 def test_several_buffers_stand_for_their_files_in_one_check(project, monkeypatch):
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     root = project({"flows/etl.py": FLOW, "deploy/agent.sh": AGENT}, config='backend = "server"')
     monkeypatch.chdir(root)
@@ -437,7 +437,7 @@ def test_several_buffers_stand_for_their_files_in_one_check(project, monkeypatch
 def test_every_rule_links_to_its_section_of_the_rule_docs():
     import re
 
-    from credlint.engine import collect_rules
+    from credlint.engine.collect import collect_rules
     from credlint.tools.lsp.server import diagnostic
     from credlint.findings.report import Finding
     from pygls.workspace import PositionCodec

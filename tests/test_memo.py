@@ -60,7 +60,7 @@ def _age(root, seconds=60):
 
 def _api(root, monkeypatch, *paths, **options):
     from credlint.prefect import catalogue
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     monkeypatch.setattr(catalogue, "_CACHED", None)  # as a new process would start
     monkeypatch.chdir(root)

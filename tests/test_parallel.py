@@ -40,7 +40,7 @@ def big_project(tmp_path_factory):
 
 
 def test_the_pool_is_used_for_large_inputs_and_not_for_small_ones(big_project, monkeypatch):
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     monkeypatch.chdir(big_project)
     assert check(Options(paths=["."], jobs=2, cache=False)).stats["workers"] == 2
@@ -90,7 +90,7 @@ def _dies_in_workers(job, catalogue=None):
 
 def test_a_dead_worker_does_not_lose_the_run(big_project, monkeypatch, capfd):
     from credlint.store import workers
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     monkeypatch.chdir(big_project)
     expected = [f.to_json() for f in check(Options(paths=["."], jobs=1, cache=False)).report.findings]
@@ -104,9 +104,9 @@ def test_a_dead_worker_does_not_lose_the_run(big_project, monkeypatch, capfd):
 @pytest.fixture
 def warm_copy(big_project, tmp_path, monkeypatch):
     """A copy of the big project with a filled cache, as the working directory."""
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
-    from credlint import pipeline as runner
+    from credlint import api as runner
 
     root = tmp_path / "copy"
     shutil.copytree(big_project, root, ignore=shutil.ignore_patterns(".credlint_cache"))
@@ -171,7 +171,7 @@ def _reaped(started) -> bool:
 
 
 def test_a_changed_flow_is_parsed_by_the_worker_started_early(warm_copy, submitted, started):
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     _edit(warm_copy)
     run = check(Options(paths=["."], jobs=2))
@@ -184,7 +184,7 @@ def test_a_changed_flow_is_parsed_by_the_worker_started_early(warm_copy, submitt
 
 
 def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, started):
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     _edit(warm_copy)
     assert check(Options(paths=["."], jobs=1)).stats["analysed"] == 1
@@ -201,8 +201,8 @@ def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, 
 
 
 def test_no_early_worker_on_a_cold_run_or_without_the_cache(big_project, tmp_path, monkeypatch, started):
-    from credlint import pipeline as runner
-    from credlint.pipeline import Options, check
+    from credlint import api as runner
+    from credlint.api import Options, check
 
     monkeypatch.setattr(runner, "_parser_loaded", lambda: False)
     root = tmp_path / "copy"
@@ -215,8 +215,8 @@ def test_no_early_worker_on_a_cold_run_or_without_the_cache(big_project, tmp_pat
 
 def test_no_early_worker_once_the_parser_is_loaded(warm_copy, started, monkeypatch):
     """A process that has libcst already (a server, a pytest session) has nothing to overlap."""
-    from credlint import pipeline as runner
-    from credlint.pipeline import Options, check
+    from credlint import api as runner
+    from credlint.api import Options, check
 
     monkeypatch.setattr(runner, "_parser_loaded", lambda: True)
     _edit(warm_copy)
@@ -249,7 +249,7 @@ def _dies_at_once(channel, cache_dir):
 
 def test_a_dead_early_worker_does_not_lose_the_run(warm_copy, monkeypatch, capfd):
     from credlint.store import workers
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     _edit(warm_copy)
     expected = [f.to_json() for f in check(Options(paths=["."], cache=False)).report.findings]

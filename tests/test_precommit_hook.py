@@ -272,7 +272,7 @@ def test_manifest_is_valid_for_pre_commit():
 def test_manifest_files_pattern_is_credlints_own_discovery():
     """The hook runs for exactly the file names credlint reads as flows or deployment files."""
     yaml = pytest.importorskip("yaml")
-    from credlint.pipeline import _maybe_relevant
+    from credlint.files.discover import maybe_relevant
 
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == HOOK_ID
@@ -294,7 +294,7 @@ def test_manifest_files_pattern_is_credlints_own_discovery():
         "mycredentials",
     ]
     for name in names:
-        assert bool(pattern.search(name)) == _maybe_relevant(name.rsplit("/", 1)[-1]), name
+        assert bool(pattern.search(name)) == maybe_relevant(name.rsplit("/", 1)[-1]), name
 
 
 # -- the real pre-commit -------------------------------------------------------------------

@@ -97,7 +97,7 @@ def test_token_formats_are_found_in_files_that_are_never_parsed(project):
 
 
 def test_a_run_without_the_prefilter_parses_more_and_finds_the_same(project, monkeypatch):
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     files = {f"lib/mod{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(20)}
     files["flows/a.py"] = '''

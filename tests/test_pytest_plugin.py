@@ -206,16 +206,16 @@ def test_each_project_root_gets_its_own_configuration(pytester):
 
 # ----- one run per session ------------------------------------------------------------------
 COUNTING_CONFTEST = """
-    import credlint.pipeline
+    import credlint.api
 
     calls = []
-    _check = credlint.pipeline.check
+    _check = credlint.api.check
 
     def counting(options, *args, **kwargs):
         calls.append(sorted(options.paths))
         return _check(options, *args, **kwargs)
 
-    credlint.pipeline.check = counting
+    credlint.api.check = counting
 
     def pytest_unconfigure(config):
         with open("check-calls.txt", "w") as out:

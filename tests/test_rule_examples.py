@@ -3,28 +3,36 @@ from __future__ import annotations
 
 import pytest
 
-from credlint.engine import collect_rules
+from credlint.engine.collect import collect_rules
+from credlint.engine.examples import example_problems, examples_of
+from credlint.engine.rule import Invalid
 
 RULES = collect_rules()
 
 
 def _cases():
     for r in RULES:
-        for kind, examples in (("bad", r.bad), ("good", r.good)):
-            for index, example in enumerate(examples):
-                yield pytest.param(r, kind, example, id=f"{r.code}-{kind}-{index}")
+        for kind, index, example in examples_of(r):
+            yield pytest.param(r, kind, index, example, id=f"{r.code}-{kind}-{index}")
 
 
-@pytest.mark.parametrize("rule_, kind, example", list(_cases()))
-def test_rule_example(project, api_check, rule_, kind, example):
+@pytest.mark.parametrize("rule_, kind, index, example", list(_cases()))
+def test_rule_example(project, api_check, rule_, kind, index, example):
+    """The rule fires on its bad example — at the line and column, in the file and with the
+    message the example states — and not on its good one."""
     project.write(example.file_map, config=example.config or None)
-    findings = api_check(project.root)
-    own = [f for f in findings if f.code == rule_.code]
-    if kind == "bad":
-        assert own, f"{rule_.code} did not fire on its bad example; all findings: " \
-                    f"{[(f.code, f.message) for f in findings]}"
-    else:
-        assert not own, f"{rule_.code} fired on its good example: {[f.message for f in own]}"
+    problems = example_problems(rule_, kind, example, api_check(project.root))
+    title = f" ({example.title})" if example.title else ""
+    assert not problems, f"{rule_.code} {rule_.name}, {kind} example {index}{title}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("rule_", RULES, ids=[r.code for r in RULES])
+def test_bad_examples_state_where_and_what(rule_):
+    """Every built-in bad example says the line, column and message its finding has, so a change
+    that moves a finding or rewords it shows in the examples (and in review)."""
+    for index, example in enumerate(rule_.bad):
+        assert isinstance(example, Invalid) and None not in (example.line, example.column, example.message), \
+            f"{rule_.code} bad example {index}: give it Invalid(..., line=, column=, message=)"
 
 
 @pytest.mark.parametrize("rule_", RULES, ids=[r.code for r in RULES])

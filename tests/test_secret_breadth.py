@@ -389,7 +389,7 @@ def test_a_new_or_edited_json_file_is_checked_on_the_next_run(project, monkeypat
 
 
 def test_a_cache_folder_inside_the_project_is_not_read(project):
-    from credlint.pipeline import DEFAULT_EXCLUDES, discover
+    from credlint.files.discover import DEFAULT_EXCLUDES, discover
 
     project({"flows/flow.py": "import prefect\n"})
     code, _out, err = run_cli("check", "--no-server", "--cache-dir", "build-cache", ".", cwd=project.root)
@@ -431,7 +431,7 @@ def test_no_cl204_on_the_prefect_1_4_1_source(prefect_python, tmp_path):  # noqa
     assert {".py", ".json", ".yaml", ".toml", ".txt", ".md"} <= kinds
     doc = check_json("--no-cache", "--select", "CL204", ".", cwd=root)
     assert doc["findings"] == [], [(f["path"], f["line"], f["message"]) for f in doc["findings"]]
-    from credlint.pipeline import DEFAULT_EXCLUDES, discover
+    from credlint.files.discover import DEFAULT_EXCLUDES, discover
 
     scanned = [rel for rel, _ in discover(root, DEFAULT_EXCLUDES)]
     assert len(scanned) > 300 and any(rel.endswith(".json") for rel in scanned)

@@ -111,7 +111,7 @@ def test_answers_are_those_of_a_fresh_process_through_every_change(served):
 
 
 def test_the_api_reports_who_answered(served, monkeypatch):
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     monkeypatch.chdir(served.root)
     assert check(Options(paths=["."])).stats.get("server") == 1
@@ -120,8 +120,8 @@ def test_the_api_reports_who_answered(served, monkeypatch):
 
 
 def test_a_server_of_another_build_is_not_used_and_stops(served, monkeypatch):
-    from credlint.speed import server
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
+    from credlint.speed import client as server
 
     monkeypatch.chdir(served.root)
     monkeypatch.setattr(server, "build_id", lambda: "another build")
@@ -146,7 +146,7 @@ def test_errors_read_as_without_a_server(served):
 
 
 def test_a_dead_server_is_ignored_and_replaced(project, runtime):
-    from credlint.speed import server
+    from credlint.speed import client as server
 
     project.write({"flows/etl.py": FLOW}, config='backend = "server"\n')
     path = server.socket_path(project.root / ".credlint_cache")
@@ -218,8 +218,8 @@ def test_the_project_model_leaves_facts_as_it_found_them(project, monkeypatch):
     from pathlib import Path
 
     from credlint.store import gather as gather_module
-    from credlint.engine import run_rule
-    from credlint.pipeline import Options, load
+    from credlint.engine.fixtures import run_rule
+    from credlint.api import Options, load
 
     shutil.copytree(Path(__file__).resolve().parent.parent / "examples", project.root / "examples")
     project.write({"flows/leaky.py": LEAKY_FLOW, "flows/etl.py": FLOW})

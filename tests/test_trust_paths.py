@@ -116,7 +116,7 @@ def test_sarif_of_two_projects_locates_each_file_from_the_common_folder(monorepo
 
 
 def test_the_api_reports_two_projects_as_one_run(monorepo, monkeypatch):
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     monkeypatch.chdir(monorepo)
     run = check(Options(paths=["svc_a/flows/x.py", "svc_b/flows/y.py"], cache=False))

@@ -76,7 +76,7 @@ def analyse(rel: str, data: bytes, catalogue, *, deploy_kind: Optional[str] = No
     `parse`: None lets the byte prefilter decide whether a Python file is parsed; True parses it
     anyway (a module a parsed module imports, or a run without the prefilter); False never.
     """
-    from credlint.facts.patterns import could_match, scan
+    from credlint.facts.patterns.scan import could_match, scan
     from credlint.facts.python.prefilter import relevant
 
     out = FileFacts(path=rel, digest=digest if digest is not None else content_digest(data))

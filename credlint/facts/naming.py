@@ -25,6 +25,17 @@ _NOT_VALUE_SUFFIX = {"name", "names", "id", "ids", "arn", "path", "paths", "file
 _VALUE_SECRETS = ("client", "app", "shared", "conn", "connection", "api", "aws")
 
 
+# Endings of a variable or key name whose value is not the credential itself even where a secret
+# is set: what names, locates or identifies it, and an account's user name (`DB_USER`).
+_NOT_THE_SECRET_ENDINGS = ("_ID", "_NAME", "_FILE", "_PATH", "_ARN", "_URL_NAME", "_USER", "_USERNAME")
+
+
+def ends_as_not_the_secret(name: str) -> bool:
+    """`AWS_ACCESS_KEY_ID`, `DB_PASSWORD_FILE`, `DB_USER`: the value is not the secret, whatever the
+    rest of the name says (compared as written, on the upper-cased name)."""
+    return name.upper().endswith(_NOT_THE_SECRET_ENDINGS)
+
+
 def words(name: str) -> List[str]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
@@ -75,3 +86,19 @@ def names_only_a_secret(name: str) -> bool:
             return False
     rest = [p for p in parts if p not in ("secret", "secrets")]
     return not _says_credential(rest)
+
+
+# Commands that log in with a credential given as an option: (command words) -> its options.
+LOGIN_COMMANDS = {
+    ("docker", "login"): ("-p", "--password"), ("podman", "login"): ("-p", "--password"),
+    ("nerdctl", "login"): ("-p", "--password"), ("buildah", "login"): ("-p", "--password"),
+    ("skopeo", "login"): ("-p", "--password"), ("oras", "login"): ("-p", "--password"),
+    ("helm", "registry", "login"): ("-p", "--password"), ("prefect", "auth", "login"): ("-k", "--key", "-t", "--token"),
+}
+_LOGIN_PREFIXES = tuple(" ".join(command) + " " for command in LOGIN_COMMANDS)
+
+
+def is_login_option(name: str) -> bool:
+    """The entry the deployment reader records for a login command's credential option, named
+    after the command and the option (`docker login -p`): its value is a credential."""
+    return name.startswith(_LOGIN_PREFIXES)

@@ -12,9 +12,6 @@ from typing import Callable, Dict, List, Optional, Tuple, get_type_hints
 
 from credlint.facts.values import Value
 
-# Prefect 1.x's Flow class, by every path it is imported from.
-PREFECT_FLOW = frozenset({"prefect.Flow", "prefect.core.Flow", "prefect.core.flow.Flow"})
-
 
 @dataclass
 class Pos:

@@ -7,6 +7,7 @@ between processes, so they must say nothing about a value a reader could not see
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -186,6 +187,26 @@ _SHAPED = re.compile(
 def looks_like_credential(text: str) -> bool:
     """A high-confidence credential format (not a placeholder)."""
     return bool(_SHAPED.search(text.strip())) and not is_placeholder(text)
+
+
+_RUNS = re.compile(r"[A-Za-z0-9+/=]{8,}")
+
+
+@functools.lru_cache(maxsize=8192)
+def secretish(text: str) -> bool:
+    """Text that may be a value written where a name belongs (so it is not kept in clear):
+    a known credential format, or a long run mixing cases and digits, or a long letters-and-digits run."""
+    if not text:
+        return False
+    if looks_like_credential(text):
+        return True
+    for run in _RUNS.findall(text):
+        has_digit = any(c.isdigit() for c in run)
+        mixed = any(c.islower() for c in run) and any(c.isupper() for c in run)
+        if (len(run) >= 10 and mixed and has_digit) or (len(run) >= 20 and has_digit and
+                                                        any(c.isalpha() for c in run)):
+            return True
+    return False
 
 
 @dataclass

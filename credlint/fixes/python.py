@@ -7,11 +7,10 @@ from typing import Callable, Dict, List, Optional, Tuple, Type
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from credlint.prefect.names import typo_secret_name
+from credlint.prefect.names import SECRETS_ENV_PREFIX, typo_secret_name
 from credlint.findings.report import Finding
 from credlint.fixes import SAFE, UNSAFE, Edit, Source, fixer
 
-PREFIX = "PREFECT__CONTEXT__SECRETS__"
 
 # CL103: removed Prefect 0.x arguments whose 1.x replacement is the same value under a new name.
 RENAMED_ARGUMENTS: Dict[Tuple[str, str], str] = {
@@ -93,7 +92,7 @@ def rename_secret_variable(finding: Finding, source: Source) -> Optional[Edit]:
         old = _string(node)
         if old is None or typo_secret_name(old) != finding.secret or "\\" in node.value:
             continue
-        new_name = PREFIX + finding.secret
+        new_name = SECRETS_ENV_PREFIX + finding.secret
         edit = module.replace({node: lambda n: n.with_changes(value=f"{n.prefix}{n.quote}{new_name}{n.quote}")})
         if edit is not None:
             edit.names = (old, new_name)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Optional, Tuple
 
-from credlint.facts.deploy.reader import classify
-from credlint.prefect.names import typo_secret_name
+from credlint.facts.deploy.classify import classify
+from credlint.prefect.names import SECRETS_ENV_PREFIX, typo_secret_name
 from credlint.findings.report import Finding
 from credlint.fixes import UNSAFE, Edit, Source, fixer
 
-PREFIX = "PREFECT__CONTEXT__SECRETS__"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -36,7 +35,7 @@ def rename_secret_variable_text(finding: Finding, source: Source) -> Optional[Ed
     old = source.text[span[0]:span[1]]
     if not _NAME.match(old) or typo_secret_name(old) != finding.secret:
         return None
-    new = PREFIX + finding.secret
+    new = SECRETS_ENV_PREFIX + finding.secret
     return Edit(span[0], span[1], new, names=(old, new))
 
 

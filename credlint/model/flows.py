@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple
 
-from credlint.facts.types import PREFECT_FLOW, ClassFact, FlowFact, ModuleFacts, Routine
+from credlint.facts.types import ClassFact, FlowFact, ModuleFacts, Routine
+from credlint.prefect.symbols import FLOW
 
 if TYPE_CHECKING:  # pragma: no cover
-    from credlint.model.project import Project
+    from credlint.model.linking import Linking
 
 Key = Tuple[str, int]  # (module path, flow index)
 Chain = List[Tuple[ModuleFacts, ClassFact]]  # a project class, then its project bases up to Prefect's Flow
@@ -50,14 +51,14 @@ def is_template(chain: Chain) -> bool:
 class FlowSources:
     """Decides, once per project, which flow facts are flows and what each is made of."""
 
-    def __init__(self, project: "Project"):
+    def __init__(self, project: "Linking"):
         self.project = project
         self._plans: Dict[Key, Optional[FlowPlan]] = {}
         self._classes: Dict[Tuple[str, str], Optional[Chain]] = {}
         self.patched: Set[Key] = set()
         for module in project.modules.values():
             for patch in module.patches:
-                found = project._follow(patch.target, module, _flow_var)
+                found = project.follow(patch.target, module, _flow_var)
                 if found is not None:
                     self.patched.add((found[0].path, found[1].index))
 
@@ -65,7 +66,7 @@ class FlowSources:
     def flow_class(self, qual: str, near: ModuleFacts, depth: int = 0) -> Optional[Chain]:
         """The project classes from `qual` up to Prefect's Flow ([] for Prefect's Flow itself,
         reached through aliases), or None when `qual` is not known to be a Flow class."""
-        if qual in PREFECT_FLOW:
+        if qual in FLOW:
             return []
         if depth > 8 or "." not in qual:
             return None
@@ -147,7 +148,7 @@ class FlowSources:
         if fact.copy_of is not None and fact.copy_of < len(module.flows):
             original = (module, module.flows[fact.copy_of])
         elif fact.origin:
-            found = self.project._follow(fact.origin, module, _flow_var)
+            found = self.project.follow(fact.origin, module, _flow_var)
             if found is not None:
                 original = found
         inner = self.plan(*original) if original is not None else None

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from typing import List, Optional
 
+# How a context secret is set from the environment (`PREFECT__CONTEXT__SECRETS__NAME=...`).
+SECRETS_ENV_PREFIX = "PREFECT__CONTEXT__SECRETS__"
+
 AGENT_TYPES = ("local", "docker", "kubernetes", "ecs", "vertex")
 
 ENV_VARS_VAR = "PREFECT__CLOUD__AGENT__ENV_VARS"
@@ -47,8 +50,8 @@ def typo_secret_name(env_name: str) -> Optional[str]:
     path = secret_path(env_name)
     if path is not None:
         # Prefect's str.replace lower-cases every "CONTEXT__SECRETS" in the name, not only the prefix.
-        intended = env_name[len("PREFECT__CONTEXT__SECRETS__"):].split("__")[0] if \
-            env_name.upper().startswith("PREFECT__CONTEXT__SECRETS__") else path[0]
+        intended = env_name[len(SECRETS_ENV_PREFIX):].split("__")[0] if \
+            env_name.upper().startswith(SECRETS_ENV_PREFIX) else path[0]
         if intended != path[0]:
             return intended.strip() or None
         if path[0] != path[0].strip():

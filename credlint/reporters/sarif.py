@@ -19,7 +19,7 @@ _SECURITY_SEVERITY = {"CL2": "9.0", "CL3": "8.0", "CL1": "6.5", "CL0": "2.0"}
 
 
 def _rule(rule, docs_url: Optional[str]) -> dict:
-    from credlint.cli import explain_text
+    from credlint.reporters.rule_page import explain_text
 
     sections = rule.sections()
     text = explain_text(rule)

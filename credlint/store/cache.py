@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Dict, Iterable, Optional, Tuple
 from credlint.cachedir import PRIVATE_FILE, prepare, private_fd, prune, tighten, write_now_or_later, write_private
 
 if TYPE_CHECKING:  # imported on first look-up: the namespace alone needs none of it
+    from credlint.config import Config
     from credlint.facts.file import FileFacts
 
 FORMAT = 5  # 4: values keep no length and no digest, matches neither; 5: content digests are keyed
@@ -42,6 +43,25 @@ _RACY_NS = 2_000_000_000  # a file changed within 2 s of being cached may change
 
 def namespace(*parts: str) -> str:
     return hashlib.sha256("\x1f".join((f"format-{FORMAT}",) + parts).encode()).hexdigest()[:20]
+
+
+def facts_namespace(config: "Config") -> str:
+    """The namespace of facts computed under this configuration: credlint's build, the built-in
+    catalogue and the configuration as it affects per-file facts."""
+    from credlint.prefect.catalogue_sources import builtin_digest
+
+    return namespace(code_fingerprint(), builtin_digest(), _config_key(config))
+
+
+def _config_key(config: Config) -> str:
+    """The configuration as it affects per-file facts, for the cache's namespace."""
+    import json
+    from dataclasses import asdict
+
+    data = asdict(config)
+    data.pop("lines", None)
+    data.pop("path", None)
+    return json.dumps(data, sort_keys=True, default=str)
 
 
 def code_fingerprint() -> str:
@@ -242,15 +262,6 @@ class FactsCache:
         facts = entry.get("facts") if isinstance(entry, dict) else None
         digest = facts.get("digest", "") if isinstance(facts, dict) else ""
         return digest if isinstance(digest, str) else ""
-
-    def by_digest(self, rel: str, digest: str, st: Optional[os.stat_result]) -> Optional[FileFacts]:
-        entry = self._entries.get(rel)
-        if not digest or self.digest_of(rel) != digest:
-            return None
-        found = self.cached(rel)
-        if found is not None:
-            self._put(found, st)
-        return found
 
     def _facts(self, rel: str, entry: dict) -> Optional[FileFacts]:
         from credlint.facts.file import FileFacts

@@ -1,5 +1,9 @@
 """Files -> per-file facts: from the cache where the content is known, else from workers.
 
+Gather decides from the cache what needs work; workers compute facts and nothing else. A file
+whose size or mtime changed goes to a worker with the cached content's digest, and only when the
+cached facts are already in hand: the worker's answer "unchanged" then needs nothing more.
+
 The byte prefilter decides which Python files are parsed; then imports are followed from the
 parsed modules until nothing new is reached, so a module that matters only because a flow
 imports it (a `settings.py` holding a constant) is parsed as well. The result is the set of
@@ -14,9 +18,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 from credlint.config import glob_matcher
 from credlint.facts.types import ModuleFacts, module_name_for
 from credlint.facts.file import FileFacts
-from credlint.store.workers import (
-    MIN_FILES_FOR_POOL, EarlyWorker, Job, Outcome, default_jobs, pool_size, run_job, run_jobs,
-)
+from credlint.store.workers import MIN_FILES_FOR_POOL, EarlyWorker, Job, Outcome, default_jobs, pool_size, run_jobs
 
 
 class Gathered:
@@ -41,6 +43,7 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
     facts: Dict[str, FileFacts] = {}
     pending: List[Job] = []
     unchanged: List[str] = []  # files whose cached facts stand: rebuilt while `early` parses
+    known: Dict[str, FileFacts] = {}  # cached facts of the pending files sent with their digest
     paths = dict(files)
     is_source = glob_matcher(config.sources)
     key = cache.key if cache is not None else b""
@@ -67,7 +70,13 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
             if st is not None and cache.stat_matches(rel, st):
                 unchanged.append(rel)
                 continue
-            pending.append(job(rel, path, cache.digest_of(rel)))
+            digest = cache.digest_of(rel)
+            found = cache.cached(rel) if digest else None
+            if found is None:  # nothing cached, or a damaged entry: analysed like a new file
+                digest = ""
+            else:
+                known[rel] = found
+            pending.append(job(rel, path, digest))
         else:
             pending.append(job(rel, path))
     if early is not None and not (0 < len(pending) < MIN_FILES_FOR_POOL and early.submit(pending)):
@@ -82,9 +91,9 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         if progress is not None:
             progress(rel)
     used = pool_size(len(pending) + len(damaged), workers)
-    analysed = _run(pending, catalogue, workers, cache, facts, progress, early)
+    analysed = _run(pending, catalogue, workers, cache, facts, known, progress, early)
     if damaged:
-        analysed += _run(damaged, catalogue, workers, cache, facts, progress)
+        analysed += _run(damaged, catalogue, workers, cache, facts, known, progress)
 
     # Follow imports from the parsed modules to the project modules they need.
     index = _ModuleIndex.of(tuple(rel for rel, _ in files if rel.endswith(".py")))
@@ -103,7 +112,7 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         if missing:
             more = [Job(rel, str(paths[rel]), parse=True, digest_key=key,
                         data=given.get(rel)) for rel in sorted(missing)]
-            analysed += _run(more, catalogue, workers, cache, facts, None,
+            analysed += _run(more, catalogue, workers, cache, facts, known, None,
                              early if early is not None and len(more) < MIN_FILES_FOR_POOL and early.submit(more)
                              else None)
         frontier = sorted(rel for rel in wanted if rel in facts and facts[rel].module is not None)
@@ -116,9 +125,10 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
     return Gathered(facts, included, analysed, used)
 
 
-def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileFacts],
+def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileFacts], known: Dict[str, FileFacts],
          progress: Optional[Callable[[str], None]], early: Optional[EarlyWorker] = None) -> int:
-    """Analyse `jobs` (already submitted to `early` when it is given) and record their facts."""
+    """Analyse `jobs` (already submitted to `early` when it is given) and record their facts;
+    `known` holds the cached facts of the jobs sent with a known digest."""
     def done(job: Job, outcome: Outcome) -> None:
         if progress is not None:
             progress(job.rel)
@@ -132,15 +142,10 @@ def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileF
     analysed = 0
     for job, outcome in zip(jobs, outcomes):
         if outcome.facts is None:  # content unchanged since it was cached
-            found = cache.by_digest(job.rel, outcome.digest, outcome.st) if cache is not None else None
-            if found is not None:
-                facts[job.rel] = found
-                continue
-            outcome = run_job(Job(job.rel, job.path, forced_deploy=job.forced_deploy, parse=job.parse,
-                                  data=job.data, digest_key=job.digest_key), catalogue)
-        analysed += 1
-        if outcome.facts is None:
+            found = facts[job.rel] = known[job.rel]
+            cache.store(found, outcome.st)  # with the file's new size and mtime
             continue
+        analysed += 1
         facts[job.rel] = outcome.facts
         if cache is not None and job.data is None:
             cache.store(outcome.facts, outcome.st)

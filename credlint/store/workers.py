@@ -1,6 +1,6 @@
 """Per-file facts computed in parallel worker processes.
 
-Facts of one file depend only on its bytes and path (`filefacts.analyse`), so files are
+Facts of one file depend only on its bytes and path (`facts.file.analyse`), so files are
 spread over processes and the results put back in input order: the output is the same for any
 number of workers. Small inputs get no pool at all, since starting one costs more than it saves.
 """
@@ -22,7 +22,9 @@ MIN_FILES_FOR_POOL = 48
 class Job:
     rel: str
     path: str
-    known_digest: str = ""  # the cached content digest: unchanged content needs no analysis
+    # The cached content's digest, given only when the cached facts are at hand: content with
+    # this digest needs no analysis, and the worker answers "unchanged" (`Outcome.facts` None).
+    known_digest: str = ""
     forced_deploy: bool = False  # named by the config's `sources`
     parse: Optional[bool] = None  # None: the prefilter decides
     data: Optional[bytes] = None  # content given directly (--stdin-filename)
@@ -31,26 +33,17 @@ class Job:
 
 @dataclass
 class Outcome:
-    facts: Optional[FileFacts]  # None: content unchanged, use the cached facts
+    facts: Optional[FileFacts]  # None: content unchanged (`Job.known_digest`), the cached facts stand
     digest: str
     st: Optional[os.stat_result]
 
 
-_CATALOGUE = None
-
-
-def _init(catalogue) -> None:
-    global _CATALOGUE
-    _CATALOGUE = catalogue
-
-
-def run_job(job: Job, catalogue=None) -> Outcome:
+def run_job(job: Job, catalogue) -> Outcome:
     """Read one file and compute its facts (or report that its content is the cached one)."""
     from credlint.facts.file import MAX_FILE_BYTES, FileFacts, analyse, content_digest, unreadable
 
     from credlint.files.read import Unreadable, describe_error, not_regular, read_file
 
-    catalogue = catalogue if catalogue is not None else _CATALOGUE
     st = None
     data = job.data
     if data is None:
@@ -74,7 +67,7 @@ def run_job(job: Job, catalogue=None) -> Outcome:
         return Outcome(None, digest, st)
     kind = None
     if not job.rel.endswith(".py"):
-        from credlint.facts.deploy.reader import HEAD_BYTES, classify
+        from credlint.facts.deploy.classify import HEAD_BYTES, classify
 
         kind = classify(job.rel, data[:HEAD_BYTES])
     facts = analyse(job.rel, data, catalogue, deploy_kind=kind, forced_deploy=job.forced_deploy, parse=job.parse,
@@ -118,9 +111,9 @@ def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
     chunk = max(1, min(32, len(jobs) // (workers * 8)))
     outcomes: List[Outcome] = []
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_pool_worker,
                                  initargs=(catalogue,)) as pool:
-            for job, outcome in zip(jobs, pool.map(run_job, jobs, chunksize=chunk)):
+            for job, outcome in zip(jobs, pool.map(_run_in_pool, jobs, chunksize=chunk)):
                 if progress is not None:
                     progress(job, outcome)
                 outcomes.append(outcome)
@@ -134,6 +127,20 @@ def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
                 progress(job, outcome)
             outcomes.append(outcome)
     return outcomes
+
+
+# In a pool's worker process, the catalogue `run_jobs` was given: inherited at the fork (or sent
+# once per process where there is no fork), never pickled with each batch of jobs (146 KB).
+_POOL_CATALOGUE = None
+
+
+def _start_pool_worker(catalogue) -> None:
+    global _POOL_CATALOGUE
+    _POOL_CATALOGUE = catalogue
+
+
+def _run_in_pool(job: Job) -> Outcome:
+    return run_job(job, _POOL_CATALOGUE)
 
 
 def can_fork() -> bool:
@@ -278,10 +285,15 @@ def _serve_early(channel: _Channel, cache_dir: Optional[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
     from pathlib import Path
 
+    # The worker loads the catalogue itself, the built-in one from the same snapshot folder as the
+    # run (`pipeline.load_plan`): it is forked before this process has loaded any, and must be, since
+    # loading it first would cost 10-20 ms a warm run whose kept report answers never needs; nor can
+    # it be sent (146 KB pickled: more than the pipe holds while the worker is busy importing).
+    catalogue = None
     try:
         from credlint.prefect.catalogue import builtin_catalogue
 
-        _init(builtin_catalogue(snapshot_dir=Path(cache_dir) if cache_dir else None))
+        catalogue = builtin_catalogue(snapshot_dir=Path(cache_dir) if cache_dir else None)
         from credlint.facts.python import extract as pyfacts  # noqa: F401 - the point of this process: libcst loads now
     except Exception:  # noqa: BLE001 - a job that needs them fails, and the parent redoes it its way
         pass
@@ -291,7 +303,7 @@ def _serve_early(channel: _Channel, cache_dir: Optional[str]) -> None:
         except (EOFError, OSError):
             return
         try:
-            outcomes = [run_job(job) for job in jobs]
+            outcomes = [run_job(job, catalogue) for job in jobs]
         except Exception:  # noqa: BLE001 - the parent redoes the batch and reports it its way
             outcomes = None
         try:

@@ -4,8 +4,8 @@
 
 The test suite fails when the file is out of date.
 """
-from credlint.cli import explain_text
-from credlint.engine import collect_rules
+from credlint.engine.collect import collect_rules
+from credlint.reporters.rule_page import explain_text
 
 
 def rules_markdown() -> str:

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Mapping, Optional, TextIO, Tuple
 from urllib.parse import urlparse
 
 from credlint import __version__
-from credlint.facts.deploy.reader import _secretish
+from credlint.facts.values import secretish
 from credlint.prefect.names import REQUIRED_KEYS, secret_path
 from credlint.errors import UsageError
 from credlint.pipeline import Loaded
@@ -217,7 +217,7 @@ def describe(value: Any) -> str:
         return "bool"
     if isinstance(value, dict):
         keys = [str(k) for k in value]
-        shown = [k for k in keys if _KEY_NAME.match(k) and not _secretish(k)]
+        shown = [k for k in keys if _KEY_NAME.match(k) and not secretish(k)]
         text = "dict with keys " + ", ".join(sorted(shown)) if shown else "dict"
         if len(shown) < len(keys):
             text += f" (+{len(keys) - len(shown)} other keys)"

@@ -10,7 +10,7 @@ Collection
     With ``--credlint``, every ``.py`` file pytest visits gets a ``<file>::credlint`` item, and so
     does every other file credlint would read: candidate deployment files and the files it scans
     for credential formats only (JSON, Markdown, text, notebooks, private keys, ...), by name as
-    ``credlint check`` discovers them (``credlint.pipeline._maybe_relevant``), plus the project's
+    ``credlint check`` discovers them (``credlint.files.discover.maybe_relevant``), plus the project's
     ``sources`` globs. Files credlint's
     configuration excludes (``exclude``, ``extend-exclude`` and credlint's default excludes) are
     not collected. Items carry the ``credlint`` marker: ``-m credlint`` runs only them,
@@ -37,7 +37,7 @@ The project item
 One run per session
     credlint reads a whole project (a flow's providers can live in any file), so checking files
     one at a time would read the project once per file. The first credlint item that runs calls
-    ``credlint.pipeline.check`` once per project root with the paths of all the credlint items
+    ``credlint.api.check`` once per project root with the paths of all the credlint items
     selected in the session, stores the result in the config stash, and every item then looks up
     the findings of its own file. For the same reason there is no per-file cache keyed on
     modification times (as pytest-flake8 has): a file's findings depend on other files. The
@@ -114,7 +114,7 @@ class _State:
         (the items then fail with the configuration error, when credlint runs)."""
         if root not in self.settings:
             from credlint.config import ConfigError, discover_config, glob_matcher
-            from credlint.pipeline import DEFAULT_EXCLUDES, Excludes
+            from credlint.files.discover import DEFAULT_EXCLUDES, Excludes
 
             excludes, sources = list(DEFAULT_EXCLUDES), []
             try:
@@ -141,7 +141,7 @@ def pytest_collect_file(file_path: Path, parent):
     state = parent.config.stash.get(_STATE, None)
     if state is None:
         return None
-    from credlint.pipeline import _maybe_relevant
+    from credlint.files.discover import maybe_relevant
 
     root = state.root(file_path)
     try:
@@ -149,7 +149,7 @@ def pytest_collect_file(file_path: Path, parent):
     except ValueError:
         return None
     excluded, is_source = state.root_settings(root)
-    if not (_maybe_relevant(file_path.name) or is_source(rel)):
+    if not (maybe_relevant(file_path.name) or is_source(rel)):
         return None
     if excluded(rel):
         return None
@@ -286,7 +286,7 @@ def _run_once(state: _State, session, current: CredlintItem) -> None:
     from credlint.config import ConfigError
     from credlint.errors import UsageError
     from credlint.findings.report import SEVERITY_RANK
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     items = [item for item in (session.items or []) if isinstance(item, CredlintItem)]
     if current not in items:

@@ -7,8 +7,8 @@ from typing import List
 from lsprotocol import types
 
 from credlint.fixes import SAFE, Source, edit_for
-from credlint.tools.lsp.actions import Proposal, Target, provider
 from credlint.tools.lsp.positions import text_lines, to_position
+from credlint.tools.lsp.proposals import Proposal, Target
 
 
 def _line_column(text: str, offset: int):
@@ -17,8 +17,9 @@ def _line_column(text: str, offset: int):
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
-@provider
 def automatic_fix(target: Target) -> List[Proposal]:
+    """The finding's automatic fix, made against the buffer (none when it has no fix or the
+    buffer no longer holds what the fix expects)."""
     finding = target.finding
     if finding is None:
         return []

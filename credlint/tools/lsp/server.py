@@ -29,7 +29,8 @@ from pygls.uris import to_fs_path
 from credlint import __version__
 from credlint.findings.report import Finding
 from credlint.links import rule_url
-from credlint.tools.lsp.actions import Target, code_actions
+from credlint.tools.lsp.actions import code_actions
+from credlint.tools.lsp.proposals import Target
 from credlint.tools.lsp.hover import NeedRow, need_rows, render, rows_at
 from credlint.tools.lsp.positions import from_position, text_lines, to_range
 
@@ -183,7 +184,7 @@ def diagnostic(finding: Finding, lines: List[str], codec, docs_url: Optional[str
 def check_buffers(buffers: List[Buffer]):
     """(run, None) or (None, a one-line reason): the check `credlint check` would make of these
     files, with the buffers standing for them. Runs on the checking thread."""
-    from credlint.pipeline import Options, check
+    from credlint.api import Options, check
 
     options = Options(paths=[b.path for b in buffers], buffers=_contents(buffers), server=False)
     try:
@@ -194,7 +195,7 @@ def check_buffers(buffers: List[Buffer]):
 
 def load_needs(buffers: List[Buffer]):
     """(needs of every flow, None) or (None, a one-line reason), for hovers."""
-    from credlint.pipeline import Options, load
+    from credlint.api import Options, load
 
     options = Options(paths=[b.path for b in buffers], buffers=_contents(buffers), server=False)
     try:

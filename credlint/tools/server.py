@@ -15,163 +15,19 @@ them (no secret value is ever in one). Linux only: it relies on `SO_PEERCRED`.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import stat
 import sys
 import time
 from pathlib import Path
 from typing import Optional
 
-PROTOCOL = 1
+from credlint.speed.client import (
+    OPTION_FIELDS, PROTOCOL, build_id, call, receive_message, send_message, socket_path, status,
+)
+
 DEFAULT_IDLE_TIMEOUT = 1800.0
-CONNECT_TIMEOUT = 2.0
 SETTLE_AFTER = 1.0  # seconds without a request before the garbage of the last ones is collected
 SETTLE_EVERY = 20  # checks in a row at most before it is collected anyway
-REPLY_TIMEOUT = 600.0  # a first request on a large project is a cold run; a hung server is not waited for
-MAX_MESSAGE = 1 << 30
-
-
-def supported() -> bool:
-    return sys.platform.startswith("linux") and hasattr(os, "getuid")
-
-
-def _runtime_dir(create: bool = True) -> Optional[Path]:
-    """This user's folder for sockets: created private, refused unless it still is. A client
-    only looks (`create=False`): a check with no server leaves nothing behind."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or ""
-    if not base or not os.path.isdir(base):
-        import tempfile
-
-        base = tempfile.gettempdir()
-    folder = Path(base) / f"credlint-{os.getuid()}"
-    try:
-        if create:
-            folder.mkdir(mode=0o700, exist_ok=True)
-        st = os.lstat(folder)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-        return None  # another user's, or opened up: never trust a socket in it
-    return folder
-
-
-def socket_path(cache_dir: Path, create: bool = True) -> Optional[Path]:
-    """Where the server for this cache folder listens (a short path: sockets have a length limit)."""
-    folder = _runtime_dir(create)
-    if folder is None:
-        return None
-    key = hashlib.sha256(str(Path(cache_dir).resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:20]
-    return folder / f"{key}.sock"
-
-
-def build_id() -> str:
-    """credlint's code and built-in catalogue: a server of another build must not answer."""
-    from credlint.store.cache import code_fingerprint
-    from credlint.prefect.catalogue_sources import builtin_digest
-
-    return f"{code_fingerprint()}:{builtin_digest()}"
-
-
-# ----- messages: an 8-byte length, then JSON ------------------------------------------------
-def _send(sock, message: dict) -> None:
-    data = json.dumps(message, separators=(",", ":")).encode("utf-8", "surrogatepass")
-    sock.sendall(len(data).to_bytes(8, "big") + data)
-
-
-def _recv(sock) -> dict:
-    size = int.from_bytes(_read(sock, 8), "big")
-    if size > MAX_MESSAGE:
-        raise ValueError("message too large")
-    message = json.loads(_read(sock, size).decode("utf-8", "surrogatepass"))
-    if not isinstance(message, dict):
-        raise ValueError("not a message")
-    return message
-
-
-def _read(sock, size: int) -> bytes:
-    chunks = []
-    while size:
-        chunk = sock.recv(min(size, 1 << 20))
-        if not chunk:
-            raise EOFError("connection closed")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def _connect(path: Path, timeout: Optional[float] = CONNECT_TIMEOUT):
-    import socket
-
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.settimeout(timeout)
-        sock.connect(str(path))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _call(path: Path, message: dict, timeout: Optional[float] = CONNECT_TIMEOUT) -> Optional[dict]:
-    """One request and its answer; None if nobody answers."""
-    try:
-        sock = _connect(path)
-    except OSError:
-        return None
-    try:
-        sock.settimeout(timeout)
-        _send(sock, message)
-        return _recv(sock)
-    except (OSError, EOFError, ValueError):
-        return None
-    finally:
-        sock.close()
-
-
-# ----- the client side: `credlint check` --------------------------------------------------------
-def ask(cache_dir: Path, options) -> Optional[dict]:
-    """The report data and stats of `options` from this project's server, or None: no server,
-    another build, or a failure (then the caller does the work, and reports any error itself)."""
-    if not supported():
-        return None
-    path = socket_path(cache_dir, create=False)
-    if path is None or not path.exists():
-        return None
-    fields = {name: getattr(options, name) for name in _OPTION_FIELDS}
-    if options.stdin is not None:
-        import base64
-
-        fields["stdin"] = [options.stdin[0], base64.b64encode(options.stdin[1]).decode("ascii")]
-    reply = _call(path, {"protocol": PROTOCOL, "command": "check", "build": build_id(), "cwd": os.getcwd(),
-                         "options": fields}, timeout=REPLY_TIMEOUT)
-    if reply is None or reply.get("status") != "ok":
-        return None
-    if not isinstance(reply.get("report"), dict) or not isinstance(reply.get("stats"), dict):
-        return None
-    return reply
-
-
-_OPTION_FIELDS = ("paths", "config_file", "select", "ignore", "backend", "fail_on", "jobs", "cache_dir",
-                  "exclude", "extend_exclude", "extend_select")
-
-
-def status(cache_dir: Path) -> Optional[dict]:
-    return _command(cache_dir, "status")
-
-
-def stop(cache_dir: Path) -> bool:
-    return _command(cache_dir, "stop") is not None
-
-
-def _command(cache_dir: Path, command: str) -> Optional[dict]:
-    """The server's "ok" answer to a control command, or None (no server)."""
-    path = socket_path(cache_dir, create=False) if supported() else None
-    if path is None:
-        return None
-    reply = _call(path, {"protocol": PROTOCOL, "command": command})
-    return reply if reply is not None and reply.get("status") == "ok" else None
 
 
 # ----- the server side --------------------------------------------------------------------------
@@ -192,7 +48,7 @@ class Server:
         import socket
 
         if self.path.exists():
-            if _call(self.path, {"protocol": PROTOCOL, "command": "status"}) is not None:
+            if call(self.path, {"protocol": PROTOCOL, "command": "status"}) is not None:
                 raise RuntimeError("a server is already running for this cache folder")
             try:
                 self.path.unlink()
@@ -284,38 +140,38 @@ class Server:
             if uid != os.getuid():
                 return  # another user's process: not even an answer
             conn.settimeout(30.0)
-            request = _recv(conn)
+            request = receive_message(conn)
             conn.settimeout(None)
             if request.get("protocol") != PROTOCOL:
-                _send(conn, {"status": "stale"})
+                send_message(conn, {"status": "stale"})
                 return
             command = request.get("command")
             if command == "status":
-                _send(conn, {"status": "ok", "pid": os.getpid(), "started": self.started, "requests": self.requests,
+                send_message(conn, {"status": "ok", "pid": os.getpid(), "started": self.started, "requests": self.requests,
                              "cache_dir": str(self.cache_dir), "idle_timeout": self.idle_timeout})
             elif command == "stop":
                 self._stopping = True
-                _send(conn, {"status": "ok"})
+                send_message(conn, {"status": "ok"})
             elif command == "check":
                 self._check(conn, request)
             else:
-                _send(conn, {"status": "unknown command"})
+                send_message(conn, {"status": "unknown command"})
         except (OSError, EOFError, ValueError):
             return  # the client gave up or sent garbage; it runs the check itself
 
     def _check(self, conn, request: dict) -> None:
         from credlint import cachedir
-        from credlint.pipeline import Options, check
+        from credlint.api import Options, check
 
         if request.get("build") != self.build:
             self._stopping = True  # credlint was upgraded or edited: this process is out of date
-            _send(conn, {"status": "stale"})
+            send_message(conn, {"status": "stale"})
             return
         self.requests += 1
         try:
             fields = dict(request["options"])
             stdin = fields.pop("stdin", None)
-            options = Options(**{name: fields[name] for name in _OPTION_FIELDS}, server=False)
+            options = Options(**{name: fields[name] for name in OPTION_FIELDS}, server=False)
             if stdin is not None:
                 import base64
 
@@ -324,7 +180,7 @@ class Server:
             with cachedir.deferred() as writes:
                 run = check(options)
         except Exception:  # noqa: BLE001 - the client runs the check itself and reports the error its way
-            _send(conn, {"status": "failed"})
+            send_message(conn, {"status": "failed"})
             return
         finally:
             try:
@@ -334,7 +190,7 @@ class Server:
         stats = dict(run.stats)
         stats["server"] = 1
         try:
-            _send(conn, {"status": "ok", "report": run.report.to_data(), "stats": stats})
+            send_message(conn, {"status": "ok", "report": run.report.to_data(), "stats": stats})
         finally:
             for write in writes:  # the client has its answer (or is gone): now the cache files
                 write()
