@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 from credlint.config import find_root
 from credlint.errors import UsageError
 from credlint.files.plan import Head, Plan, head_of, plan_of, projects_of
-from credlint.findings.report import Finding, Report
+from credlint.findings.report import Finding, Report, Run
 from credlint.options import Options
-from credlint.pipeline import Loaded, Run, load_plan, rules_for, run_rules
 from credlint.store.cache import facts_namespace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the pipeline is imported when it runs: a reused report needs none of it
     from credlint.engine.rule import Rule
+    from credlint.pipeline import Loaded
 
-__all__ = ["Options", "Run", "Loaded", "check", "load"]  # what callers use: the options, the run, its model
+__all__ = ["Options", "Run", "check", "load"]
 
 
 def check(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:
@@ -55,6 +55,8 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
         if len(groups) > 1:
             roots = ", ".join(str(find_root(Path(paths[0]))) for paths in groups)
             raise UsageError(f"the paths are in {len(groups)} projects ({roots}): give the paths of one at a time")
+    from credlint.pipeline import load_plan
+
     return load_plan(plan_of(options), options, progress)
 
 
@@ -75,10 +77,14 @@ def _check_project(options: Options, progress: Optional[Callable[[str, int], Non
             reused = _reuse(memo, signature, plan, options)
             if reused is not None:
                 return reused
+        from credlint.pipeline import load_plan
+
         loaded = load_plan(plan, options, progress, early, space)
     finally:
         if early is not None:
             early.close()
+    from credlint.pipeline import run_rules
+
     run = run_rules(loaded, options)
     if memo is not None:
         if signature is not None and not loaded.read_failures:
@@ -197,7 +203,13 @@ def _run_from_data(data: Optional[dict], where, options: Options) -> Optional[Ru
         stats = dict(data["stats"])
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    return Run(report, where.config, where.root, _LazyRules(lambda: rules_for(where, options)), stats)
+    return Run(report, where.config, where.root, _LazyRules(lambda: _rules_for(where, options)), stats)
+
+
+def _rules_for(where, options: Options) -> List[Rule]:
+    from credlint.pipeline import rules_for
+
+    return rules_for(where, options)
 
 
 class _LazyRules(Sequence):

@@ -17,7 +17,7 @@ from credlint.errors import UsageError
 from credlint.files.paths import display_path, displayer
 from credlint.files.plan import Plan
 from credlint.findings.locate import to_findings
-from credlint.findings.report import Report
+from credlint.findings.report import Report, Run
 from credlint.findings.sources import Sources
 from credlint.findings.suppress import apply_suppressions, per_file_ignored, rule_names
 from credlint.options import Options
@@ -25,27 +25,6 @@ from credlint.options import Options
 if TYPE_CHECKING:  # a reused report needs none of the analysis: it is imported when it runs
     from credlint.engine.rule import Hit, Rule
     from credlint.model.project import Project
-
-
-@dataclass
-class Run:
-    report: Report
-    config: Config
-    root: Path  # the project root; for paths in several projects, the folder that holds them all
-    rules: List[Rule]
-    stats: Dict[str, int] = field(default_factory=dict)  # files analysed / from the cache, workers
-    errors: List[str] = field(default_factory=list)  # paths that could not be checked (exit code 2)
-    # For paths in several projects: each finding's displayed path -> its project's `fail-on`.
-    fail_on_by_path: Dict[str, str] = field(default_factory=dict)
-
-    def failed(self) -> bool:
-        """A finding at or above the failing severity of its own project's configuration."""
-        if not self.fail_on_by_path:
-            return self.report.failed(self.config.fail_on)
-        from credlint.findings.report import SEVERITY_RANK
-
-        return any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[self.fail_on_by_path.get(f.path, self.config.fail_on)]
-                   for f in self.report.findings)
 
 
 @dataclass

@@ -4,7 +4,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+
+if TYPE_CHECKING:
+    from credlint.config import Config
+    from credlint.engine.rule import Rule
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -150,3 +155,25 @@ class Report:
     def failed(self, fail_on: str) -> bool:
         threshold = SEVERITY_RANK[fail_on]
         return any(SEVERITY_RANK[f.severity] >= threshold for f in self.findings)
+
+
+@dataclass
+class Run:
+    """What a check found and how: its report, the configuration and rules it ran with, counts of
+    the work done, and the paths it could not check."""
+
+    report: Report
+    config: Config
+    root: Path  # the project root; for paths in several projects, the folder that holds them all
+    rules: List[Rule]
+    stats: Dict[str, int] = field(default_factory=dict)  # files analysed / from the cache, workers
+    errors: List[str] = field(default_factory=list)  # paths that could not be checked (exit code 2)
+    # For paths in several projects: each finding's displayed path -> its project's `fail-on`.
+    fail_on_by_path: Dict[str, str] = field(default_factory=dict)
+
+    def failed(self) -> bool:
+        """A finding at or above the failing severity of its own project's configuration."""
+        if not self.fail_on_by_path:
+            return self.report.failed(self.config.fail_on)
+        return any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[self.fail_on_by_path.get(f.path, self.config.fail_on)]
+                   for f in self.report.findings)
