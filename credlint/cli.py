@@ -166,6 +166,9 @@ def _parser() -> argparse.ArgumentParser:
     catalog.add_argument("--format", choices=("table", "json"), default="table")
     catalog.add_argument("--all", action="store_true",
                          help="table: also list the classes that need no credentials (json always lists all)")
+    catalog.add_argument("--prefect", choices=("1", "2", "3"),
+                         help="list one model only: 1 (the 1.4.1 catalogue), 2 or 3 (its block types); the table "
+                              "shows both models by default, json the 1.4.1 catalogue")
 
     server = sub.add_parser("server", help="keep a process with the project loaded, for fast re-checks "
                                            "(`check` uses it while it runs)")
@@ -421,26 +424,38 @@ def cmd_preflight(args) -> int:
 
 def cmd_catalog(args) -> int:
     from credlint.prefect.catalogue import builtin_catalogue
-    from credlint.tools.catalog import did_you_mean, render_entry, render_table
+    from credlint.tools.catalog import (did_you_mean, find_blocks, listed_blocks, render_block, render_block_table,
+                                        render_entry, render_table)
 
     catalogue = builtin_catalogue()
+    blocks = []  # Prefect 2.x/3.x block types to show
     if args.symbol:
         entry = catalogue.lookup(args.symbol.strip())
-        if entry is None:
+        blocks = find_blocks(args.symbol) if entry is None else []
+        if entry is None and not blocks:
             print(f"credlint: error: {_safe(args.symbol)} is not in the catalogue{did_you_mean(catalogue, args.symbol)}",
                   file=sys.stderr)
             return 2
-        entries = [entry]
+        entries = [entry] if entry is not None else []
     else:
-        entries = [e for e in catalogue if e.credentials or args.all or args.format == "json"]
+        entries = [] if args.prefect in ("2", "3") else [
+            e for e in catalogue if e.credentials or args.all or args.format == "json"]
+        if args.prefect in ("2", "3") or (args.prefect is None and args.format == "table"):
+            blocks = listed_blocks(args.prefect or "", args.all or args.format == "json")
     if args.format == "json":
-        data = [e.to_json() for e in entries]
-        json.dump(data[0] if args.symbol else data, sys.stdout, indent=2)
+        data = [e.to_json() for e in entries] + [b.to_json() for b in blocks]
+        json.dump(data[0] if args.symbol and len(data) == 1 else data, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif args.symbol:
-        render_entry(entries[0])
+        for shown in entries:
+            render_entry(shown)
+        for shown in blocks:
+            render_block(shown)
     else:
-        render_table(entries)
+        if entries or args.prefect == "1":
+            render_table(entries)
+        if blocks:
+            render_block_table(blocks)
     return 0
 
 
