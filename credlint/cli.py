@@ -159,10 +159,27 @@ def _parser() -> argparse.ArgumentParser:
     preflight.add_argument("--format", choices=("table", "json"), default="table")
     preflight.add_argument("--config", metavar="FILE")
     preflight.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    preflight.add_argument("--block", action="append", metavar="SLUG/NAME",
+                           help="Prefect 2.x/3.x: also check this block document in the workspace at PREFECT_API_URL "
+                                "(repeatable; the configured `blocks` are checked too)")
+    preflight.add_argument("--variable", action="append", metavar="NAME",
+                           help="Prefect 2.x/3.x: also check that this Variable exists in the workspace (repeatable)")
     _reading_options(preflight)
 
-    catalog = sub.add_parser("catalog", help="what credlint knows about each Prefect 1.4.1 class")
-    catalog.add_argument("symbol", nargs="?", help="one class or function, by any import path")
+    blocks = sub.add_parser("blocks", help="Prefect 2.x/3.x: the workspace's blocks at PREFECT_API_URL as the "
+                                           "config's `blocks = [...]` (names only, never values)")
+    blocks.add_argument("path", nargs="?", default=".", help="a folder of the project whose configuration --write "
+                                                             "updates (default: the current one)")
+    blocks.add_argument("--write", action="store_true",
+                        help="set `blocks` in the project's configuration (credlint.toml, .credlint.toml or "
+                             "pyproject.toml [tool.credlint]; credlint.toml is created if there is none), "
+                             "keeping the rest of the file as it is")
+    blocks.add_argument("--config", metavar="FILE", help="the configuration file --write updates")
+    blocks.add_argument("--format", choices=("toml", "json"), default="toml")
+
+    catalog = sub.add_parser("catalog", help="what credlint knows about each Prefect 1.4.1 class and each "
+                                             "Prefect 2.x/3.x block type")
+    catalog.add_argument("symbol", nargs="?", help="one class or function, by any import path, or a block type's slug")
     catalog.add_argument("--format", choices=("table", "json"), default="table")
     catalog.add_argument("--all", action="store_true",
                          help="table: also list the classes that need no credentials (json always lists all)")
@@ -407,19 +424,31 @@ def cmd_inventory(args) -> int:
 
 
 def cmd_preflight(args) -> int:
+    from credlint.tools.block_preflight import block_refs, workspace_section
     from credlint.tools.preflight import failed, preflight, read_environment, render_table
     from credlint.api import Options, load
 
     environment = read_environment(args.agent)
     backend = environment.backend if environment.backend in ("cloud", "server") else None
+    explicit = block_refs(_split(args.block) or [], "--block ")
     loaded = load(Options(paths=args.paths, config_file=args.config, backend=backend, **_reading(args)))
     document = preflight(loaded, environment, args.flow)
+    section = workspace_section(block_refs(loaded.config.blocks or []) + explicit, _split(args.variable) or [],
+                                explicit=bool(explicit or args.variable))
+    if section is not None:  # Prefect 2.x/3.x names to check: the workspace's answer beside the 1.x flows
+        document["workspace"] = section
     if args.format == "json":
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         render_table(document, sys.stdout, _use_color(args.color, sys.stdout))
     return 1 if failed(document) else 0
+
+
+def cmd_blocks(args) -> int:
+    from credlint.tools.blocks import run_blocks
+
+    return run_blocks(Path(args.path), args.write, args.config, args.format, sys.stdout, sys.stderr)
 
 
 def cmd_catalog(args) -> int:
@@ -520,7 +549,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     handler = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "catalog": cmd_catalog,
-               "inventory": cmd_inventory, "preflight": cmd_preflight, "server": cmd_server, "lsp": cmd_lsp}[args.command]
+               "inventory": cmd_inventory, "preflight": cmd_preflight, "server": cmd_server, "lsp": cmd_lsp,
+               "blocks": cmd_blocks}[args.command]
     from credlint.config import ConfigError
     from credlint.errors import RuleError
 

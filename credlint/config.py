@@ -30,7 +30,9 @@ class ConfigError(Exception):
 class Config:
     path: Optional[str] = None  # the file it came from, if any
     backend: str = "cloud"
+    prefect: str = "auto"  # which Prefect Python files are read under: auto (per file, from its imports), 1, 2, 3
     cloud_secrets: Optional[List[str]] = None  # None: no inventory configured
+    blocks: Optional[List[str]] = None  # Prefect 2.x/3.x: the workspace's blocks, "slug/name"; None: no list
     allow_fallback: List[str] = field(default_factory=list)
     select: List[str] = field(default_factory=list)
     ignore: List[str] = field(default_factory=list)
@@ -52,9 +54,24 @@ def _str_list(value) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+# A block document's type slug and name, as Prefect 2.x/3.x accept them (prefect/types/names.py:
+# BlockDocumentName and BlockTypeSlug, lowercase letters, numbers and dashes).
+_BLOCK_REF = re.compile(r"([a-z0-9-]+)/([a-z0-9-]+)\Z")
+
+
+def block_ref(text: str) -> Optional[Tuple[str, str]]:
+    """("aws-credentials", "prod") for "aws-credentials/prod"; None for any other shape."""
+    match = _BLOCK_REF.match(text) if isinstance(text, str) else None
+    return (match.group(1), match.group(2)) if match else None
+
+
 _KEYS = {
     "backend": ("backend", 'one of "cloud", "server"', lambda v: v in ("cloud", "server")),
+    "prefect": ("prefect", 'one of "auto", "1", "2", "3" (a string)', lambda v: v in ("auto", "1", "2", "3")),
     "cloud-secrets": ("cloud_secrets", "a list of secret names", _str_list),
+    "blocks": ("blocks", 'a list of "slug/name" strings of lowercase letters, digits and dashes (e.g. '
+                         '"aws-credentials/prod"; `credlint blocks` prints it)',
+               lambda v: _str_list(v) and all(block_ref(x) is not None for x in v)),
     "allow-fallback": (
         "allow_fallback",
         "a list of families (" + ", ".join(FAMILIES) + ")",

@@ -11,6 +11,37 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import pytest
 
+# One real Prefect 3 server per session, for every module that asks (tests/prefect_server.py).
+from prefect_server import planted_workspace, prefect_server  # noqa: E402,F401
+
+
+# Test modules that run the real Prefect 3.x / 2.20 (their venvs are built on first use).
+_REAL_PREFECT_MODULES = {"test_block_catalogue_proof", "test_blocks_command", "test_model_detection",
+                         "test_prefect_yaml", "test_preflight_blocks"}
+
+
+def pytest_collection_finish(session):
+    """When the run includes tests that need the real-Prefect venvs (tests/prefect3_venv.py), start
+    building them in the background, so that on a machine without them the minute or two of
+    `pip install` overlaps the tests that come first. A test that needs one waits on the same file
+    lock; a failed build is retried, and reported, by that test."""
+    import threading
+
+    if not any(getattr(item, "module", None) is not None and item.module.__name__ in _REAL_PREFECT_MODULES
+               for item in session.items):
+        return
+
+    import prefect3_venv
+
+    def build(make) -> None:
+        try:
+            make()
+        except BaseException:  # noqa: BLE001 - reported when a test asks for the venv itself
+            pass
+
+    for make in (prefect3_venv.prefect3_python, prefect3_venv.prefect3_integrations, prefect3_venv.prefect2_python):
+        threading.Thread(target=build, args=(make,), daemon=True, name=f"build {make.__name__}").start()
+
 
 class Project:
     """A throw-away credlint project rooted at `root` (a tmp_path with a `.git` marker)."""

@@ -70,11 +70,12 @@ def unreadable(rel: str, why: str, *, failed: bool = True) -> FileFacts:
 
 
 def analyse(rel: str, data: bytes, catalogue, *, deploy_kind: Optional[str] = None, forced_deploy: bool = False,
-            parse: Optional[bool] = None, digest: Optional[str] = None) -> FileFacts:
+            parse: Optional[bool] = None, digest: Optional[str] = None, prefect: str = "auto") -> FileFacts:
     """Facts of one file from its bytes.
 
     `parse`: None lets the byte prefilter decide whether a Python file is parsed; True parses it
     anyway (a module a parsed module imports, or a run without the prefilter); False never.
+    `prefect`: the configuration's `prefect` setting (which Prefect Python files are read under).
     """
     from credlint.facts.patterns.scan import could_match, scan
     from credlint.facts.python.prefilter import relevant
@@ -98,7 +99,7 @@ def analyse(rel: str, data: bytes, catalogue, *, deploy_kind: Optional[str] = No
         else:
             from credlint.facts.python.extract import extract
 
-            out.module = extract(data, rel, catalogue)
+            out.module = extract(data, rel, catalogue, prefect)
     return out
 
 

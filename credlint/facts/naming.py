@@ -94,6 +94,7 @@ LOGIN_COMMANDS = {
     ("nerdctl", "login"): ("-p", "--password"), ("buildah", "login"): ("-p", "--password"),
     ("skopeo", "login"): ("-p", "--password"), ("oras", "login"): ("-p", "--password"),
     ("helm", "registry", "login"): ("-p", "--password"), ("prefect", "auth", "login"): ("-k", "--key", "-t", "--token"),
+    ("prefect", "cloud", "login"): ("-k", "--key"),  # Prefect 2.x/3.x
 }
 _LOGIN_PREFIXES = tuple(" ".join(command) + " " for command in LOGIN_COMMANDS)
 

@@ -10,27 +10,9 @@ import typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Callable, Dict, List, Optional, Tuple, get_type_hints
 
+from credlint.facts.blocks import BlockFacts
+from credlint.facts.places import Arg, Pos  # here for every module that imports them from types
 from credlint.facts.values import Value
-
-
-@dataclass
-class Pos:
-    """1-based line and column span of a node in its file."""
-
-    line: int = 0
-    column: int = 0
-    end_line: int = 0
-    end_column: int = 0
-
-
-@dataclass
-class Arg:
-    """One argument as passed: its folded value and where it sits (plus its parts' places)."""
-
-    value: Value
-    pos: Pos = field(default_factory=Pos)
-    parts: List[Pos] = field(default_factory=list)  # list elements / dict values, in order
-    keys: List[Pos] = field(default_factory=list)  # dict keys, in order
 
 
 @dataclass
@@ -242,6 +224,10 @@ class ModuleFacts:
     prefect1: bool = False  # uses Prefect 1.x APIs
     prefect2: bool = False  # imports Prefect 2.x-only APIs
     uses_prefect: bool = False  # imports anything from prefect
+    # The Prefect the file is read under: "1" (1.x facts below), "2" (2.x/3.x: `blocks` instead of
+    # any 1.x fact), "" (no Prefect import: read as 1.x code, as it always was). See prefect2_model.
+    model: str = ""
+    blocks: Optional[BlockFacts] = None  # 2.x/3.x files: blocks, variables, flows, deployments
     imports: Dict[str, str] = field(default_factory=dict)  # module-level name -> qualname
     definitions: Dict[str, str] = field(default_factory=dict)  # module-level name -> def kind
     instances: Dict[str, int] = field(default_factory=dict)  # module-level name -> CallFact id

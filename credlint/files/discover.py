@@ -47,12 +47,12 @@ class Excludes:
 
 
 _DEPLOY_SUFFIXES = (".toml", ".sh", ".bash", ".mk", ".yml", ".yaml", ".env", ".conf", ".ini", ".dockerfile", ".cfg",
-                    ".bat", ".cmd")
+                    ".bat", ".cmd", ".tf", ".tfvars")
 # Files read only for credential formats (CL204), as detect-secrets and gitleaks read them: data,
-# documentation, notebooks, Terraform, client credential files and private keys. None of them is
-# a deployment file (`deployfiles.classify` gives them no kind), and binary ones (DER, PKCS#12)
+# documentation, notebooks, client credential files and private keys. None of them is a
+# deployment file (`facts.deploy.classify` gives them no kind), and binary ones (DER, PKCS#12)
 # are skipped by the pattern scan.
-_SCANNED_SUFFIXES = (".json", ".md", ".markdown", ".rst", ".txt", ".ipynb", ".tf", ".tfvars", ".properties",
+_SCANNED_SUFFIXES = (".json", ".md", ".markdown", ".rst", ".txt", ".ipynb", ".properties",
                      ".pem", ".key", ".p8", ".ppk", ".asc", ".ovpn", ".npmrc", ".pypirc", ".netrc", ".s3cfg",
                      ".boto", ".git-credentials")
 _SSH_KEY_NAMES = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519")  # and id_rsa_deploy, ...; not *.pub

@@ -53,6 +53,9 @@ class Project(Consumers, Needs):
         """Every file that could not be read, decoded or parsed, in path order."""
         out = [FileError(m.path, m.error.message, Pos(m.error.line, m.error.column, m.error.line, m.error.column))
                for m in self.modules.values() if m.error is not None]
+        # A deployment file Prefect could not read either (a prefect.yaml, a .tf), or a template in it
+        out += [FileError(facts.path, error.message, error.pos, kind=error.kind)
+                for facts in self.deploy for error in facts.errors]
         return sorted(out + self.unreadable, key=lambda e: (e.path, e.pos.line, e.pos.column))
 
     # ----- building ---------------------------------------------------------------------------

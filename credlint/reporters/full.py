@@ -2,7 +2,7 @@
 wrapped, around the finding) and a fix, and one closing summary line that counts every file read
 by kind. Clean files are not listed; `progress` shows a run at work on a terminal instead."""
 from collections import Counter, defaultdict
-from typing import Dict, List, TextIO, Tuple
+from typing import Dict, List, TextIO
 
 from rich.console import Console
 from rich.markup import escape

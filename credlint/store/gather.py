@@ -54,9 +54,9 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
     def job(rel: str, path, known: str = "") -> Job:
         if rel in given:
             return Job(rel, str(path), forced_deploy=is_source(rel), parse=None if prefilter else True, data=given[rel],
-                       digest_key=key)
+                       digest_key=key, prefect=config.prefect)
         return Job(rel, str(path), known_digest=known, forced_deploy=is_source(rel), parse=None if prefilter else True,
-                   digest_key=key)
+                   digest_key=key, prefect=config.prefect)
 
     for rel, path in files:
         if cache is not None and rel not in given:
@@ -111,7 +111,7 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         missing = [rel for rel in wanted if rel in facts and facts[rel].module is None]
         if missing:
             more = [Job(rel, str(paths[rel]), parse=True, digest_key=key,
-                        data=given.get(rel)) for rel in sorted(missing)]
+                        data=given.get(rel), prefect=config.prefect) for rel in sorted(missing)]
             analysed += _run(more, catalogue, workers, cache, facts, known, None,
                              early if early is not None and len(more) < MIN_FILES_FOR_POOL and early.submit(more)
                              else None)

@@ -29,6 +29,7 @@ class Job:
     parse: Optional[bool] = None  # None: the prefilter decides
     data: Optional[bytes] = None  # content given directly (--stdin-filename)
     digest_key: bytes = b""  # the cache's key for content digests (b"": no cache)
+    prefect: str = "auto"  # the configuration's `prefect` setting
 
 
 @dataclass
@@ -71,7 +72,7 @@ def run_job(job: Job, catalogue) -> Outcome:
 
         kind = classify(job.rel, data[:HEAD_BYTES])
     facts = analyse(job.rel, data, catalogue, deploy_kind=kind, forced_deploy=job.forced_deploy, parse=job.parse,
-                    digest=digest)
+                    digest=digest, prefect=job.prefect)
     return Outcome(facts, digest, st)
 
 

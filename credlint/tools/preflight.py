@@ -4,7 +4,9 @@ Reads the environment exactly as Prefect 1.4.1 would (PREFECT__CONTEXT__SECRETS_
 the user config's [context.secrets], backend and use_local_secrets), then the client libraries'
 own chains (AWS, Google, Azure storage) for context needs. Values are inspected in memory only:
 the report describes them ("dict with keys ...", "string of 32-63 characters"), never shows them.
-No network access: what only Prefect Cloud could provide is reported as unverifiable.
+No network access for 1.x: what only Prefect Cloud could provide is reported as unverifiable.
+Prefect 2.x/3.x block and Variable names (config `blocks`, --block, --variable) are asked of the
+workspace at PREFECT_API_URL, names only (tools/block_preflight.py), and shown after the flows.
 """
 from __future__ import annotations
 
@@ -472,7 +474,10 @@ def preflight(loaded: Loaded, environment: Environment, flow_name: Optional[str]
 
 
 def failed(document: dict) -> bool:
-    return bool(document["summary"]["missing"] or document["summary"]["malformed"])
+    from credlint.tools.block_preflight import section_failed
+
+    return bool(document["summary"]["missing"] or document["summary"]["malformed"]) \
+        or section_failed(document.get("workspace"))
 
 
 def render_table(document: dict, out: TextIO, color: bool) -> None:
@@ -506,3 +511,7 @@ def render_table(document: dict, out: TextIO, color: bool) -> None:
         console.print(table)
     summary = document["summary"]
     console.print(", ".join(f"{n} {status}" for status, n in summary.items()))
+    if document.get("workspace"):  # Prefect 2.x/3.x: blocks and Variables in the workspace
+        from credlint.tools.block_preflight import render_section
+
+        render_section(document["workspace"], console)

@@ -4,9 +4,11 @@ from __future__ import annotations
 import re
 from typing import List, Optional
 
+from credlint.prefect.deployments import PREFECT_TOML, PREFECT_YAML_NAMES, PROFILES_TABLE, PROFILES_TOML
+
 # The kinds `read_deployment_file` reads.
 KINDS = ("shell", "makefile", "ci-yaml", "k8s", "compose", "dockerfile", "dotenv", "prefect-config",
-         "supervisord", "yaml", "batch")
+         "supervisord", "yaml", "batch", "prefect-yaml", "terraform", "prefect-settings")
 # How much of a file `classify` looks at: callers pass at most this.
 HEAD_BYTES = 64 * 1024
 
@@ -15,9 +17,14 @@ _COMPOSE_NAME = re.compile(r"^(docker-)?compose([.\-_][^/]*)?\.ya?ml$")
 _CI_NAMES = {".gitlab-ci.yml", ".gitlab-ci.yaml", "bitbucket-pipelines.yml", "azure-pipelines.yml",
              "azure-pipelines.yaml", ".drone.yml", ".travis.yml", "cloudbuild.yaml", "cloudbuild.yml",
              "buildspec.yml", "buildspec.yaml"}
+PYPROJECT = "pyproject.toml"
 _NOT_PREFECT_TOML = {"pyproject.toml", "credlint.toml", ".credlint.toml", "cargo.toml", "poetry.lock"}
 _AGENT_BYTES = re.compile(rb"prefect[\"'\s,]+agent\b")
 _PREFECT_BACKEND = re.compile(rb"(?m)^[ \t]*backend[ \t]*=[ \t]*[\"'](?:server|cloud)[\"']")
+# Top-level keys of a prefect.yaml (Prefect 2.x/3.x), and what tells its steps and deployments apart
+# from other YAML with such keys (a Helm chart's `deployments:`, a GitLab job called `build:`).
+_TOP_KEYS = re.compile(rb"(?m)^(deployments|build|push|pull)[ \t]*:")
+_STEP_PATH = re.compile(rb"\.(deployments|projects)\.steps\.")  # prefect.deployments.steps.git_clone, ...
 _PREFECT_SECTIONS = ("[server]", "[server.", "[context]", "[context.", "[flows]", "[engine]", "[engine.", "[tasks]",
                      "[tasks.", "[logging]")
 
@@ -49,6 +56,8 @@ def classify(relpath: str, head: bytes) -> Optional[str]:
             return "compose"
         if "/.github/workflows/" in rlow or low in _CI_NAMES or "/.circleci/" in rlow or "/.gitlab/ci/" in rlow:
             return "ci-yaml"
+        if _prefect_yaml(low, head):
+            return "prefect-yaml"
         if b"apiVersion" in head and b"kind" in head:
             return "k8s"
         if _AGENT_BYTES.search(head):
@@ -65,7 +74,13 @@ def classify(relpath: str, head: bytes) -> Optional[str]:
                 (low.startswith("supervisord") and b"[supervisord]" in head):
             return "supervisord"
         return None
+    if low.endswith((".tf", ".tfvars")):
+        return "terraform"
     if low.endswith(".toml"):
+        if low == PYPROJECT and b"[tool.prefect" in head:
+            return "prefect-settings"  # [tool.prefect.api] key = ... (Prefect 3.x settings)
+        if low == PROFILES_TOML and b"[" + PROFILES_TABLE.encode() in head and b"PREFECT_" in head:
+            return "prefect-settings"
         if low in _NOT_PREFECT_TOML:
             return None
         headers = _toml_headers(head)
@@ -78,6 +93,8 @@ def classify(relpath: str, head: bytes) -> Optional[str]:
         if low == "config.toml" and ("/.prefect/" in rlow or _PREFECT_BACKEND.search(head) or
                                      any(h.startswith(_PREFECT_SECTIONS) for h in headers)):
             return "prefect-config"  # a user config (~/.prefect/config.toml), mounted or copied there
+        if low == PREFECT_TOML:
+            return "prefect-settings"
         return None
     if low.endswith((".bat", ".cmd")):
         return "batch"
@@ -88,9 +105,21 @@ def classify(relpath: str, head: bytes) -> Optional[str]:
     return None
 
 
+def _prefect_yaml(low: str, head: bytes) -> bool:
+    """prefect.yaml, or a file of its shape that `prefect deploy --prefect-file` reads."""
+    if low in PREFECT_YAML_NAMES or low.endswith(tuple("." + name for name in PREFECT_YAML_NAMES)):
+        return True
+    keys = set(_TOP_KEYS.findall(head))
+    if b"deployments" in keys and (b"entrypoint:" in head or b"work_pool:" in head):
+        return True
+    return bool(keys & {b"build", b"push", b"pull"}) and bool(_STEP_PATH.search(head))
+
+
 def guess_kind(relpath: str, head: bytes) -> str:
     """A kind for a file named explicitly (config `sources`) that `classify` does not know."""
     low = relpath.lower()
+    if low.endswith((".tf", ".tfvars")):
+        return "terraform"
     if low.endswith((".yml", ".yaml")):
         return "k8s" if b"apiVersion" in head and b"kind" in head else "yaml"
     if low.endswith(".toml"):

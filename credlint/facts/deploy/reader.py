@@ -4,9 +4,10 @@
 kind (`classify`) and returns its `DeployFacts` (see `types` for what they hold), recording
 problems instead of raising on bad input. The parsers are the formats' own: PyYAML's composer (node
 marks give the lines), `json`, `ast.literal_eval` and `tomllib`, `shlex` for supervisord's
-`environment=`, and a small POSIX word lexer for shell text (`lexer`) that keeps the source offset
-of every character, which `shlex` cannot. Line-oriented fallbacks are used only where a file does
-not parse (Helm templates), and say so in `problems`.
+`environment=`, python-hcl2's Lark grammar for Terraform, and a small POSIX word lexer for shell
+text (`lexer`) that keeps the source offset of every character, which `shlex` cannot. Line-oriented
+fallbacks are used only where a file does not parse (Helm templates), and say so in `problems`; a
+file Prefect itself could not read (a prefect.yaml, a `.tf`) is in `errors`, which CL000 reports.
 """
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from credlint.facts.deploy.dockerfile import read_dockerfile
 from credlint.facts.deploy.dotenv import read_dotenv
 from credlint.facts.deploy.makefile import read_makefile
 from credlint.facts.deploy.prefect_config import read_prefect_config
+from credlint.facts.deploy.prefect_settings import read_prefect_settings
 from credlint.facts.deploy.shell import read_shell
 from credlint.facts.deploy.supervisord import read_supervisord
+from credlint.facts.deploy.terraform import read_terraform
 from credlint.facts.deploy.types import DeployFacts
 from credlint.facts.suppressions import scan_text_suppressions
 
@@ -66,6 +69,14 @@ def read_deployment_file(relpath: str, data: bytes, kind: Optional[str] = None) 
             read_prefect_config(reader, text)
         elif kind == "batch":
             read_batch(reader, text)
+        elif kind == "prefect-yaml":
+            from credlint.facts.deploy.prefect_yaml import read_prefect_yaml  # imports PyYAML
+
+            read_prefect_yaml(reader, text)
+        elif kind == "terraform":
+            read_terraform(reader, text)  # imports python-hcl2 itself, when a Terraform file is read
+        elif kind == "prefect-settings":
+            read_prefect_settings(reader, text)
     except RecursionError:
         facts.problems.append("line 1: nested too deeply, read partly")
     except Exception as exc:  # noqa: BLE001 - never let one file stop the run

@@ -14,6 +14,7 @@ from credlint.facts.deploy.agent_command import read_agent
 from credlint.facts.deploy.core import Reader
 from credlint.facts.deploy.lexer import RESERVED, SKIP_COMMANDS, Word, is_assignment, lex, simple_commands
 from credlint.facts.deploy.login_command import read_login
+from credlint.facts.deploy.settings_command import read_config_set
 from credlint.facts.deploy.positions import LineSrc, Src, SubSrc
 from credlint.facts.deploy.types import Agent, EnvLink, EnvVar
 
@@ -67,7 +68,7 @@ def launch(reader: Reader, argv: List[Word], env: List[EnvVar], owner: str,
     if not rest:
         return None
     base = rest[0].text.rsplit("/", 1)[-1]
-    if read_login(reader, rest, owner):
+    if read_login(reader, rest, owner) or read_config_set(reader, rest, owner):
         return None
     if base in _SHELLS:
         j = 1

@@ -32,6 +32,16 @@ Data model notes for the project model:
   or runs the agent ("service agent", "container Deployment/x/agent", "job build", "program:x",
   "image", "target agent"); `shape` may also be "none" (the literal None) or "bytes"; a YAML value
   that is a mapping/list where a string belongs is Value kind "dynamic".
+- Prefect 2.x/3.x files (`prefect_yaml`, `terraform`, `prefect_settings`) add two scopes:
+  "job-env" for each entry of a prefect.yaml deployment's `work_pool.job_variables.env` (the flow
+  run's environment, stored with the deployment), and "deploy-setting" for a literal credential
+  anywhere else in them (a step's `access_token`, a parameter, Terraform block data, a provider's
+  `api_key`, a variable's default, `[api] key` in prefect.toml), recorded only when it is one by
+  name or format and named by its key path (`git_clone.access_token`, `aws-credentials/prod.
+  aws_secret_access_key`, `var.prefect_api_key`, `api.key`). Neither has a 1.x context secret
+  (`secret` is None) and neither provides anything to a 1.x flow. The templates, deployments and
+  Terraform block declarations are `block_refs`, `variable_refs`, `env_refs`, `deployments` and
+  `block_decls`; a file Prefect cannot read is in `errors` (CL000).
 - Text kept in clear that looks like a value (a credential format, or a long run of mixed case
   and digits: a value written where a name belongs) is replaced by "<unreadable name>" etc.
 """
@@ -50,7 +60,7 @@ class EnvVar:
     value: Value  # redacted
     path: str  # project-relative, with /
     pos: Pos  # of the variable name
-    scope: str  # forwarded | agent | process | config | shell (see module doc)
+    scope: str  # forwarded | agent | process | config | shell | job-env | deploy-setting (see module doc)
     agent: Optional[str] = None
     agent_ref: Optional[str] = None  # "path:line" of the agent's command
     secret: Optional[str] = None  # the context secret Prefect 1.4.1 makes of it
@@ -91,6 +101,88 @@ class EnvLink:
 
 
 @dataclass
+class BlockRef:
+    """`{{ prefect.blocks.SLUG.NAME[.KEY] }}` in a prefect.yaml: a block document the deployment
+    needs. `where`: build | push | pull | job_variables | parameters | work_pool | deployment (any
+    other field); `deployment`: the deployment's name when inside one (None: a section of the file,
+    which every deployment without its own runs, see `Deployment.steps`)."""
+
+    slug: str
+    name: str
+    path: str
+    pos: Pos  # of the `{{`
+    where: str
+    deployment: Optional[str] = None
+    key: str = ""  # the key path after the name ("" for the whole document)
+    field_path: str = ""  # where in `where` it is: "env.DB_PASSWORD", "git_clone.access_token", "token"
+    whole: bool = True  # the template is the whole value (2.20 resolves only those)
+
+
+@dataclass
+class VariableRef:
+    """`{{ prefect.variables.NAME }}` in a prefect.yaml (same places as `BlockRef`)."""
+
+    name: str
+    path: str
+    pos: Pos
+    where: str
+    deployment: Optional[str] = None
+    field_path: str = ""
+    whole: bool = True
+
+
+@dataclass
+class EnvRef:
+    """`{{ $NAME }}` in a prefect.yaml: the environment of whoever runs `prefect deploy` (or, in a
+    pull step, the worker's), read when the template is resolved."""
+
+    name: str
+    path: str
+    pos: Pos
+    where: str
+    deployment: Optional[str] = None
+    field_path: str = ""
+    whole: bool = True
+
+
+@dataclass
+class Deployment:
+    """One entry of a prefect.yaml's `deployments:`. Its templates are the refs with its name
+    (`BlockRef.deployment`), plus the file-level refs of the sections it does not replace."""
+
+    name: str  # as written, or "deployments[N]" when it has none
+    path: str
+    pos: Pos  # of its name (or of the entry)
+    entrypoint: Optional[str] = None  # "flows/etl.py:etl"
+    flow_name: Optional[str] = None
+    work_pool: Optional[str] = None  # the work pool's name
+    steps: List[str] = field(default_factory=list)  # the sections (build, push, pull) it sets itself
+    env: List[str] = field(default_factory=list)  # names its `work_pool.job_variables.env` sets
+
+
+@dataclass
+class BlockDecl:
+    """A block document declared outside Python: Terraform `resource "prefect_block"`."""
+
+    slug: Optional[str]  # None when computed
+    name: Optional[str]  # None when computed (`"${var.env}-aws"`, `each.key`)
+    path: str
+    pos: Pos  # of the resource block
+    source: str = "terraform"
+    address: str = ""  # "prefect_block.aws"
+    fields: Optional[List[str]] = None  # keys of `data` set to something other than null; None: unreadable
+
+
+@dataclass
+class DeployError:
+    """What makes a file (or a template in it) one Prefect cannot read: reported as CL000."""
+
+    message: str  # never holds a value: parser messages lose their quoted text
+    pos: Pos
+    kind: str = "file"  # "file", or "template" for a template that names nothing
+
+
+@dataclass
 class DeployFacts:
     path: str
     kind: str
@@ -99,3 +191,10 @@ class DeployFacts:
     problems: List[str] = field(default_factory=list)
     suppressions: Dict[int, List[str]] = field(default_factory=dict)
     links: List[EnvLink] = field(default_factory=list)
+    # Prefect 2.x/3.x (prefect.yaml, Terraform, settings files)
+    deployments: List[Deployment] = field(default_factory=list)
+    block_refs: List[BlockRef] = field(default_factory=list)
+    variable_refs: List[VariableRef] = field(default_factory=list)
+    env_refs: List[EnvRef] = field(default_factory=list)
+    block_decls: List[BlockDecl] = field(default_factory=list)
+    errors: List[DeployError] = field(default_factory=list)  # CL000, unlike `problems`

@@ -28,6 +28,8 @@ from credlint.facts.python.prefect1_calls import Calls
 from credlint.facts.python.prefect1_flows import Flows
 from credlint.facts.python.prefect1_reads import Reads
 from credlint.facts.python.prefect1_tasks import TaskWiring
+from credlint.facts.python.prefect2_extract import Extractor2
+from credlint.facts.python.prefect2_model import model_of
 from credlint.facts.python.scopes import Context, Scopes
 from credlint.facts.python.statements import Statements
 from credlint.facts.suppressions import scan_suppressions
@@ -83,8 +85,9 @@ class Extractor(Statements, Scopes, Folding, Calls, Flows, TaskWiring, Attachmen
         fill_positions(self.tree, self.source, self.wanted, self.statements)
 
 
-def extract(source_bytes: bytes, relpath: str, catalogue: Catalogue) -> ModuleFacts:
-    """Facts for one file. Never raises for bad input: a file that cannot be used gets `error`."""
+def extract(source_bytes: bytes, relpath: str, catalogue: Catalogue, prefect: str = "auto") -> ModuleFacts:
+    """Facts for one file. Never raises for bad input: a file that cannot be used gets `error`.
+    `prefect` is the configuration's setting: which Prefect the file is read under (`model_of`)."""
     module, is_package = module_name_for(relpath)
     facts = ModuleFacts(path=relpath, module=module, is_package=is_package)
     encoding = "utf-8"
@@ -124,8 +127,9 @@ def extract(source_bytes: bytes, relpath: str, catalogue: Catalogue) -> ModuleFa
         facts.error = ParseError(f"cannot parse: {type(exc).__name__}")
         return facts
     facts.suppressions = scan_suppressions(source)
+    facts.model = model_of(tree, prefect)
     try:
-        Extractor(source, tree, facts, catalogue).run()
+        (Extractor2 if facts.model == "2" else Extractor)(source, tree, facts, catalogue).run()
     except RecursionError:
         bad = ModuleFacts(path=relpath, module=module, is_package=is_package)
         bad.error = ParseError("expression nested too deeply to analyse")
