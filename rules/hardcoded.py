@@ -3,6 +3,7 @@ from credlint.engine import Hit, Invalid, Valid, rule
 from credlint.facts.naming import ends_as_not_the_secret, is_credential_env_name, is_credential_name
 from credlint.prefect.names import prefect_secret_name
 from credlint.facts.values import describe
+from credlint.prefect.blocks import builtin_block_catalogue
 
 
 def _literal_parts(name, arg, resolve=None, credential=is_credential_name):
@@ -24,6 +25,60 @@ def _literal_parts(name, arg, resolve=None, credential=is_credential_name):
             if item.is_literal and item.kind in ("str", "bytes") and credential(key):
                 pos = arg.parts[index] if index < len(arg.parts) else arg.pos
                 yield pos, describe(item), key
+
+
+def _hard_coded(value, resolve):
+    """A value that is a hard-coded string (an imported constant followed), or None."""
+    if value.kind == "import":
+        value = resolve(value.ref) or value
+    return value if value.kind in ("str", "bytes") and value.is_literal and not value.empty else None
+
+
+def _block_secret_slots(module, build):
+    """(keyword, sub-keys) of a block build's keywords that carry a secret: sub-keys None for the
+    whole value, a tuple of dict keys ("*": any) for a field whose secret is inside it."""
+    block = builtin_block_catalogue().lookup(build.cls)
+    if block is not None:
+        for keyword in build.args:
+            field_name = block.field_of_keyword(keyword) or keyword
+            inner = tuple(s.split(".", 1)[1] for s in block.secret_fields if s.startswith(field_name + "."))
+            if field_name in block.secret_fields or (field_name in block.credential_fields and not inner):
+                yield keyword, None
+            elif inner:
+                yield keyword, inner
+        return
+    local = next((c for c in module.blocks.classes if c.qualname == build.cls), None)
+    for keyword in build.args:
+        if local is not None and keyword in local.secret_fields:
+            yield keyword, None
+
+
+def _block_literals(module, project):
+    """CL201 in Prefect 2.x/3.x code: literals given to a block's secret or credential fields."""
+    resolve = lambda q: project.resolve_constant(q, module)  # noqa: E731
+    for build in module.blocks.builds:
+        short = build.cls.rsplit(".", 1)[-1]
+        for keyword, inner in _block_secret_slots(module, build):
+            arg = build.args[keyword]
+            found = []
+            if inner is None and _hard_coded(arg.value, resolve):
+                found.append((arg.pos, f"{keyword}=", arg.value))
+            if arg.value.kind == "dict" and (inner is None or inner):
+                for index, (key, item) in enumerate(arg.value.items.items()):
+                    wanted = inner is None or key in inner or ("*" in inner and (is_credential_name(key) or item.shaped))
+                    if wanted and _hard_coded(item, resolve):
+                        pos = arg.parts[index] if index < len(arg.parts) else arg.pos
+                        found.append((pos, f"{keyword}[{key!r}]", item))
+            elif inner and arg.value.kind == "str" and arg.value.shaped and _hard_coded(arg.value, resolve):
+                found.append((arg.pos, f"{keyword}=", arg.value))  # a URL or DSN with its password
+            for pos, target, value in found:
+                yield Hit(
+                    path=module.path, pos=pos, symbol=build.cls, mask=True,
+                    message=f"{short}({target}) is given {describe(value)}: a credential hard-coded in the code "
+                            f"that builds the block",
+                    fix=f"build {short} from the environment (os.environ[...]) where it is saved, or load the saved "
+                        f"block with {short}.load(\"<name>\") instead of building it with the value",
+                )
 
 
 @rule(
@@ -60,6 +115,14 @@ def _literal_parts(name, arg, resolve=None, credential=is_credential_name):
             """, title="a credential keyword of any call in flow code",
             line=6, column=65,
             message="hvac.Client(token=) is given a string literal: a credential hard-coded in the flow code"),
+        Invalid("""
+            from prefect_aws import AwsCredentials
+
+            AwsCredentials(aws_access_key_id="AKIA4QWERTYUIOPASDFG", aws_secret_access_key="wJalrXUtnFEMI" "K7MDENGbPxRfiCYz9xq8").save("prod")
+            """, title="Prefect 2.x/3.x: a block built with its secret",
+            line=3, column=80,
+            message="AwsCredentials(aws_secret_access_key=) is given a string literal: a credential hard-coded in the code "
+                    "that builds the block"),
     ],
     good=[
         Valid("""
@@ -73,6 +136,15 @@ def _literal_parts(name, arg, resolve=None, credential=is_credential_name):
             with Flow("load") as flow:
                 query(query="select 1", password=PrefectSecret("SNOWFLAKE_PASSWORD"))
             """),
+        Valid("""
+            import os
+            from prefect.blocks.system import Secret
+            from prefect_aws import AwsCredentials
+
+            AwsCredentials(aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"]).save("prod", overwrite=True)
+            Secret(value="<paste the token in the UI>").save("slack-token", overwrite=True)
+            """, title="Prefect 2.x/3.x: a block saved from the environment, a placeholder"),
     ],
 )
 def check_hardcoded_credential_argument(module, project):
@@ -90,14 +162,25 @@ def check_hardcoded_credential_argument(module, project):
     `"${TOKEN}"`, values from `os.environ`, `PrefectSecret` or `Parameter`, the secret *names*
     Prefect's own `*_secret` parameters take, and weak values in test code are fine.
 
+    In Prefect 2.x/3.x code it reports a literal given to a block's secret or credential field
+    as the block is built (from the block catalogue: `AwsCredentials(aws_secret_access_key=...)`,
+    `Secret(value=...)`, `SlackWebhook(url=...)`, the password inside
+    `SqlAlchemyConnector(connection_info={...})`, the `SecretStr` fields of the project's own
+    block classes), also when it is set later (`block.token = "..."`).
+
     ## Why is this bad?
     The secret is in version control, in every clone, and — for pickle-based storage — inside
     the serialized flow uploaded to storage.
 
     ## How to fix
     Pass `PrefectSecret("NAME")` as the argument (resolved at run time), read it from the
-    environment, or drop the argument and let the task use its default secret.
+    environment, or drop the argument and let the task use its default secret. In 2.x/3.x,
+    save the block once from values read from the environment (or create it in the UI or with
+    Terraform) and load it by name where it is used: `AwsCredentials.load("prod")`.
     """
+    if module.model == "2" and module.blocks is not None:
+        yield from _block_literals(module, project)
+        return
     for entry, where, args in project.arguments_in(module):
         for name, arg in sorted(args.items()):
             param = entry.credential_param(name)

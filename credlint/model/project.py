@@ -108,6 +108,19 @@ class Project(Consumers, Needs):
                 self.flows.append(flow)
 
     # ----- queries for rules ------------------------------------------------------------------
+    @property
+    def blocks(self):
+        """The Prefect 2.x/3.x block model (`model.blocks.BlockModel`), built once on first use;
+        None when the project has nothing block-related (1.x projects never import it)."""
+        if "_blocks" not in self.__dict__:
+            self._blocks = None
+            if (self.config.blocks is not None or any(m.blocks is not None for m in self.modules.values())
+                    or any(f.block_refs or f.block_decls for f in self.deploy)):
+                from credlint.model.blocks import BlockModel
+
+                self._blocks = BlockModel(self)
+        return self._blocks
+
     def needed_names(self, flow: FlowModel) -> Set[str]:
         """The secret names the flow's run reads (what a declaration must match to be used)."""
         names = {n.name for n in flow.needs if n.name and n.mechanism != "storage_preload"}
