@@ -18,8 +18,8 @@ _TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
 PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
 # What credlint writes in a cache folder: the only files it tightens in a folder made before.
-_OWN_FILES = (".gitignore", "CACHEDIR.TAG", "key", ".key-*", "facts-*", "run-*", "catalogue-*", ".facts-*", ".run-*",
-              ".catalogue-*")
+_OWN_FILES = (".gitignore", "CACHEDIR.TAG", "key", ".key-*", "facts-*", "run-*", "catalogue-*", "blocks-*", ".facts-*",
+              ".run-*", ".catalogue-*", ".blocks-*")
 
 
 # Writes held back until the caller has answered (`deferred`): None when writing at once.
@@ -113,3 +113,31 @@ def prune(directory: Path, pattern: str, keep: int) -> None:
             path.unlink()
         except OSError:
             pass
+
+
+def read_snapshot(folder: Path, stem: str, digest: str, count: int) -> Optional[list]:
+    """Parsed TOML documents kept as JSON (`STEM-DIGEST.json`, see `write_snapshot`), or None when
+    there is none for this digest or it does not look like `count` documents."""
+    import json
+
+    try:
+        docs = json.loads((folder / f"{stem}-{digest}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    return docs if isinstance(docs, list) and len(docs) == count and all(isinstance(d, dict) for d in docs) else None
+
+
+def write_snapshot(folder: Path, stem: str, digest: str, docs: list) -> None:
+    """Keep parsed TOML documents as JSON in the cache folder (parsing TOML is most of a catalogue's
+    load), replacing older snapshots of the same stem. Failing to write is not an error."""
+    import json
+
+    try:
+        prepare(folder)  # the cache folder: private to its owner, like every file in it
+        for old in folder.glob(f"{stem}-*.json"):
+            old.unlink()
+        temporary = folder / f".{stem}-{digest}.{os.getpid()}.tmp"
+        write_private(temporary, json.dumps(docs, separators=(",", ":")))
+        os.replace(temporary, folder / f"{stem}-{digest}.json")
+    except OSError:
+        pass

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple
 
+from credlint.cachedir import read_snapshot, write_snapshot
+
 # What a construction with none of `auth_fields` (and no carrier keyword) does.
 EMPTY: Dict[str, str] = {
     "ambient": "it constructs, and the credentials come from a default chain, silently",
@@ -381,11 +383,11 @@ def load_block_catalogue(dirs: Iterable[Path] = (), snapshot_dir: Optional[Path]
     Parsing the TOML is most of the cost (about 20 ms), so with `snapshot_dir` (the cache folder)
     the parsed documents are kept there as JSON under the catalogue's digest and read back."""
     blobs, digest = read_sources(dirs)
-    docs = _read_snapshot(snapshot_dir, digest, len(blobs)) if snapshot_dir is not None else None
+    docs = read_snapshot(snapshot_dir, "blocks", digest, len(blobs)) if snapshot_dir is not None else None
     if docs is None:
         docs = [_parse(path, data) for path, data in blobs]
         if snapshot_dir is not None:
-            _write_snapshot(snapshot_dir, digest, docs)
+            write_snapshot(snapshot_dir, "blocks", digest, docs)
     cat = BlockCatalogue(digest=digest)
     slugs: Dict[str, List[BlockType]] = {}
     for (path, _), doc in zip(blobs, docs):
@@ -419,33 +421,6 @@ def _parse(path: Path, data: bytes) -> dict:
         return toml.loads(data.decode("utf-8"))
     except Exception as exc:  # noqa: BLE001 - any decode problem is a data error
         raise BlockCatalogueError(f"{path.name}: {exc}") from exc
-
-
-def _read_snapshot(folder: Path, digest: str, count: int) -> Optional[list]:
-    import json
-
-    try:
-        docs = json.loads((folder / f"blocks-{digest}.json").read_bytes())
-    except (OSError, ValueError):
-        return None
-    return docs if isinstance(docs, list) and len(docs) == count and all(isinstance(d, dict) for d in docs) else None
-
-
-def _write_snapshot(folder: Path, digest: str, docs: list) -> None:
-    import json
-    import os
-
-    from credlint.cachedir import prepare, write_private
-
-    try:
-        prepare(folder)  # the cache folder: private to its owner, like every file in it
-        for old in folder.glob("blocks-*.json"):
-            old.unlink()
-        temporary = folder / f".blocks-{digest}.{os.getpid()}.tmp"
-        write_private(temporary, json.dumps(docs, separators=(",", ":")))
-        os.replace(temporary, folder / f"blocks-{digest}.json")
-    except OSError:
-        pass
 
 
 _CACHED: Optional[BlockCatalogue] = None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, Optional, Tuple
 
+from credlint.cachedir import read_snapshot, write_snapshot
 from credlint.prefect.catalogue_sources import default_catalogue_dir, read_sources
 from credlint.prefect.names import REQUIRED_KEYS
 from credlint.tomlcompat import toml
@@ -327,7 +328,7 @@ def load_catalogue(dirs: Iterable[Path] = (), snapshot_dir: Optional[Path] = Non
     Parsing the TOML is most of the cost of a warm run, so with `snapshot_dir` the parsed
     documents are kept there as JSON under the catalogue's digest and read back next time."""
     blobs, digest = read_sources(dirs)
-    docs = _read_snapshot(snapshot_dir, digest, len(blobs)) if snapshot_dir is not None else None
+    docs = read_snapshot(snapshot_dir, "catalogue", digest, len(blobs)) if snapshot_dir is not None else None
     if docs is None:
         docs = []
         for path, data in blobs:
@@ -336,7 +337,7 @@ def load_catalogue(dirs: Iterable[Path] = (), snapshot_dir: Optional[Path] = Non
             except Exception as exc:  # noqa: BLE001 - any decode problem is a data error
                 raise CatalogueError(f"{path}: {exc}") from exc
         if snapshot_dir is not None:
-            _write_snapshot(snapshot_dir, digest, docs)
+            write_snapshot(snapshot_dir, "catalogue", digest, docs)
     cat = Catalogue()
     for (path, _), doc in zip(blobs, docs):
         clients = path.name == "clients.toml" and path.parent == default_catalogue_dir().parent
@@ -356,33 +357,6 @@ def load_catalogue(dirs: Iterable[Path] = (), snapshot_dir: Optional[Path] = Non
                 cat.by_path[name] = entry
     cat.digest = digest
     return cat
-
-
-def _read_snapshot(folder: Path, digest: str, count: int) -> Optional[list]:
-    import json
-
-    try:
-        docs = json.loads((folder / f"catalogue-{digest}.json").read_bytes())
-    except (OSError, ValueError):
-        return None
-    return docs if isinstance(docs, list) and len(docs) == count and all(isinstance(d, dict) for d in docs) else None
-
-
-def _write_snapshot(folder: Path, digest: str, docs: list) -> None:
-    import json
-    import os
-
-    from credlint.cachedir import prepare, write_private
-
-    try:
-        prepare(folder)  # the cache folder: private to its owner, like every file in it
-        for old in folder.glob("catalogue-*.json"):
-            old.unlink()
-        temporary = folder / f".catalogue-{digest}.{os.getpid()}.tmp"
-        write_private(temporary, json.dumps(docs, separators=(",", ":")))
-        os.replace(temporary, folder / f"catalogue-{digest}.json")
-    except OSError:
-        pass
 
 
 _CACHED: Optional[Catalogue] = None
