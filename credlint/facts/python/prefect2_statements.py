@@ -13,12 +13,12 @@ from credlint.facts.blocks import FlowParameter, FunctionFact
 from credlint.facts.naming import is_credential_name
 from credlint.facts.python.folding import DYN, V
 from credlint.facts.python.scopes import Context
-from credlint.facts.python.syntax import caught_names, children, dotted_name, raises
+from credlint.facts.python.syntax import ChildWalk, caught_names, children, dotted_name, raises
 from credlint.facts.values import secretish
 from credlint.prefect.symbols2 import FLOW_CLASS, FLOW_DECORATOR, HOOK_KEYWORDS, TASK_DECORATOR
 
 
-class Statements2:
+class Statements2(ChildWalk):
     """Statements and definitions, read in source order."""
 
     def suite(self, body) -> None:
@@ -55,19 +55,6 @@ class Statements2:
             self.suite(node.body)
         else:
             self.generic_stmt(node)
-
-    def generic_stmt(self, node: cst.CSTNode) -> None:
-        for child in children(node):
-            if isinstance(child, cst.BaseSuite):
-                self.suite(child)
-            elif isinstance(child, (cst.BaseCompoundStatement, cst.SimpleStatementLine)):
-                self.stmt(child)
-            elif isinstance(child, cst.BaseSmallStatement):
-                self.small(child)
-            elif isinstance(child, cst.BaseExpression):
-                self.ev(child)
-            else:
-                self.generic_stmt(child)
 
     def small(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.Expr):

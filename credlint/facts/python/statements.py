@@ -12,10 +12,10 @@ from credlint.facts.types import Pos, Ref, Routine
 from credlint.facts.python.folding import DYN, V, flow_index_of
 from credlint.prefect.symbols import HANDLER_KEYWORDS, TASK_BASE, TASK_DECORATOR
 from credlint.facts.python.scopes import Context
-from credlint.facts.python.syntax import always_returns, caught_names, children, dotted_name, raises
+from credlint.facts.python.syntax import ChildWalk, always_returns, caught_names, children, dotted_name, raises
 
 
-class Statements:
+class Statements(ChildWalk):
     """Statements and definitions, read in source order."""
 
     def suite(self, body) -> None:
@@ -67,19 +67,6 @@ class Statements:
         for extra in (node.orelse, node.finalbody):
             if extra is not None:
                 self.suite(extra.body)
-
-    def generic_stmt(self, node: cst.CSTNode) -> None:
-        for child in children(node):
-            if isinstance(child, cst.BaseSuite):
-                self.suite(child)
-            elif isinstance(child, (cst.BaseCompoundStatement, cst.SimpleStatementLine)):
-                self.stmt(child)
-            elif isinstance(child, cst.BaseSmallStatement):
-                self.small(child)
-            elif isinstance(child, cst.BaseExpression):
-                self.ev(child)
-            else:
-                self.generic_stmt(child)
 
     def small(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.Expr):

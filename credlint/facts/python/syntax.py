@@ -100,3 +100,22 @@ def caught_names(node) -> set:
     if name == "LookupError":
         return {"KeyError"}
     return {name} if name else set()
+
+
+class ChildWalk:
+    """The walk into a statement no handler of the pass knows: its suites, statements, small
+    statements and expressions, in source order, handed to the pass's own `suite`, `stmt`, `small`
+    and `ev` (shared by the 1.x and the 2.x/3.x statement walkers)."""
+
+    def generic_stmt(self, node: cst.CSTNode) -> None:
+        for child in children(node):
+            if isinstance(child, cst.BaseSuite):
+                self.suite(child)
+            elif isinstance(child, (cst.BaseCompoundStatement, cst.SimpleStatementLine)):
+                self.stmt(child)
+            elif isinstance(child, cst.BaseSmallStatement):
+                self.small(child)
+            elif isinstance(child, cst.BaseExpression):
+                self.ev(child)
+            else:
+                self.generic_stmt(child)
