@@ -15,7 +15,10 @@ def _label(need) -> str:
         where = f"deployment '{need.deployment}'" if need.deployment else f"the {need.where} section"
         return f"{{{{ prefect.blocks.{need.slug}.{need.name} }}}} in {where}"
     load = need.load
-    if load.cls and load.cls.endswith(".Block") and load.slug:
+    base = bool(load.cls and load.cls.endswith(".Block"))
+    if need.via:  # the name is another module's constant
+        return f"{'Block' if base else _short(need.cls)}.{load.method}({need.via.rsplit('.', 1)[-1]})"
+    if base and need.slug:
         return f'Block.{load.method}("{need.slug}/{need.name}")'
     return f'{_short(need.cls)}.{load.method}("{need.name}")'
 

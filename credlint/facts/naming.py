@@ -36,6 +36,17 @@ def ends_as_not_the_secret(name: str) -> bool:
     return name.upper().endswith(_NOT_THE_SECRET_ENDINGS)
 
 
+# Last words of a constant's name that say its value names a block document or a Variable.
+_NAMES_A_DOCUMENT = ("name", "block", "slug", "ref", "document", "variable", "var")
+
+
+def names_a_document(name: str) -> bool:
+    """`AWS_BLOCK`, `SECRET_BLOCK_NAME`, `warehouse_variable`: a constant kept to load a block or a
+    Variable by, so its value is a name (the only constants whose text the facts keep)."""
+    parts = words(name)
+    return bool(parts) and (parts[-1] in _NAMES_A_DOCUMENT or "block" in parts)
+
+
 def words(name: str) -> List[str]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]

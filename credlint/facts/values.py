@@ -209,6 +209,16 @@ def secretish(text: str) -> bool:
     return False
 
 
+# A block document's or a Variable's name as Prefect spells them (lowercase words joined by "-" or
+# "_", optionally "slug/name"): what a module constant may hold for another module to load by.
+_DOCUMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,99}(?:/[a-z0-9][a-z0-9_\-]{0,99})?")
+
+
+def is_document_name(text: str) -> bool:
+    """Text shaped as a block document's or Variable's name, and nothing like a secret."""
+    return bool(_DOCUMENT_NAME.fullmatch(text)) and not secretish(text) and not is_weak_password(text)
+
+
 @dataclass
 class Value:
     """What the analysis knows about an expression, safe to cache and to show.

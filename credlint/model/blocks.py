@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Set, Tuple
 from credlint.config import block_ref
 from credlint.facts.blocks import BlockClass, BlockLoad, BlockSave
 from credlint.facts.places import Pos
-from credlint.prefect.symbols2 import block_slug
+from credlint.prefect.symbols2 import block_slug, split_block_reference
 
 BASE_BLOCK = "prefect.blocks.core.Block"
 
@@ -68,6 +68,7 @@ class BlockNeed:
     known_slug: bool = True
     guarded: bool = False  # the code catches the error of a missing block itself
     maybe: bool = False  # a declaration with a computed name (of this slug, or of any) may make it
+    via: Optional[str] = None  # load: the constant holding the name ("pkg.settings.AWS_BLOCK")
 
     @property
     def ref(self) -> str:
@@ -83,6 +84,7 @@ class BlockModel:
         self.types = builtin_block_catalogue()
         self.configured = project.config.blocks is not None
         modules = [m for _, m in sorted(project.modules.items()) if m.blocks is not None and m.error is None]
+        self.project = project
         self.classes: Dict[str, BlockClass] = {c.qualname: c for m in modules for c in m.blocks.classes}
         self.declarations: List[BlockDeclaration] = []
         for module in modules:
@@ -99,7 +101,7 @@ class BlockModel:
         self.needs: List[BlockNeed] = []
         for module in modules:
             for load in module.blocks.loads:
-                need = self._loaded(module.path, load)
+                need = self._loaded(module, load)
                 if need is not None:
                     self.needs.append(need)
         for facts in project.deploy:
@@ -147,30 +149,42 @@ class BlockModel:
         return found[0] if found else None
 
     # ----- building ---------------------------------------------------------------------------
+    def _named(self, module, name: Optional[str], ref: Optional[str]) -> Optional[str]:
+        """The document name written out, or held by another module's constant (`AWS_BLOCK`)."""
+        if name or not ref:
+            return name
+        value = self.project.resolve_constant(ref, module)
+        return value.text if value is not None and value.kind == "str" and value.text else None
+
     def _saved(self, module, save: BlockSave) -> BlockDeclaration:
         slug = self.class_slug(save.cls)
+        name = self._named(module, save.name, save.name_ref)
         if save.load is not None and save.load < len(module.blocks.loads):
             copied = module.blocks.loads[save.load]  # a loaded block saved again under a new name
             slug = copied.slug if copied.cls == BASE_BLOCK else self.class_slug(copied.cls)
-        return BlockDeclaration(slug, save.name, "save", module.path, save.name_pos if save.name else save.pos,
-                                cls=save.cls)
+        return BlockDeclaration(slug, name, "save", module.path, save.name_pos if name else save.pos, cls=save.cls)
 
-    def _loaded(self, path: str, load: BlockLoad) -> Optional[BlockNeed]:
-        """The need of a load whose document name is written out (a computed name or a parameter
-        is judged nowhere); None for a load of no block class."""
-        if not load.name:
+    def _loaded(self, module, load: BlockLoad) -> Optional[BlockNeed]:
+        """The need of a load whose document name is written out or held by a constant (a
+        computed name or a parameter is judged nowhere); None for a load of no block class."""
+        name, given_slug = load.name, load.slug
+        if not name and load.name_ref:
+            name = self._named(module, None, load.name_ref)
+            if name and load.cls == BASE_BLOCK:
+                given_slug, name = split_block_reference(name)
+        if not name:
             return None
         if load.cls == BASE_BLOCK:
-            if not load.slug:
+            if not given_slug:
                 return None  # `Block.load("name")`: Prefect itself rejects it (no slug)
-            slug, known = load.slug, self.slug_known(load.slug)
+            slug, known = given_slug, self.slug_known(given_slug)
         else:
             slug = self.class_slug(load.cls)
             if slug is None and not load.known:
                 return None  # not a block class we can tell
             known = True
-        return BlockNeed(slug, load.name, path, load.pos, "load", cls=load.cls, load=load, where=load.where,
-                         known_slug=known, guarded=load.guarded)
+        return BlockNeed(slug, name, module.path, load.pos, "load", cls=load.cls, load=load, where=load.where,
+                         known_slug=known, guarded=load.guarded, via=None if load.name else load.name_ref)
 
     def _judge(self, need: BlockNeed) -> None:
         same_name = self.by_name.get(need.name, [])

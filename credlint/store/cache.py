@@ -31,8 +31,9 @@ if TYPE_CHECKING:  # imported on first look-up: the namespace alone needs none o
     from credlint.config import Config
     from credlint.facts.file import FileFacts
 
-FORMAT = 6  # 4: values keep no length and no digest, matches neither; 5: content digests are keyed; 6: deployment
-# facts hold Prefect 2.x/3.x deployments, templates, block declarations and CL000 errors
+FORMAT = 7  # 4: values keep no length and no digest, matches neither; 5: content digests are keyed; 6: deployment
+# facts hold Prefect 2.x/3.x deployments, templates, block declarations and CL000 errors; 7: name-like
+# module constants keep their text (block and Variable names loaded from another module)
 KEEP = 4  # namespaces kept side by side (another config or branch), newest first
 # Entries appended to an index's journal before the index is rewritten whole. A warm run that
 # changed a file or two appends a line each instead of rewriting a 2 MB file (5,000 files).

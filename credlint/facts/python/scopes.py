@@ -9,9 +9,10 @@ from typing import Optional
 
 import libcst as cst
 
-from credlint.facts.naming import is_credential_name
+from credlint.facts.naming import is_credential_name, names_a_document
 from credlint.facts.python.folding import flow_index_of
 from credlint.facts.python.syntax import dotted_name
+from credlint.facts.values import is_document_name
 
 # Modules that only exist in Prefect 2.x and later: code importing them is not Prefect 1.x.
 PREFECT2_MODULES = (
@@ -73,8 +74,10 @@ class Scopes:
             value = binding[1] if kind == "value" else None
             if value is not None and value.kind in ("str", "bytes"):
                 # Kept for other modules that import it (redacted: kind and flags only).
-                self.f.constants[name] = self.export(value, safe=False, node=value.node,
-                                                     mask=is_credential_name(name))
+                constant = self.export(value, safe=False, node=value.node, mask=is_credential_name(name))
+                if value.kind == "str" and names_a_document(name) and is_document_name(value.s or ""):
+                    constant.text = value.s  # a block's or Variable's name: other modules load by it
+                self.f.constants[name] = constant
             else:
                 self.f.constants.pop(name, None)
             if value is not None and value.kind == "instance":
