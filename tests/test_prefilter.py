@@ -134,3 +134,35 @@ def test_imports_are_followed_in_a_src_layout_and_through_packages(project):
     })
     doc = check_json("src/acme/flows/load.py", cwd=project.root)
     assert [(f["code"], f["path"]) for f in doc["findings"]] == [("CL201", "src/acme/flows/load.py")]
+
+
+def _dialog_project(project, imported_by_flow: bool):
+    """A module whose bytes pass the filter (`dialog.result = ...`) but that uses no Prefect, and
+    imports twenty modules; a flow that imports it, or not."""
+    files = {f"lib/mod{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(20)}
+    files["ui/dialog.py"] = "".join(f"from lib.mod{i} import f{i}\n" for i in range(20)) + (
+        "\n\ndef ok(dialog, value):\n    dialog.result = f1(value)\n")
+    files["flows/a.py"] = '''
+        from prefect import Flow
+        from prefect.tasks.notifications.slack_task import SlackTask
+        {}
+
+        with Flow("a") as flow:
+            SlackTask()(message="x")
+    '''.format("from ui.dialog import ok" if imported_by_flow else "")
+    project.write(files)
+
+
+@pytest.mark.parametrize("imported_by_flow, modules", [(False, 2), (True, 22)])
+def test_imports_are_followed_only_from_modules_that_use_prefect(project, monkeypatch, imported_by_flow, modules):
+    """The dialog's imports are followed only when a flow's module imports it (then what it
+    imports may be what the flow needs): the stdlib's idlelib passes the filter this way."""
+    from credlint.api import Options, check
+
+    _dialog_project(project, imported_by_flow)
+    monkeypatch.chdir(project.root)
+    assert relevant(project.path("ui/dialog.py").read_bytes())
+    filtered = check(Options(paths=["."], cache=False))
+    unfiltered = check(Options(paths=["."], cache=False, prefilter=False))
+    assert filtered.stats["modules"] == modules
+    assert [f.to_json() for f in filtered.report.findings] == [f.to_json() for f in unfiltered.report.findings]

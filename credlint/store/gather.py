@@ -95,17 +95,23 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
     if damaged:
         analysed += _run(damaged, catalogue, workers, cache, facts, known, progress)
 
-    # Follow imports from the parsed modules to the project modules they need.
+    # Follow imports from the parsed modules to the project modules they need. A module the
+    # prefilter let through that turns out to use no Prefect at all (its bytes only looked
+    # relevant) needs nothing from its imports, unless a module that does use Prefect imports it.
     index = _ModuleIndex.of(tuple(rel for rel, _ in files if rel.endswith(".py")))
     included = {rel for rel, f in facts.items() if f.module is not None and f.relevant}
+    unused = {rel for rel in included if not _uses_prefect(facts[rel].module)}  # followed for patches only
     frontier = sorted(included)
     seen = set(included)
     while frontier:
         wanted: List[str] = []
         for rel in frontier:
             module = facts[rel].module
-            for target in index.targets(_referenced(module)):
-                if target not in seen:
+            for target in index.targets(_patched(module) if rel in unused else _referenced(module)):
+                if target in unused:  # needed after all: its own imports are followed too
+                    unused.discard(target)
+                    wanted.append(target)
+                elif target not in seen:
                     seen.add(target)
                     wanted.append(target)
         missing = [rel for rel in wanted if rel in facts and facts[rel].module is None]
@@ -152,6 +158,20 @@ def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileF
     return analysed
 
 
+def _uses_prefect(module: ModuleFacts) -> bool:
+    """The module imports Prefect or an integration (or defines flows): the names it imports may
+    carry what its flows and helpers need."""
+    return bool(module.uses_prefect or module.model or module.flows or module.patches)
+
+
+def _patched(module: ModuleFacts) -> Iterable[str]:
+    """What a module without Prefect still refers to: the flows it patches and what it sets on them."""
+    for patch in module.patches:
+        yield patch.target
+        if patch.ref:
+            yield patch.ref.rstrip("()")
+
+
 def _referenced(module: ModuleFacts) -> Iterable[str]:
     """Dotted names this module refers to in other modules (imports, refs, patch targets)."""
     for qual in module.imports.values():
@@ -167,10 +187,7 @@ def _referenced(module: ModuleFacts) -> Iterable[str]:
         for use in routine.uses:
             if use.target:
                 yield use.target
-    for patch in module.patches:
-        yield patch.target
-        if patch.ref:
-            yield patch.ref.rstrip("()")
+    yield from _patched(module)
 
 
 class _ModuleIndex:
