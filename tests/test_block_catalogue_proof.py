@@ -23,6 +23,13 @@ catalogued block from its `empty_args` alone. The checks here compare, entry by 
 * coverage: every concrete Block class of these packages is catalogued or on NOT_APPLICABLE, and
   every one that holds a secret field is catalogued.
 
+The `[[step]]` entries (prefect.yaml step functions) are proven the same way by
+tests/prefect_probe/steps_probe.py: every import path resolves to the function, `inputs` are its
+parameters, `credentials` are among them and `required` says whether they have no default; a step
+whose chain can be driven is run with `empty_inputs` alone and must reach its chain (and, given
+the first two auth fields of the block it accepts in a mapping, must not); and every public
+function of the steps modules that takes `credentials` or `access_token` is catalogued.
+
 test_checker_bites proves the checks catch deliberately corrupted copies of real entries.
 Building the venvs needs PyPI (or the mirror); without it the tests fail, they are never skipped.
 """
@@ -134,7 +141,7 @@ def probe_request(entries: List[dict], packages: List[str]) -> dict:
                                       "use": USES.get(e["symbol"])} for e in entries}}
 
 
-def run_probe(python: Path, request: dict, pythonpath: Optional[Path] = None) -> dict:
+def run_probe(python: Path, request: dict, pythonpath: Optional[Path] = None, probe: Path = PROBE) -> dict:
     with tempfile.TemporaryDirectory(prefix="credlint-blocks-probe-") as tmp:
         home = Path(tmp) / "home"
         home.mkdir()
@@ -146,7 +153,7 @@ def run_probe(python: Path, request: dict, pythonpath: Optional[Path] = None) ->
         if pythonpath is not None:
             env["PYTHONPATH"] = str(pythonpath)
         try:
-            proc = subprocess.run([str(python), str(PROBE)], input=json.dumps(request), capture_output=True, text=True,
+            proc = subprocess.run([str(python), str(probe)], input=json.dumps(request), capture_output=True, text=True,
                                   timeout=PROBE_TIMEOUT, cwd=tmp, env=env)
         except subprocess.TimeoutExpired as exc:
             pytest.fail(f"the blocks probe timed out after {PROBE_TIMEOUT}s; stderr tail:\n{(exc.stderr or '')[-3000:]}",
@@ -467,3 +474,186 @@ def test_checker_bites(probe2, probe3):
         if clean:
             missed.append(f"the uncorrupted {entry['symbol']} is reported too:\n    " + "\n    ".join(clean))
     assert not missed, "the checker did not bite:\n" + "\n".join(missed)
+
+
+# ----------------------------------------------------------------------------------------- the steps
+
+STEPS_PROBE = Path(__file__).parent / "prefect_probe" / "steps_probe.py"
+# The modules whose credential-taking functions must all be catalogued, per Prefect major.
+STEP_MODULES = {"3": ["prefect.deployments.steps.pull", "prefect_aws.deployments.steps", "prefect_gcp.deployments.steps",
+                      "prefect_azure.deployments.steps"],
+                "2": ["prefect.deployments.steps.pull"]}
+STEP_CREDENTIAL_INPUTS = ("credentials", "access_token")
+DRIVEN_CHAINS = ("boto3", "google-auth", "azure-identity", "kubeconfig")
+
+
+def steps_as_json() -> List[dict]:
+    cat = load_block_catalogue()
+    raw = {}
+    for path in sorted(default_blocks_dir().glob("*.toml")):
+        doc = toml.loads(path.read_text(encoding="utf-8"))
+        for step in doc.get("step", ()):
+            raw[step["function"]] = dict(step, package_table=doc["package"])
+    out = []
+    for step in {s.function: s for s in cat.steps.values()}.values():
+        data = step.to_json()
+        r = raw[step.function]
+        data.update(inputs=list(r["inputs"]), version_inputs=r.get("version_inputs", {}),
+                    empty_inputs=r.get("empty_inputs", {}), package_table=r["package_table"])
+        out.append(data)
+    return sorted(out, key=lambda d: d["function"])
+
+
+STEPS: List[dict] = steps_as_json()
+STEP_BY_FUNCTION: Dict[str, dict] = {s["function"]: s for s in STEPS}
+
+
+def _authed(step: dict) -> Optional[dict]:
+    """The step's inputs with a credentials mapping that sets the first two auth fields of the block
+    it accepts (a run that must not reach the chain), or None where that cannot be said."""
+    accepted = [e for e in CATALOGUE if step["accepts"] and e["slug"] == step["accepts"][0]]
+    if not accepted or not accepted[0]["auth_fields"]:
+        return None
+    mapping = dict(step["empty_inputs"].get("credentials") or {})
+    mapping.update({name: "probe-value" for name in accepted[0]["auth_fields"][:2]})
+    return dict(step["empty_inputs"], credentials=mapping)
+
+
+def steps_request(version: str, steps: List[dict]) -> dict:
+    request = {"packages": sorted({s["package_table"]["module"] for s in steps} | {"prefect"}),
+               "modules": STEP_MODULES[version], "steps": {}}
+    for step in steps:
+        paths = [step["function"], *step["aliases"]]
+        driven = version == "3" and step["chain"] in DRIVEN_CHAINS
+        request["steps"][step["function"]] = {"paths": paths, "drive": step["empty_inputs"] if driven else None}
+        if driven and _authed(step) is not None:
+            request["steps"][step["function"] + "+authed"] = {"paths": paths, "drive": _authed(step)}
+    return request
+
+
+def steps_for(version: str) -> List[dict]:
+    return [s for s in STEPS if version in s["versions"]]
+
+
+@pytest.fixture(scope="session")
+def steps3() -> dict:
+    return run_probe(prefect3_python(), steps_request("3", steps_for("3")), prefect3_integrations(), probe=STEPS_PROBE)
+
+
+@pytest.fixture(scope="session")
+def steps2() -> dict:
+    return run_probe(prefect2_python(), steps_request("2", steps_for("2")), probe=STEPS_PROBE)
+
+
+def check_step(step: dict, version: str, answer: dict) -> List[str]:
+    """What the real function of `version` contradicts in the `[[step]]` entry `step`."""
+    probed = answer["steps"].get(step["function"], {})
+    problems = [f"import path {path} does not resolve to the function: {probed.get('paths', {}).get(path, 'not probed')}"
+                for path in [step["function"], *step["aliases"]] if probed.get("paths", {}).get(path) != "ok"]
+    if "params" not in probed:
+        return problems or [f"{step['function']} was not probed"]
+    expected = set(step["inputs"]) | set(step["version_inputs"].get(version, ()))
+    real = set(probed["params"])
+    if expected != real:
+        problems.append(f"inputs in {version}: missing {sorted(real - expected)}, not parameters {sorted(expected - real)}")
+    for name in step["credentials"]:
+        if name not in real:
+            problems.append(f"credentials: {name!r} is not a parameter")
+    required = all(name in probed["required"] for name in step["credentials"])
+    if step["required"] != required:
+        problems.append(f"required: the catalogue says {step['required']}, the signature says {required}")
+    package = step["package_table"]
+    installed = answer["versions"].get(package["name"])
+    if installed != package["proven"].get(version):
+        problems.append(f"[package] says {package['proven'].get(version)} for prefect {version}, the probe has {installed}")
+    drive = probed.get("drive")
+    if version == "3" and step["chain"] in DRIVEN_CHAINS:
+        if drive is None:
+            problems.append("the step was not driven")
+        elif not chain_ran(step["chain"], drive["calls"], None):
+            seen = sorted({name for name, _ in drive["calls"]}) or ["nothing"]
+            problems.append(f"chain {step['chain']!r}: run with {sorted(step['empty_inputs'])} alone it called "
+                            f"{', '.join(seen)} ({drive['error']})")
+        authed = answer["steps"].get(step["function"] + "+authed", {}).get("drive")
+        if authed is not None and chain_ran(step["chain"], authed["calls"], None):
+            problems.append(f"chain {step['chain']!r}: it runs even with credentials that set auth fields")
+    return problems
+
+
+@pytest.mark.parametrize("function", sorted(s["function"] for s in steps_for("3")))
+def test_step_against_prefect3(steps3, function):
+    problems = check_step(STEP_BY_FUNCTION[function], "3", steps3)
+    assert not problems, f"{function}: contradicted by prefect 3.9.1 and its integrations:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("function", sorted(s["function"] for s in steps_for("2")))
+def test_step_against_prefect2(steps2, function):
+    problems = check_step(STEP_BY_FUNCTION[function], "2", steps2)
+    assert not problems, f"{function}: contradicted by prefect 2.20.27:\n  " + "\n  ".join(problems)
+
+
+def step_coverage_problems(version: str, answer: dict, steps: List[dict]) -> List[str]:
+    """Credential-taking step functions of `version` the catalogue leaves out."""
+    known = {path for s in steps if version in s["versions"] for path in [s["function"], *s["aliases"]]}
+    problems = []
+    for module, functions in sorted(answer["modules"].items()):
+        if "error" in functions:
+            problems.append(f"{module} did not import: {functions['error']}")
+            continue
+        for name, info in sorted(functions.items()):
+            takes = [p for p in info["params"] if p in STEP_CREDENTIAL_INPUTS]
+            if takes and f"{module}.{name}" not in known:
+                problems.append(f"{module}.{name} takes {', '.join(takes)} and is not a catalogued step of prefect {version}")
+    return problems
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_every_credential_step_is_catalogued(version, request):
+    problems = step_coverage_problems(version, request.getfixturevalue(f"steps{version}"), STEPS)
+    assert not problems, f"the steps against prefect {version}:\n  " + "\n  ".join(problems)
+
+
+def _corrupt_step(function: str, **changes) -> dict:
+    return dict(copy.deepcopy(STEP_BY_FUNCTION[function]), **changes)
+
+
+STEP_CORRUPTIONS = [
+    ("an input that is not a parameter", "3", _corrupt_step("prefect_aws.deployments.steps.pull_from_s3",
+                                                          inputs=["bucket", "folder", "credentials", "client_parameters",
+                                                                  "aws_credentials"]), "not parameters ['aws_credentials']"),
+    ("a parameter forgotten", "3", _corrupt_step("prefect_gcp.deployments.steps.push_to_gcs",
+                                                 inputs=["bucket", "folder", "credentials", "ignore_file"]),
+     "missing ['project']"),
+    ("credentials under another name", "3", _corrupt_step("prefect_aws.deployments.steps.push_to_s3",
+                                                          credentials=["aws_credentials"]), "'aws_credentials' is not a parameter"),
+    ("optional claimed required", "3", _corrupt_step("prefect_aws.deployments.steps.pull_from_s3", required=True),
+     "the signature says False"),
+    ("required claimed optional", "3", _corrupt_step("prefect_azure.deployments.steps.pull_from_azure_blob_storage",
+                                                     required=False), "the signature says True"),
+    ("the wrong chain", "3", _corrupt_step("prefect_aws.deployments.steps.pull_from_s3", chain="google-auth"),
+     "chain 'google-auth'"),
+    ("an alias that does not resolve", "3", _corrupt_step("prefect_aws.deployments.steps.pull_from_s3",
+                                                         aliases=["prefect_aws.pull_from_s3"]), "prefect_aws.pull_from_s3"),
+    ("a 3.x parameter claimed for 2.x", "2", _corrupt_step("prefect.deployments.steps.pull.git_clone",
+                                                           inputs=["repository", "branch", "include_submodules",
+                                                                   "access_token", "credentials", "commit_sha"]),
+     "not parameters ['commit_sha']"),
+]
+
+
+def test_step_checker_bites(steps2, steps3):
+    """Corrupted copies of real `[[step]]` entries are each reported; the originals are not; and a
+    step left out of the catalogue is found by the coverage check."""
+    answers = {"2": steps2, "3": steps3}
+    missed = []
+    for what, version, step, fragment in STEP_CORRUPTIONS:
+        problems = check_step(step, version, answers[version])
+        if not any(fragment in p for p in problems):
+            missed.append(f"{what} ({step['function']}): expected {fragment!r}, got: {problems or ['nothing']}")
+        clean = check_step(STEP_BY_FUNCTION[step["function"]], version, answers[version])
+        if clean:
+            missed.append(f"the uncorrupted {step['function']} is reported too: {clean}")
+    without = [s for s in STEPS if s["function"] != "prefect_azure.deployments.steps.push_to_azure_blob_storage"]
+    if "push_to_azure_blob_storage takes credentials" not in "".join(step_coverage_problems("3", steps3, without)):
+        missed.append("a credential step left out of the catalogue is not found by the coverage check")
+    assert not missed, "the step checker did not bite:\n" + "\n".join(missed)

@@ -121,6 +121,32 @@ class Project(Consumers, Needs):
                 self._blocks = BlockModel(self)
         return self._blocks
 
+    @property
+    def fallback(self):
+        """What runs on ambient credentials in 2.x/3.x code and prefect.yaml steps, and the
+        credential keywords blocks drop (`model.fallback.FallbackModel`), built once on first use;
+        None when no file is read as 2.x/3.x and no deployment file has steps."""
+        if "_fallback" not in self.__dict__:
+            self._fallback = None
+            if (any(m.model == "2" and m.blocks is not None for m in self.modules.values())
+                    or any(f.steps for f in self.deploy)):
+                from credlint.model.fallback import FallbackModel
+
+                self._fallback = FallbackModel(self)
+        return self._fallback
+
+    @property
+    def flows2(self):
+        """The Prefect 2.x/3.x flows and prefect.yaml deployments with what they need
+        (`model.flows2.FlowNeeds`), built once on first use; None when the project has neither."""
+        if "_flows2" not in self.__dict__:
+            self._flows2 = None
+            if any(m.blocks is not None for m in self.modules.values()) or any(f.deployments for f in self.deploy):
+                from credlint.model.flows2 import FlowNeeds
+
+                self._flows2 = FlowNeeds(self, self.blocks)
+        return self._flows2
+
     def needed_names(self, flow: FlowModel) -> Set[str]:
         """The secret names the flow's run reads (what a declaration must match to be used)."""
         names = {n.name for n in flow.needs if n.name and n.mechanism != "storage_preload"}

@@ -3,9 +3,11 @@
 A block is saved on the server under its type's slug and a name, and loaded by name; credlint
 needs, per class, the slug it saves and loads under, which of its fields are credentials, which
 keyword carries a credentials block, every field it has (unknown keywords are dropped silently)
-and what a construction without credentials does. That knowledge is data, reviewed by people and
-proven against the real packages by tests/test_block_catalogue_proof.py; this module only loads it
-— checking each file against `SCHEMA` — and answers look-ups by import path or by slug.
+and what a construction without credentials does; per prefect.yaml step function (`[[step]]`),
+which inputs carry its credentials and what runs without them. That knowledge is data, reviewed
+by people and proven against the real packages by tests/test_block_catalogue_proof.py; this
+module only loads it — checking each file against `SCHEMA` — and answers look-ups by import path
+or by slug.
 
 Nothing is read until a look-up needs it (`builtin_block_catalogue()`), so a run that meets no
 2.x/3.x code never pays for it.
@@ -35,6 +37,12 @@ CHAINS: Dict[str, str] = {
     "fsspec": "whatever the fsspec backend of the URL's scheme does by default",
     "anonymous": "no credentials at all: public resources work, private ones fail (a git credential helper may step in)",
 }
+# The chains CL102 reports, with the `allow-fallback` family that accepts each: an identity the
+# machine has (keys, a login, a role, a service account). `anonymous` (no credentials: a public
+# resource works, a private one fails loudly), `docker-config` (the daemon's own logins) and
+# `fsspec` (whatever the URL's backend does) are not reported.
+CHAIN_FAMILIES: Dict[str, str] = {"boto3": "aws", "google-auth": "gcp", "azure-identity": "azure",
+                                  "kubeconfig": "kubernetes"}
 KINDS = ("credentials", "secret", "notification", "storage", "repository", "database", "job",
          "infrastructure", "value", "config")
 VERSIONS = ("2", "3")  # Prefect majors; the file's [package] table says which release proved each
@@ -151,12 +159,56 @@ class BlockType:
         }
 
 
+@dataclass(frozen=True)
+class StepType:
+    """A deployment step function of prefect.yaml (`prefect_aws.deployments.steps.pull_from_s3`) that
+    reaches a service: which inputs carry its credentials and what runs when they are left out."""
+
+    function: str  # the path of the module that defines it
+    package: str
+    versions: Tuple[str, ...]
+    aliases: Tuple[str, ...] = ()
+    inputs: Tuple[str, ...] = ()  # the parameters every listed version has
+    version_inputs: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # (version, parameters only it has)
+    credentials: Tuple[str, ...] = ()  # the inputs that carry credentials (any one chooses them)
+    accepts: Tuple[str, ...] = ()  # slugs of the blocks whose document an input takes; () any block
+    required: bool = False  # the step fails (TypeError) without them
+    chain: str = ""  # what runs without credentials, or with a mapping that sets no auth field of `accepts`
+    empty_inputs: Tuple[Tuple[str, object], ...] = ()  # the inputs the proof runs it with
+    notes: Tuple[str, ...] = ()
+    proven: Tuple[Tuple[str, str], ...] = ()
+    source_file: str = ""
+
+    @property
+    def short_name(self) -> str:
+        return self.function.rsplit(".", 1)[-1]
+
+    @property
+    def paths(self) -> Tuple[str, ...]:
+        return (self.function,) + self.aliases
+
+    def all_inputs(self, version: Optional[str] = None) -> Tuple[str, ...]:
+        extra = [name for v, names in self.version_inputs if version is None or v == version for name in names]
+        return self.inputs + tuple(dict.fromkeys(n for n in extra if n not in self.inputs))
+
+    def to_json(self) -> dict:
+        return {"function": self.function, "aliases": list(self.aliases), "package": self.package,
+                "versions": list(self.versions), "inputs": list(self.all_inputs()),
+                "credentials": list(self.credentials), "accepts": list(self.accepts), "required": self.required,
+                "chain": self.chain or None, "notes": list(self.notes)}
+
+
 @dataclass
 class BlockCatalogue:
     types: Dict[str, BlockType] = field(default_factory=dict)  # symbol -> type
     by_path: Dict[str, BlockType] = field(default_factory=dict)
     slugs: Dict[str, Tuple[BlockType, ...]] = field(default_factory=dict)
+    steps: Dict[str, StepType] = field(default_factory=dict)  # import path (function and aliases) -> step
     digest: str = ""
+
+    def step(self, path: Optional[str]) -> Optional[StepType]:
+        """The deployment step a prefect.yaml names by `path`, if catalogued."""
+        return self.steps.get(path) if path else None
 
     def lookup(self, path: Optional[str]) -> Optional[BlockType]:
         """The block type an import path names (`prefect_aws.AwsCredentials`), if any."""
@@ -203,10 +255,12 @@ SCHEMA: Dict[str, Tuple[FrozenSet[str], Tuple[str, ...]]] = {
     "package": (frozenset({"name", "module", "proven"}), ("name", "module", "proven")),
     "block": (_BLOCK_KEYS, ("symbol", "slug", "kind", "versions", "fields", "empty")),
     "carriers": (frozenset({"keyword", "accepts", "required", "default"}), ("keyword", "accepts")),
+    "step": (frozenset({"function", "aliases", "versions", "inputs", "version_inputs", "credentials", "accepts",
+                        "required", "chain", "empty_inputs", "notes"}), ("function", "versions", "inputs", "credentials")),
 }
 _LISTS = ("aliases", "versions", "fields", "secret_fields", "plain_credential_fields", "credential_mappings",
-          "auth_fields", "notes", "accepts")
-_TEXTS = ("symbol", "slug", "kind", "empty", "chain", "keyword", "default")
+          "auth_fields", "notes", "accepts", "inputs", "credentials")
+_TEXTS = ("symbol", "slug", "kind", "empty", "chain", "keyword", "default", "function")
 
 
 def _strings(value) -> bool:
@@ -228,7 +282,9 @@ _SHAPES = {
     "carriers": (lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v),
                  "a list of [[block.carriers]] tables"),
     "empty_args": (lambda v: isinstance(v, dict), "a table"),
+    "empty_inputs": (lambda v: isinstance(v, dict), "a table"),
     "version_fields": (_table_of_lists, "a table of lists of field names"),
+    "version_inputs": (_table_of_lists, "a table of lists of input names"),
     "keywords": (_table_of_lists, "a table of lists of keywords"),
     "required": (lambda v: isinstance(v, bool), "true or false"),
 }
@@ -294,6 +350,24 @@ def _block_problem(raw: dict, versions: Tuple[str, ...]) -> Optional[str]:
     return None
 
 
+def _step_problem(raw: dict, versions: Tuple[str, ...]) -> Optional[str]:
+    problem = _problem("step", raw) or _type_problem(raw)
+    if problem:
+        return problem
+    if raw.get("chain", "") not in ("",) + tuple(CHAINS):
+        return f"chain = {raw['chain']!r} is not one of {', '.join(CHAINS)}"
+    for version in list(raw["versions"]) + list(raw.get("version_inputs", {})):
+        if version not in versions or version not in raw["versions"]:
+            return f"versions: {version!r} is not a version the [package] table proves and the step exists in"
+    inputs = set(raw["inputs"]) | {n for names in raw.get("version_inputs", {}).values() for n in names}
+    for name in list(raw["credentials"]) + list(raw.get("empty_inputs", {})):
+        if name not in inputs:
+            return f"{name!r} is not one of the inputs"
+    if not raw.get("required") and not raw.get("chain"):
+        return "chain names what runs when an optional credentials input is left out"
+    return None
+
+
 def _package_problem(raw) -> Optional[str]:
     problem = _problem("package", raw, "package.")
     if problem:
@@ -308,8 +382,9 @@ def check_document(doc: dict, source: str) -> None:
     """Raise a BlockCatalogueError naming the file, the entry and the key for an unknown table or
     key, a missing key, a value outside its enumeration or a field name the block does not have."""
     for key in doc:
-        if key not in ("package", "block"):
-            raise BlockCatalogueError(f"{source}: unknown table {key} (the file holds [package] and [[block]] tables)")
+        if key not in ("package", "block", "step"):
+            raise BlockCatalogueError(f"{source}: unknown table {key} (the file holds [package], [[block]] and "
+                                      f"[[step]] tables)")
     problem = _package_problem(doc.get("package"))
     if problem:
         raise BlockCatalogueError(f"{source}: {problem}")
@@ -319,6 +394,11 @@ def check_document(doc: dict, source: str) -> None:
         if problem:
             symbol = raw.get("symbol") if isinstance(raw, dict) else None
             raise BlockCatalogueError(f"{source}: {symbol or f'block {index + 1}'}: {problem}")
+    for index, raw in enumerate(doc.get("step", ())):
+        problem = _step_problem(raw, versions) if isinstance(raw, dict) else "step is not a table"
+        if problem:
+            function = raw.get("function") if isinstance(raw, dict) else None
+            raise BlockCatalogueError(f"{source}: {function or f'step {index + 1}'}: {problem}")
 
 
 # ---------------------------------------------------------------------------------- loading
@@ -344,6 +424,25 @@ def _block(raw: dict, package: dict, source: str) -> BlockType:
         empty=raw["empty"],
         chain=raw.get("chain", ""),
         empty_args=tuple(sorted(raw.get("empty_args", {}).items())),
+        notes=tuple(raw.get("notes", ())),
+        proven=tuple(sorted(package["proven"].items())),
+        source_file=source,
+    )
+
+
+def _step(raw: dict, package: dict, source: str) -> StepType:
+    return StepType(
+        function=raw["function"],
+        package=package["name"],
+        versions=tuple(raw["versions"]),
+        aliases=tuple(raw.get("aliases", ())),
+        inputs=tuple(raw["inputs"]),
+        version_inputs=tuple((v, tuple(names)) for v, names in sorted(raw.get("version_inputs", {}).items())),
+        credentials=tuple(raw["credentials"]),
+        accepts=tuple(raw.get("accepts", ())),
+        required=bool(raw.get("required", False)),
+        chain=raw.get("chain", ""),
+        empty_inputs=tuple(sorted(raw.get("empty_inputs", {}).items())),
         notes=tuple(raw.get("notes", ())),
         proven=tuple(sorted(package["proven"].items())),
         source_file=source,
@@ -404,6 +503,12 @@ def load_block_catalogue(dirs: Iterable[Path] = (), snapshot_dir: Optional[Path]
                         f"{path.name}: import path {name} names both {other.symbol} and {entry.symbol}")
                 cat.by_path[name] = entry
             slugs.setdefault(entry.slug, []).append(entry)
+        for raw in doc.get("step", ()):
+            step = _step(raw, doc["package"], path.name)
+            for name in step.paths:
+                if name in cat.steps:
+                    raise BlockCatalogueError(f"{path.name}: step path {name} is catalogued twice")
+                cat.steps[name] = step
     cat.slugs = {slug: tuple(entries) for slug, entries in slugs.items()}
     for entry in cat.types.values():
         for carrier in entry.carriers:
@@ -411,6 +516,11 @@ def load_block_catalogue(dirs: Iterable[Path] = (), snapshot_dir: Optional[Path]
             if unknown:
                 raise BlockCatalogueError(
                     f"{entry.source_file}: {entry.symbol}: carriers: no catalogued block has slug {unknown[0]!r}")
+    for step in {id(s): s for s in cat.steps.values()}.values():
+        unknown = [s for s in step.accepts if s not in cat.slugs]
+        if unknown:
+            raise BlockCatalogueError(f"{step.source_file}: {step.function}: accepts: no catalogued block has slug "
+                                      f"{unknown[0]!r}")
     return cat
 
 

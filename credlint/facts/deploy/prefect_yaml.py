@@ -5,7 +5,8 @@ becomes a ref with its position, the section it is in (`where`) and its deployme
 that names nothing is a CL000 finding of kind "template". Literal credentials (by their key's
 name or their format) become entries CL203 judges: each `job_variables.env` entry (scope
 "job-env", kept for its name whatever its value) and any other credential (scope
-"deploy-setting"). A file that does not parse is CL000, then read line by line for `env:` entries.
+"deploy-setting"). Each build/push/pull step is a `Step` (its function and the shape of its
+inputs). A file that does not parse is CL000, then read line by line for `env:` entries.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import yaml
 from credlint.facts.deploy.core import Reader, sanitize_message
 from credlint.facts.deploy.positions import token_pos
 from credlint.facts.deploy.shapes import assess, clean
-from credlint.facts.deploy.types import BlockRef, Deployment, DeployError, EnvRef, EnvVar, VariableRef
+from credlint.facts.deploy.types import BlockRef, Deployment, DeployError, EnvRef, EnvVar, Step, VariableRef
 from credlint.facts.deploy.yaml_lines import read_yaml_lines
 from credlint.facts.deploy.yaml_nodes import YamlDoc, loader, pairs, scalar_text, value_of
 from credlint.facts.naming import is_credential_env_name, is_credential_name, words
@@ -96,6 +97,7 @@ class _Walk:
         self.reader = reader
         self.doc = doc
         self.seen: Set[Tuple[int, int]] = set()
+        self.steps_seen: Set[Tuple[int, int]] = set()
         self.refs_seen: Set[Tuple[int, int, str, Optional[str]]] = set()
         self.visits = 0
 
@@ -151,12 +153,13 @@ class _Walk:
         """A list of steps, each `{import.path.of.function: {inputs}}`."""
         owner = f"{section} step" + (f" of deployment {deployment}" if deployment else "")
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        for item in items:
+        for index, item in enumerate(items):
             if not isinstance(item, yaml.MappingNode):
                 self.values(item, section, deployment, (), owner=owner)
                 continue
             for knode, vnode in pairs(item):
                 function = step_function(scalar_text(knode) or "step")
+                self.step(knode, vnode, section, deployment, index)
                 if isinstance(vnode, yaml.MappingNode):
                     for ik, iv in pairs(vnode):
                         key = scalar_text(ik) or ""
@@ -165,6 +168,28 @@ class _Walk:
                                         label=(function,), node_key=ik)
                 else:
                     self.values(vnode, section, deployment, (), owner=f"{owner} {function}", label=(function,))
+
+    def step(self, knode, vnode, section: str, deployment: Optional[str], index: int) -> None:
+        """The step's function and the shape of its inputs (once per position: aliases reach a
+        step from several deployments, the first keeps it)."""
+        written = scalar_text(knode)
+        line, col = self.doc.loc(knode)
+        if not written or (line, col) in self.steps_seen:
+            return
+        self.steps_seen.add((line, col))
+        step = Step(function=clean(written), section=section, path=self.reader.path,
+                    pos=token_pos(line, col, len(written)), deployment=deployment, index=index)
+        for ik, iv in pairs(vnode):
+            key = scalar_text(ik)
+            if key is None or key in STEP_RESERVED:
+                continue
+            step.inputs.append(clean(key))
+            if _unset(iv):
+                step.nulls.append(clean(key))
+            elif isinstance(iv, yaml.MappingNode):
+                step.mappings[clean(key)] = [clean(k) for k, v in ((scalar_text(a), b) for a, b in pairs(iv))
+                                             if k is not None and not _unset(v)]
+        self.reader.facts.steps.append(step)
 
     def work_pool(self, node, deployment: Deployment) -> None:
         name = deployment.name
@@ -306,6 +331,12 @@ def _first_ref(raw: str) -> Optional[str]:
         for template in templates(raw):
             return template.text.strip("{} ")
     return None
+
+
+def _unset(node) -> bool:
+    """A value as good as none: null, nothing written, or an empty string."""
+    return node is None or (isinstance(node, yaml.ScalarNode) and (scalar_text(node) is None or
+                                                                    (_is_str(node) and node.value == "")))
 
 
 def _is_str(node) -> bool:

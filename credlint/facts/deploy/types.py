@@ -41,7 +41,7 @@ Data model notes for the project model:
   aws_secret_access_key`, `var.prefect_api_key`, `api.key`). Neither has a 1.x context secret
   (`secret` is None) and neither provides anything to a 1.x flow. The templates, deployments and
   Terraform block declarations are `block_refs`, `variable_refs`, `env_refs`, `deployments` and
-  `block_decls`; a file Prefect cannot read is in `errors` (CL000).
+  `block_decls`, the build/push/pull steps `steps`; a file Prefect cannot read is in `errors` (CL000).
 - Text kept in clear that looks like a value (a credential format, or a long run of mixed case
   and digits: a value written where a name belongs) is replaced by "<unreadable name>" etc.
 """
@@ -161,6 +161,24 @@ class Deployment:
 
 
 @dataclass
+class Step:
+    """One step of a prefect.yaml's build, push or pull section (`- prefect_aws.deployments.steps.
+    pull_from_s3: {bucket: ..., credentials: ...}`): the function Prefect imports and which inputs
+    it is given. Inputs are kept by name; only their shape says anything about a value."""
+
+    function: str  # the key, as written (an import path)
+    section: str  # build | push | pull
+    path: str
+    pos: Pos  # of the function's key
+    deployment: Optional[str] = None  # None: a section of the file, run by deployments without their own
+    index: int = 0  # its place in the section's list
+    inputs: List[str] = field(default_factory=list)  # the keys given (`requires` and `id` left out)
+    nulls: List[str] = field(default_factory=list)  # inputs given null or "" (as good as left out)
+    mappings: Dict[str, List[str]] = field(default_factory=dict)  # an input given a mapping inline: its keys
+    # whose values are not null or ""
+
+
+@dataclass
 class BlockDecl:
     """A block document declared outside Python: Terraform `resource "prefect_block"`."""
 
@@ -197,4 +215,5 @@ class DeployFacts:
     variable_refs: List[VariableRef] = field(default_factory=list)
     env_refs: List[EnvRef] = field(default_factory=list)
     block_decls: List[BlockDecl] = field(default_factory=list)
+    steps: List[Step] = field(default_factory=list)  # prefect.yaml build/push/pull steps, once per position
     errors: List[DeployError] = field(default_factory=list)  # CL000, unlike `problems`
