@@ -1,4 +1,5 @@
 """CL105, CL106, CL107, CL203: secrets as deployment files set them."""
+from credlint.prefect.deployments import SECRET_SETTINGS, STEP_SECTIONS
 from credlint.prefect.names import REQUIRED_KEYS, typo_secret_name
 from credlint.engine import Hit, Invalid, Valid, rule
 from credlint.facts.naming import ends_as_not_the_secret, is_credential_env_name, is_login_option
@@ -223,14 +224,23 @@ def _config_hit(env, value) -> Hit:
         """}, title="a literal default of a reference: the value wherever nobody sets the variable",
         path="docker-compose.yml", line=5, column=7,
         message="PREFECT_SERVER__HASURA__ADMIN_SECRET is set to a string literal in docker-compose.yml: a credential "
-                "committed in a deployment file")],
+                "committed in a deployment file"),
+         Invalid({"flows/etl.py": "from prefect import flow\n", "prefect.yaml": """
+        pull:
+          - prefect.deployments.steps.git_clone:
+              repository: https://github.com/acme/flows.git
+              access_token: Hn4vWq8Ys2Ld6Kp0T07QX3MZ1
+        """}, title="Prefect 2.x/3.x: a literal token in a pull step",
+        path="prefect.yaml", line=4, column=7,
+        message="git_clone.access_token is set to a string literal in prefect.yaml: a credential committed in a pull "
+                "step, which Prefect stores with the deployment")],
     good=[Valid({"flow.py": "", "deploy/config.toml": """
         [context.secrets]
         SLACK_WEBHOOK_URL = "$SLACK_WEBHOOK_URL"
         AWS_CREDENTIALS = { ACCESS_KEY = "$AWS_ACCESS_KEY_ID", SECRET_ACCESS_KEY = "$AWS_SECRET_ACCESS_KEY" }
         """})],
 )
-def check_hardcoded_secret_in_config(deploy_env):
+def check_hardcoded_secret_in_config(deploy_env, project):
     """A literal secret value in a deployment file.
 
     ## What it does
@@ -258,6 +268,15 @@ def check_hardcoded_secret_in_config(deploy_env):
     ## How to fix
     Reference it from a secret store or the environment instead (`$X`, a Kubernetes Secret,
     your CI's secrets).
+
+    In Prefect 2.x/3.x files the message says what the place is and the fix fits it: a pull or
+    push step takes `"{{ prefect.blocks.secret.<name> }}"` (resolved when the step runs); a job
+    variable or a parameter of a `prefect.yaml` deployment is stored with it, so save the value in
+    a Secret block and load it in the flow (or reference it from a pull step or the work pool's
+    base job template); Terraform's `prefect_*` resources take a sensitive variable rather than a
+    literal (the state still holds it, but for a `prefect_block`'s write-only `data_wo`); and
+    `PREFECT_API_KEY` (or `[api] key` in `prefect.toml`) belongs in the environment of whatever
+    runs Prefect, your CI's secrets.
     """
     env = deploy_env
     value = env.value
@@ -287,8 +306,95 @@ def check_hardcoded_secret_in_config(deploy_env):
     kind = describe(value)
     if value.shaped and not (env.secret or agent_key or is_credential_env_name(key or env.name)):
         kind += " in a credential's format (a token, a key, a URL with a password)"
+    facts = project.deploy_by_path.get(env.path)
+    wording = _prefect2_wording(env, facts.kind if facts is not None else "")
+    said, fix = wording or ("a credential committed in a deployment file",
+                            "reference it instead ($VAR, a Kubernetes Secret, CI secrets) and keep the value in a "
+                            "secret store")
     yield Hit(
         path=env.path, pos=env.pos, secret=env.secret, mask=True,
-        message=f"{what} {verb} {kind} in {env.path}: a credential committed in a deployment file",
-        fix="reference it instead ($VAR, a Kubernetes Secret, CI secrets) and keep the value in a secret store",
+        message=f"{what} {verb} {kind} in {env.path}: {said}",
+        fix=fix,
     )
+
+
+# Prefect 2.x/3.x settings kept as secrets, by the environment variable that sets each
+# (`api.key` -> PREFECT_API_KEY) and by their key path in a settings file.
+_SECRET_SETTING_VARS = {"PREFECT_" + "_".join(path).upper() for path in SECRET_SETTINGS}
+_SECRET_SETTING_KEYS = {".".join(path): "PREFECT_" + "_".join(path).upper() for path in SECRET_SETTINGS}
+_SECRET_REF = '"{{ prefect.blocks.secret.<name> }}"'
+
+
+def _prefect2_wording(env, file_kind: str):
+    """(what the message says it is, the fix) for an entry of a Prefect 2.x/3.x file or a Prefect
+    2.x/3.x secret setting; None keeps the wording every other deployment file gets."""
+    if file_kind == "terraform":
+        return _terraform_wording(env)  # `var.prefect_api_key` is Terraform's, whatever its name
+    setting = env.name.upper() if env.name.upper() in _SECRET_SETTING_VARS else None
+    if setting is None and file_kind == "prefect-settings":
+        dotted = env.name.lower()
+        setting = next((var for key, var in _SECRET_SETTING_KEYS.items()
+                        if dotted == key or dotted.endswith("." + key)), None)
+    if setting is not None:
+        return ("a Prefect secret setting committed with the code (anyone who can read the repository can use it)",
+                f"set {setting} in the environment of the machine or CI job that runs Prefect (your CI's secrets, "
+                f"a secret store), not in a committed file")
+    if file_kind == "prefect-settings":
+        return ("a credential committed in a Prefect settings file",
+                "set it in the environment of the machine or CI job that runs Prefect (your CI's secrets), not in "
+                "a committed file")
+    if file_kind == "prefect-yaml":
+        return _prefect_yaml_wording(env)
+    return None
+
+
+def _terraform_wording(env):
+    owner = env.owner or ""
+    state = "Terraform's state still holds it"
+    if owner.startswith("variable "):
+        var = owner.split(" ", 1)[1]
+        return ("a credential committed as a Terraform variable's default",
+                f"remove the default and feed the variable from your CI's secrets (TF_VAR_{var}; sensitive = true); "
+                f"{state}")
+    if owner == "tfvars":
+        return ("a credential committed in a Terraform variable file",
+                f"keep it out of committed .tfvars: set TF_VAR_{env.name} from your CI's secrets; {state}")
+    if owner.startswith("provider "):
+        return ("a credential committed in Terraform's provider configuration",
+                "feed it from a sensitive variable (var.prefect_api_key) or leave it out and set PREFECT_API_KEY in "
+                "the environment Terraform runs in")
+    if ".pull_steps" in env.name:
+        return ("a credential committed in Terraform, in a deployment's pull steps and Terraform's state",
+                f"save it in a Secret block and write {_SECRET_REF} instead: the worker resolves it at each run")
+    if owner.startswith("resource prefect_block."):  # `data`, or the write-only `data_wo` kept out of the state
+        return ("a credential committed in Terraform's block data",
+                "feed it from a sensitive variable (var.x, set from your CI's secrets) rather than a literal; "
+                "Terraform's state still holds `data` (`data_wo` keeps it out)")
+    return ("a credential committed in Terraform, and kept in its state",
+            f"feed it from a sensitive variable (var.x, set from your CI's secrets) rather than a literal; {state}")
+
+
+def _prefect_yaml_wording(env):
+    owner = env.owner or ""
+    words = owner.split(" ")
+    deployment = owner[len("deployment "):] if owner.startswith("deployment ") else None
+    load = "load it in the flow (Secret.load(\"<name>\").get())"
+    if words[0] in STEP_SECTIONS and words[1:2] == ["step"]:
+        stored = ", which Prefect stores with the deployment" if words[0] == "pull" else ""
+        when = "on the worker at each run" if words[0] == "pull" else "when the step runs"
+        block = (' (for `credentials:`, a credentials block\'s "{{ prefect.blocks.<slug>.<name> }}")'
+                 if ".credentials" in env.name else "")
+        return (f"a credential committed in a {words[0]} step{stored}",
+                f"save it in a Secret block and write {_SECRET_REF} instead{block}: Prefect resolves it {when}")
+    of = f" of deployment '{deployment}'" if deployment else ""
+    if env.scope == "job-env" or env.name.startswith("job_variables."):
+        return (f"a credential committed in the job variables{of}, which Prefect stores and shows with the "
+                f"deployment",
+                f"save it in a Secret block and {load}, or reference it ({_SECRET_REF}) from a pull step or the "
+                f"work pool's base job template (a job variable's template is resolved and stored by prefect deploy)")
+    if env.name.startswith("parameters."):
+        return (f"a credential committed in the parameters{of}, which Prefect stores with the deployment and every "
+                f"flow run",
+                "pass the name of a block and load it in the flow (Secret.load(name).get())")
+    return ("a credential committed in prefect.yaml",
+            f"save it in a Secret block and {load}, or reference it ({_SECRET_REF}) from a pull step")

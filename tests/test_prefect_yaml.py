@@ -130,22 +130,27 @@ def test_literal_credentials_in_prefect_yaml_are_cl203_and_references_are_not(pr
     code, findings = check(root)
     assert code == 1
     cl203 = {(f["line"], f["column"]): f["message"] for f in findings if f["code"] == "CL203"}
+    job_env = "which Prefect stores and shows with the deployment"
+    pull = "a credential committed in a pull step, which Prefect stores with the deployment"
     assert cl203 == {
-        (10, 11): "SHARED_TOKEN is set to a string literal in prefect.yaml: a credential committed in a deployment file",
-        (28, 7): "parameters.api_token is set to a string literal in prefect.yaml: a credential committed in a "
-                 "deployment file",
-        (38, 11): "DB_PASSWORD is set to a string literal in prefect.yaml: a credential committed in a deployment file",
-        (50, 11): "git_clone.access_token is set to a string literal in prefect.yaml: a credential committed in a "
-                  "deployment file",
-        (56, 13): "pull_from_s3.credentials.aws_secret_access_key is set to a string literal in prefect.yaml: a "
-                  "credential committed in a deployment file",
+        (10, 11): "SHARED_TOKEN is set to a string literal in prefect.yaml: a credential committed in the job "
+                  f"variables of deployment 'hourly', {job_env}",
+        (28, 7): "parameters.api_token is set to a string literal in prefect.yaml: a credential committed in the "
+                 "parameters of deployment 'nightly', which Prefect stores with the deployment and every flow run",
+        (38, 11): "DB_PASSWORD is set to a string literal in prefect.yaml: a credential committed in the job "
+                  f"variables of deployment 'nightly', {job_env}",
+        (50, 11): f"git_clone.access_token is set to a string literal in prefect.yaml: {pull}",
+        (56, 13): "pull_from_s3.credentials.aws_secret_access_key is set to a string literal in prefect.yaml: "
+                  + pull,
     }
-    # the GitHub token and the AWS secret key are CL204 too, as in any file; nothing else fires: the
-    # references in the pull steps, `{{ $HOME }}`, a step's output, a placeholder, a parameter that
-    # names a secret (`password_parameter: password`), a user name
+    # the GitHub token and the AWS secret key are CL204 too, as in any file; the Secret block in the
+    # job variables is CL303 (prefect deploy stores its value); nothing else fires: the references
+    # in the pull steps, `{{ $HOME }}`, a step's output, a placeholder, a parameter that names a
+    # secret (`password_parameter: password`), a user name
     assert found(findings) == sorted([("CL203", "prefect.yaml", line) for line, _col in cl203] +
-                                     [("CL204", "prefect.yaml", 50), ("CL204", "prefect.yaml", 56)])
-    assert all(f["secret"] is None for f in findings)
+                                     [("CL204", "prefect.yaml", 50), ("CL204", "prefect.yaml", 56),
+                                      ("CL303", "prefect.yaml", 41)])
+    assert all(f["secret"] is None for f in findings if f["code"] != "CL303")
 
 
 def test_masked_snippets_show_names_only(project):
@@ -240,7 +245,8 @@ def test_a_prefect_yaml_gets_no_1x_findings(project):
             """,
     })
     code, findings = check(root)
-    assert found(findings) == [("CL106", "docker-compose.yml", 4)]
+    # (the Secret block in the job variables is the 2.x/3.x CL303: prefect deploy stores its value)
+    assert found(findings) == [("CL106", "docker-compose.yml", 4), ("CL303", "prefect.yaml", 7)]
 
 
 def test_1x_and_other_yaml_keep_their_readers(project):
@@ -328,7 +334,8 @@ def test_prefect_settings_files(project):
     assert code == 1
     messages = {(f["code"], f["path"], f["line"]): f["message"] for f in findings}
     assert messages.pop(("CL203", "prefect.toml", 3)) == \
-        "api.key is set to a string literal in prefect.toml: a credential committed in a deployment file"
+        "api.key is set to a string literal in prefect.toml: a Prefect secret setting committed with the code " \
+        "(anyone who can read the repository can use it)"
     assert messages.pop(("CL204", "prefect.toml", 3)).startswith("Prefect Cloud API key")
     assert messages.pop(("CL203", "pyproject.toml", 5)).startswith("tool.prefect.api.key is set to a string literal")
     assert messages.pop(("CL203", "pyproject.toml", 8)).startswith("tool.prefect.server.database.password is set")

@@ -129,17 +129,19 @@ def test_prefect_terraform_literals_are_cl203(project):
     code, findings = check(root)
     assert code == 1
     cl203 = {(f["path"], f["line"], f["column"]): f["message"] for f in findings if f["code"] == "CL203"}
-    suffix = " is set to a string literal in infra/prefect.tf: a credential committed in a deployment file"
+    suffix = " is set to a string literal in infra/prefect.tf: a credential committed "
+    state, block_data = "in Terraform, and kept in its state", "in Terraform's block data"
     assert cl203 == {
-        ("infra/prefect.tf", 2, 3): "provider.prefect.api_key" + suffix,
-        ("infra/prefect.tf", 9, 3): "var.prefect_api_key" + suffix,
-        ("infra/prefect.tf", 26, 5): "aws-credentials/prod.aws_secret_access_key" + suffix,
-        ("infra/prefect.tf", 34, 28): "secret/db-password.value" + suffix,
-        ("infra/prefect.tf", 50, 7): "prefect_deployment.etl.pull_steps[0].access_token" + suffix,
+        ("infra/prefect.tf", 2, 3): "provider.prefect.api_key" + suffix + "in Terraform's provider configuration",
+        ("infra/prefect.tf", 9, 3): "var.prefect_api_key" + suffix + "as a Terraform variable's default",
+        ("infra/prefect.tf", 26, 5): "aws-credentials/prod.aws_secret_access_key" + suffix + block_data,
+        ("infra/prefect.tf", 34, 28): "secret/db-password.value" + suffix + block_data,
+        ("infra/prefect.tf", 50, 7): "prefect_deployment.etl.pull_steps[0].access_token" + suffix +
+                                     "in Terraform, in a deployment's pull steps and Terraform's state",
         ("infra/prefect.tf", 67, 23): "prefect_work_pool.ecs.base_job_template.variables.properties.env.default."
-                                      "DB_PASSWORD" + suffix,
+                                      "DB_PASSWORD" + suffix + state,
         ("infra/prod.tfvars", 1, 1): "prefect_api_key is set to a string literal in infra/prod.tfvars: a credential "
-                                     "committed in a deployment file",
+                                     "committed in a Terraform variable file",
     }
     # the formats are CL204 as in any file; nothing for references, names, empty defaults
     assert sorted((f["path"], f["line"]) for f in findings if f["code"] != "CL203") == [

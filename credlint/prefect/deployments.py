@@ -20,6 +20,24 @@ ENV_PREFIX = "$"
 # `prefect.yaml`'s action sections. A deployment that has one of these keys (even set to null)
 # runs its own steps instead of the file's (`deploy_config.get("pull", actions.get("pull"))`).
 STEP_SECTIONS = ("build", "push", "pull")
+# When a prefect.yaml template is resolved, and so whether the deployment stores its value:
+# - pull steps: on the worker at each flow run (3.x `deployments/steps/core.py:169-172`); a
+#   `{{ prefect.blocks.* }}` there stays a reference in the API;
+# - build and push steps: by `prefect deploy`, on the deployer's machine, where they run; not stored;
+# - every other part of a deployment (job variables with their env, parameters, ...): by `prefect
+#   deploy` before it creates the deployment (3.x `cli/deploy/_core.py:101-105`, checked against a
+#   real server), stored resolved; but 2.20 leaves job variables to the worker
+#   (PrefectHQ/prefect#14156, 2.20 `cli/deploy.py:462-471`).
+RUN_TIME_SECTIONS = ("pull",)
+
+
+def stored_resolved(where: str, major: str = "3") -> bool:
+    """A template in this part of a deployment (`job_variables`, `parameters`, a section name) is
+    resolved by `prefect deploy` and stored with its value, under Prefect `major` ("2" or "3")."""
+    if where in STEP_SECTIONS:
+        return False
+    return not (where == "job_variables" and major == "2")
+
 # The file `prefect deploy` reads when none is named; `--prefect-file` can name any other.
 PREFECT_YAML_NAMES = ("prefect.yaml", "prefect.yml")
 # Keys of a step's inputs that Prefect consumes itself, never a credential.
