@@ -424,7 +424,7 @@ def cmd_inventory(args) -> int:
 
 
 def cmd_preflight(args) -> int:
-    from credlint.tools.block_preflight import block_refs, workspace_section
+    from credlint.tools.block_preflight import block_refs, flow_needs, workspace_section
     from credlint.tools.preflight import failed, preflight, read_environment, render_table
     from credlint.api import Options, load
 
@@ -434,7 +434,7 @@ def cmd_preflight(args) -> int:
     loaded = load(Options(paths=args.paths, config_file=args.config, backend=backend, **_reading(args)))
     document = preflight(loaded, environment, args.flow)
     section = workspace_section(block_refs(loaded.config.blocks or []) + explicit, _split(args.variable) or [],
-                                explicit=bool(explicit or args.variable))
+                                explicit=bool(explicit or args.variable), needed=flow_needs(loaded, args.flow))
     if section is not None:  # Prefect 2.x/3.x names to check: the workspace's answer beside the 1.x flows
         document["workspace"] = section
     if args.format == "json":

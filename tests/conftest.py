@@ -17,7 +17,7 @@ from prefect_server import planted_workspace, prefect_server  # noqa: E402,F401
 
 # Test modules that run the real Prefect 3.x / 2.20 (their venvs are built on first use).
 _REAL_PREFECT_MODULES = {"test_block_catalogue_proof", "test_blocks_command", "test_model_detection",
-                         "test_prefect_yaml", "test_preflight_blocks"}
+                         "test_prefect_yaml", "test_preflight_blocks", "test_preflight_needs"}
 
 
 def pytest_collection_finish(session):

@@ -13,7 +13,7 @@ running the flow has.
 from __future__ import annotations
 
 import difflib
-from typing import Callable, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from credlint.config import block_ref
 from credlint.errors import UsageError
@@ -172,18 +172,109 @@ def check_variables(needed: Iterable[str], workspace: Optional[Workspace] = None
     return rows
 
 
+class Needed:
+    """What the Prefect 2.x/3.x flows and prefect.yaml deployments of the files asked about need
+    from the workspace, with who needs each ("flow etl (flows/etl.py:10)", "deployment prod
+    (prefect.yaml:6)"): named blocks by (slug, name), Variables by name, and the loads whose name
+    is computed at run time (`computed`: listed, never checked). A name only ever read where the
+    code does without it (a load in a `try` that catches a missing block, `Variable.get` with a
+    default) is optional: its absence is reported, and fails nothing."""
+
+    def __init__(self):
+        self.blocks: Dict[Tuple[str, str], List[str]] = {}
+        self.variables: Dict[str, List[str]] = {}
+        self.computed: List[dict] = []
+        self.required: Set[object] = set()  # (slug, name) of blocks and names of Variables some reader requires
+
+    def _add(self, table: dict, key, who: str, required: bool = True) -> None:
+        users = table.setdefault(key, [])
+        if who not in users:
+            users.append(who)
+        if required:
+            self.required.add(key)
+
+    def optional(self, key) -> bool:
+        return key not in self.required
+
+    def flow(self, flow, who: str) -> None:
+        for use in flow.blocks:
+            need = use.need
+            if need is not None and need.slug:
+                self._add(self.blocks, (need.slug, need.name), who, required=not use.load.guarded)
+            elif need is None and not use.load.name:
+                row = next((r for r in self.computed if r["block"] == use.label and r["slug"] == use.slug), None)
+                if row is None:
+                    row = {"block": use.label, "slug": use.slug, "name": None, "status": "unverifiable",
+                           "detail": "the name is computed at run time"
+                                     + (f" (parameter {use.load.name_param})" if use.load.name_param else "")
+                                     + ": not checked", "needed_by": []}
+                    self.computed.append(row)
+                if who not in row["needed_by"]:
+                    row["needed_by"].append(who)
+        for read in flow.variables:
+            if read.use.name:
+                self._add(self.variables, read.use.name, who, required=read.use.default is None)
+
+    def templates(self, templates, who: str) -> None:
+        for template in templates:
+            if template.is_block:
+                self._add(self.blocks, (template.ref.slug, template.ref.name), who)
+            else:
+                self._add(self.variables, template.ref.name, who)
+
+
+def flow_needs(loaded, flow_name: Optional[str] = None) -> Needed:
+    """The blocks and Variables the 2.x/3.x flows (only those named `flow_name`, when given) and the
+    prefect.yaml deployments (those running them) of the files asked about need. Nothing, and no
+    model built, when those files hold no 2.x/3.x code and no prefect.yaml deployment."""
+    from credlint.tools.inventory2 import present
+
+    needed = Needed()
+    model = loaded.project.flows2 if present(loaded) else None
+    if model is None:
+        return needed
+    for flow in model.flows:
+        if flow.path in loaded.wanted and named(flow, flow_name):
+            needed.flow(flow, f"flow {flow.name} ({loaded.display(flow.path)}:{flow.pos.line})")
+    for item in model.deployments:
+        deployment = item.deployment
+        if deployment.path not in loaded.wanted:
+            continue
+        if flow_name is not None and (item.flow is None or not named(item.flow, flow_name)):
+            continue
+        who = f"deployment {deployment.name} ({loaded.display(deployment.path)}:{deployment.pos.line})"
+        needed.templates(item.templates, who)
+        if item.flow is not None:
+            needed.flow(item.flow, who)
+    if flow_name is None:
+        for template in model.loose:  # a prefect.yaml of steps only: its templates still run
+            if template.ref.path in loaded.wanted:
+                needed.templates([template], f"{loaded.display(template.ref.path)}:{template.ref.pos.line}")
+    return needed
+
+
+def named(flow, name: Optional[str]) -> bool:
+    """`--flow NAME` picks a 2.x/3.x flow by its Prefect name or its function's name."""
+    return name is None or name in (flow.name, flow.qualname.rsplit(".", 1)[-1])
+
+
 def _count(rows: List[dict], statuses: Sequence[str]) -> Dict[str, int]:
     return {status: sum(1 for r in rows if r["status"] == status) for status in statuses}
 
 
 def workspace_section(blocks: Iterable[Tuple[str, str]], variables: Iterable[str], explicit: bool,
                       environ: Optional[Mapping[str, str]] = None,
-                      credential_fields: Optional[CredentialFields] = catalogue_fields) -> Optional[dict]:
+                      credential_fields: Optional[CredentialFields] = catalogue_fields,
+                      needed: Optional[Needed] = None) -> Optional[dict]:
     """The preflight document's `workspace` part, or None when there is nothing to check. Without
     an API URL the names are unverifiable, unless they were asked for on the command line
-    (`explicit`): then, as for an unreachable server, PrefectAPIError."""
-    blocks, variables = sorted(set(blocks)), sorted(set(variables))
-    if not blocks and not variables:
+    (`explicit`): then, as for an unreachable server, PrefectAPIError. `needed`: what the 2.x/3.x
+    flows need, checked too; its rows say who needs them (`needed_by`)."""
+    needed = needed if needed is not None else Needed()
+    blocks_asked, variables_asked = set(blocks), set(variables)  # the config's list, --block, --variable
+    blocks = sorted(blocks_asked | set(needed.blocks))
+    variables = sorted(variables_asked | set(needed.variables))
+    if not blocks and not variables and not needed.computed:
         return None
     connection = connection_from_environment(environ)
     if connection is None and not explicit:
@@ -197,17 +288,35 @@ def workspace_section(blocks: Iterable[Tuple[str, str]], variables: Iterable[str
         block_rows = check_blocks(blocks, workspace, credential_fields)
         variable_rows = check_variables(variables, workspace)
         url = workspace.url
+    for rows, table, key in ((block_rows, needed.blocks, lambda r: (r["slug"], r["name"])),
+                             (variable_rows, needed.variables, lambda r: r["variable"])):
+        for row in rows:
+            if table.get(key(row)):
+                row["needed_by"] = table[key(row)]
+                if needed.optional(key(row)) and not explicit_names(row, blocks_asked, variables_asked):
+                    row["optional"] = True
+                    if row["status"] == "missing":
+                        row["detail"] += ("; optional: the code does without it (it catches a missing block, "
+                                          "or gives the Variable a default)")
+    block_rows += [dict(row) for row in needed.computed]
     return {"api_url": url, "blocks": block_rows, "variables": variable_rows,
             "summary": {"blocks": _count(block_rows, BLOCK_STATUSES),
                         "variables": _count(variable_rows, VARIABLE_STATUSES)}}
 
 
+def explicit_names(row: dict, blocks: Set[Tuple[str, str]], variables: Set[str]) -> bool:
+    """The row's name was asked for by the config's `blocks` list, --block or --variable."""
+    return (row.get("slug"), row.get("name")) in blocks if "block" in row else row["variable"] in variables
+
+
 def section_failed(section: Optional[dict]) -> bool:
-    """A needed block or Variable missing, or a credential in a Variable a flow reads."""
+    """A needed block or Variable missing (unless the code does without it), or a credential in a
+    Variable a flow reads."""
     if not section:
         return False
-    return any(row["status"] == "missing" for row in section["blocks"]) or \
-        any(row["status"] in FAILING and row["needed"] for row in section["variables"])
+    return any(row["status"] == "missing" and not row.get("optional") for row in section["blocks"]) or \
+        any(row["status"] in FAILING and row["needed"] and not (row.get("optional") and row["status"] == "missing")
+            for row in section["variables"])
 
 
 def render_section(section: dict, console) -> None:
@@ -221,10 +330,14 @@ def render_section(section: dict, console) -> None:
         if not rows:
             continue
         table = Table(title=f"Prefect {kind} ({where})", title_justify="left")
-        for column in (key, "status", "detail"):
+        users = any(row.get("needed_by") for row in rows)
+        for column in (key, "status", "detail") + (("needed by",) if users else ()):
             table.add_column(column)
         for row in rows:
-            table.add_row(literal(row[key]), f"[{STYLE[row['status']]}]{row['status']}[/]", literal(row["detail"]))
+            cells = [literal(row[key]), f"[{STYLE[row['status']]}]{row['status']}[/]", literal(row["detail"])]
+            if users:
+                cells.append(literal("; ".join(row.get("needed_by") or ()) or "-"))
+            table.add_row(*cells)
         console.print(table)
     parts = []
     for kind in ("blocks", "variables"):

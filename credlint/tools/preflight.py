@@ -5,8 +5,9 @@ the user config's [context.secrets], backend and use_local_secrets), then the cl
 own chains (AWS, Google, Azure storage) for context needs. Values are inspected in memory only:
 the report describes them ("dict with keys ...", "string of 32-63 characters"), never shows them.
 No network access for 1.x: what only Prefect Cloud could provide is reported as unverifiable.
-Prefect 2.x/3.x block and Variable names (config `blocks`, --block, --variable) are asked of the
-workspace at PREFECT_API_URL, names only (tools/block_preflight.py), and shown after the flows.
+Prefect 2.x/3.x block and Variable names — those the 2.x/3.x flows and prefect.yaml deployments
+need, the config's `blocks`, --block, --variable — are asked of the workspace at PREFECT_API_URL,
+names only (tools/block_preflight.py), and shown after the flows with who needs each.
 """
 from __future__ import annotations
 
@@ -453,7 +454,7 @@ def preflight(loaded: Loaded, environment: Environment, flow_name: Optional[str]
         needs.sort(key=lambda n: (n["secret"] or "", n["consumer"]))
         flows.append({"flow": flow.name, "path": loaded.display(flow.path), "line": flow.fact.pos.line,
                       "needs": needs})
-    if flow_name is not None and not flows:
+    if flow_name is not None and not flows and not _flow2_named(loaded, flow_name):
         raise UsageError(f"no flow named {flow_name!r} in the given paths (see `credlint inventory`)")
     flows.sort(key=lambda f: (f["path"], f["line"]))
     summary = {status: 0 for status in STATUSES}
@@ -471,6 +472,15 @@ def preflight(loaded: Loaded, environment: Environment, flow_name: Optional[str]
         "flows": flows,
         "summary": summary,
     }
+
+
+def _flow2_named(loaded: Loaded, name: str) -> bool:
+    """A Prefect 2.x/3.x flow of the files asked about is named `name` (`--flow`)."""
+    from credlint.tools.block_preflight import named
+    from credlint.tools.inventory2 import present
+
+    model = loaded.project.flows2 if present(loaded) else None
+    return model is not None and any(f.path in loaded.wanted and named(f, name) for f in model.flows)
 
 
 def failed(document: dict) -> bool:
@@ -495,7 +505,11 @@ def render_table(document: dict, out: TextIO, color: bool) -> None:
     for note in env["notes"]:
         console.print(f"note: {literal(note)}")
     if not document["flows"]:
-        console.print("no Prefect 1.x flows found")
+        workspace = document.get("workspace") or {}
+        if any(row.get("needed_by") for kind in ("blocks", "variables") for row in workspace.get(kind, ())):
+            console.print("no Prefect 1.x flows found; what the Prefect 2.x/3.x flows need is checked below")
+        else:
+            console.print("no Prefect 1.x flows found")
     for flow in document["flows"]:
         table = Table(title=f"flow '{literal(flow['flow'])}' ({literal(flow['path'])}:{flow['line']})",
                       title_justify="left")

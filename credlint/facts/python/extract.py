@@ -54,6 +54,7 @@ class Extractor(Statements, Scopes, Folding, Calls, Flows, TaskWiring, Attachmen
         self.param_patches: Dict[str, list] = {}
         # Names bound at module level, how often; what was named by a module-level instance's name.
         self.module_binds: Dict[str, int] = {}
+        self.hoisted: Dict[str, tuple] = {}  # see Scopes.lookup (the 2.x/3.x pass fills it)
         self.by_var: List[tuple] = []
         self.helper_calls: List[tuple] = []
         self.lambdas = 0  # depth of lambda bodies being read

@@ -38,6 +38,11 @@ class Extractor2(Statements2, Scopes, Calls2, Folding, Deployments2, BlockRecord
         self.ctx: List[Context] = [Context("module", None, None)]
         self.wanted: Dict[int, List[Pos]] = {}
         self.module_binds: Dict[str, int] = {}
+        # Module-level functions by name, for function bodies that call one defined further down
+        # (a flow above its tasks): a body runs after the whole module has been executed.
+        self.hoisted: Dict[str, tuple] = {
+            node.name.value: ("def", self.qualify(node.name.value), "function")
+            for node in module.body if isinstance(node, cst.FunctionDef)}
         self.lambdas = 0  # depth of lambda bodies being read (Folding counts them)
         self.defaults = 0  # reading default arguments evaluated at import
         self.caught: List[set] = []  # exceptions caught around the statement read

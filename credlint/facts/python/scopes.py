@@ -112,6 +112,8 @@ class Scopes:
             found = self.scopes[index].get(name)
             if found is not None:
                 return found
+        if last > 0 and self.scope_kinds[last] == "function":  # a body runs once the module is done
+            return self.hoisted.get(name)
         return None
 
     @property
