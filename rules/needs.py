@@ -63,6 +63,17 @@ def _names_it(need) -> bool:
             line=8, column=5,
             message="BlobStorageUpload in flow 'reports' fetches secret 'AZ_CONNECTION_STRING', but nothing provides "
                     "it and it is not in the cloud-secrets inventory"),
+        Invalid("""
+            from prefect import Flow
+            from prefect.storage import Docker
+            from prefect.tasks.notifications import SlackTask
+
+            with Flow("nightly", storage=Docker(image_name="flows")) as flow:
+                SlackTask(message="loaded")()
+            """, title="Prefect Cloud without a cloud-secrets inventory: a warning",
+            line=6, column=5,
+            message="SlackTask in flow 'nightly' fetches secret 'SLACK_WEBHOOK_URL', which is declared nowhere in the "
+                    "project: the run fails unless it exists in Prefect Cloud"),
     ],
     good=[
         Valid("""

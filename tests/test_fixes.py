@@ -236,7 +236,7 @@ def test_explain_names_each_rules_fix_safety(project):
     code, out, _ = run_cli("explain", "CL106", cwd=project.root)
     assert code == 0 and "Fix safety: safe" in out
     assert "Fix safety: unsafe" in run_cli("explain", "CL104", cwd=project.root)[1]
-    assert "Fix safety: no automatic fix" in run_cli("explain", "CL101", cwd=project.root)[1]
+    assert "Fix safety: no automatic fix" in run_cli("explain", "CL102", cwd=project.root)[1]
 
 
 def test_overlapping_edits_wait_for_the_next_pass():

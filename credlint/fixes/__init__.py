@@ -19,7 +19,7 @@ from credlint.findings.report import Finding
 SAFE, UNSAFE = "safe", "unsafe"
 # The codes some fixer handles (what `_load` registers; a test keeps the two equal), so that a
 # report without them never imports the fixers and the parser they need.
-FIXABLE = frozenset({"CL103", "CL104", "CL106", "CL203"})
+FIXABLE = frozenset({"CL101", "CL103", "CL104", "CL106", "CL201", "CL202", "CL203", "CL403"})
 
 
 @dataclass
@@ -104,7 +104,7 @@ def fixer(code: str, safety: str, what: str):
 
 
 def _load() -> None:
-    from credlint.fixes import python, text  # noqa: F401 - registers the fixers
+    from credlint.fixes import python, python_refs, text  # noqa: F401 - registers the fixers
 
 
 def fix_safety_line(code: str) -> str:

@@ -46,16 +46,76 @@ class PythonFile:
                 out.append(node)
         return out
 
-    def replace(self, changes: Dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]]) -> Optional[Edit]:
-        """One edit: the module transformed at the given nodes, as the smallest changed span."""
+    def replace(self, changes: Dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]],
+                imports: Tuple[str, ...] = ()) -> Optional[Edit]:
+        """One edit: the module transformed at the given nodes, as the smallest changed span;
+        `imports` are statements (`import os`, from `imports_for`) put after the module's
+        docstring and `__future__` imports."""
 
         class Transform(cst.CSTTransformer):
             def on_leave(self, original, updated):
                 change = changes.get(original)
                 return change(updated) if change is not None else updated
 
-        new = self.wrapper.module.visit(Transform()).code
-        return smallest_edit(self.text, new)
+        new = self.wrapper.module.visit(Transform())
+        if imports:
+            body = list(new.body)
+            at = _import_slot(body)
+            body[at:at] = [cst.parse_statement(line + "\n") for line in imports]
+            new = new.with_changes(body=body)
+        return smallest_edit(self.text, new.code)
+
+    def bound_by(self, name: str) -> Optional[str]:
+        """What binds `name` at module level: "import" (`import os`, `import os.path`), the module
+        a `from ... import` takes it from, "other" (an assignment, a def, an alias), or None."""
+        found = None
+        for statement in self.wrapper.module.body:
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name:
+                return "other"
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                if isinstance(small, cst.Import):
+                    for alias in small.names:
+                        bound = _dotted(alias.asname.name) if alias.asname else _dotted(alias.name).split(".")[0]
+                        if bound == name:
+                            found = "import" if alias.asname is None else "other"
+                elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        bound = _dotted(alias.asname.name) if alias.asname else _dotted(alias.name)
+                        if bound == name:
+                            source = _dotted(small.module) if small.module is not None and not small.relative else ""
+                            found = source if alias.asname is None and source else "other"
+                elif isinstance(small, (cst.Assign, cst.AnnAssign)):
+                    targets = small.targets if isinstance(small, cst.Assign) else [small]
+                    if any(isinstance(t.target, cst.Name) and t.target.value == name for t in targets):
+                        return "other"
+        return found
+
+    def imports_for(self, name: str, *modules: str) -> Optional[Tuple[str, ...]]:
+        """The import statements a fix must add to use `name` from `modules[0]` (or `import os`
+        for a module name): () when it is bound already, None when it is bound to something else."""
+        bound = self.bound_by(name)
+        if bound is None:
+            return (f"from {modules[0]} import {name}",) if modules else (f"import {name}",)
+        return () if bound in (modules or ("import",)) else None
+
+
+def _dotted(node) -> str:
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return node.value if isinstance(node, cst.Name) else ""
+
+
+def _import_slot(body: list) -> int:
+    """Where a new import goes: after the docstring and `from __future__` imports."""
+    at = 0
+    for index, statement in enumerate(body):
+        first = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
+        docstring = index == 0 and isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString)
+        future = isinstance(first, cst.ImportFrom) and first.module is not None and _dotted(first.module) == "__future__"
+        if not (docstring or future):
+            break
+        at = index + 1
+    return at
 
 
 def smallest_edit(old: str, new: str) -> Optional[Edit]:
@@ -120,7 +180,9 @@ def rename_removed_argument(finding: Finding, source: Source) -> Optional[Edit]:
 
 
 @fixer("CL104", UNSAFE, "a name in a storage `secrets=[...]` list or a key of a run config's `env={...}` "
-                        "in Python code, and a line of a config.toml `[context.secrets]` table")
+                        "in Python code, a line of a config.toml `[context.secrets]` table, and an agent command's "
+                        "`--env NAME=value` (`-e`, `--env=`) in a script, a Makefile, supervisord, a Dockerfile, compose "
+                        "or Kubernetes")
 def remove_unused_secret(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python:
         from credlint.fixes.text import remove_unused_secret_text
@@ -141,9 +203,15 @@ def remove_unused_secret(finding: Finding, source: Source) -> Optional[Edit]:
                 return None  # `{}` would be a dict
         elif not (isinstance(element, cst.DictElement) and element.key is node and isinstance(container, cst.Dict)):
             continue
-        edit = _whole_lines(module, source, element) or module.replace({container: _without(container, element)})
-        return _named(edit, value)
+        return named(drop_element(module, source, element), value)
     return None
+
+
+def drop_element(module: PythonFile, source: Source, element) -> Optional[Edit]:
+    """An element taken out of its list, tuple, set or dict: with its lines when it has them to
+    itself, else with its comma."""
+    container = module.parents.get(element)
+    return _whole_lines(module, source, element) or module.replace({container: _without(container, element)})
 
 
 def _whole_lines(module: PythonFile, source: Source, element) -> Optional[Edit]:
@@ -163,7 +231,7 @@ def _whole_lines(module: PythonFile, source: Source, element) -> Optional[Edit]:
     return Edit(begin, newline + 1 if newline >= 0 else len(source.text), "")
 
 
-def _named(edit: Optional[Edit], *names: str) -> Optional[Edit]:
+def named(edit: Optional[Edit], *names: str) -> Optional[Edit]:
     if edit is not None:
         edit.names = tuple(names)
     return edit
@@ -185,3 +253,109 @@ def _drop(elements, index: int, container) -> list:
     if isinstance(container, cst.Tuple) and len(items) == 1 and items[0].comma is cst.MaybeSentinel.DEFAULT:
         items[0] = items[0].with_changes(comma=cst.Comma())  # ("A",) stays a tuple
     return items
+
+
+@fixer("CL403", SAFE, "a `Cls.load(...)` inside an `async def`, which gets its `await` "
+                      "(`(await Secret.load(\"x\")).get()` when a method is called on it)")
+def await_block_load(finding: Finding, source: Source) -> Optional[Edit]:
+    if not source.is_python:
+        return None
+    module = source.python()
+    for node in module.nodes_at(finding, cst.Call):
+        call = _load_call(node)
+        if call is None:
+            continue
+        parent = module.parents.get(call)
+        # `await` binds looser than a trailer: `await X.load("x").get()` would await `.get()`
+        wrapped = (isinstance(parent, (cst.Attribute, cst.Subscript)) and parent.value is call) or \
+            (isinstance(parent, cst.Call) and parent.func is call)
+        paren = dict(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]) if wrapped else {}
+        return module.replace({call: lambda c: cst.Await(expression=c, **paren)})
+    return None
+
+
+def _load_call(node: cst.Call) -> Optional[cst.Call]:
+    """The `X.load(...)` call of a finding's span: the call itself, or the one `.get()` is called on."""
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "load":
+        return node
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+        return _load_call(func.value)
+    return None
+
+
+@fixer("CL101", UNSAFE, "a secret declared nowhere (the Prefect Cloud case without a `cloud-secrets` inventory), "
+                        "added to the `secrets=[...]` of the flow's storage when it is built in the same file")
+def add_storage_secret(finding: Finding, source: Source) -> Optional[Edit]:
+    # Only the "declared nowhere" warning: with a `server` backend or an inventory that lacks the
+    # name, listing it on storage provides nothing (the storage loads it from the same place).
+    if not source.is_python or not finding.secret or not finding.flow or finding.severity != "warning" or \
+            finding.message.startswith("storage of"):
+        return None
+    from credlint.fixes.python_facts import facts_of
+
+    facts = facts_of(source)
+    flows = [f for f in facts.flows if f.name == finding.flow and f.storage is not None]
+    if facts.model == "2" or len(flows) != 1:
+        return None
+    module = source.python()
+    pos = facts.calls[flows[0].storage].pos
+    for call in module.nodes_at(_At(pos), cst.Call):
+        return named(_with_secret(module, source, call, finding.secret), finding.secret)
+    return None
+
+
+class _At:
+    """A span in a finding's shape, for `nodes_at`."""
+
+    def __init__(self, pos):
+        self.line, self.column, self.end_line, self.end_column = pos.line, pos.column, pos.end_line, pos.end_column
+
+
+def _with_secret(module: PythonFile, source: Source, call: cst.Call, name: str) -> Optional[Edit]:
+    """`secrets=[..., "NAME"]` on a storage call: appended to a literal list, or a new keyword."""
+    given = [a for a in call.args if a.keyword is not None and a.keyword.value == "secrets"]
+    if not given:
+        if any(a.star for a in call.args):
+            return None  # `**options` may hold secrets already
+        keyword = cst.Arg(keyword=cst.Name("secrets"), value=cst.List([cst.Element(cst.SimpleString(f'"{name}"'))]),
+                          equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+        return _line_after(module, source, call.args, f'secrets=["{name}"]') or \
+            module.replace({call: lambda c: c.with_changes(args=_appended(list(c.args), keyword))})
+    listed = given[0].value
+    if not isinstance(listed, (cst.List, cst.Tuple)) or any(_string(e.value) == name for e in listed.elements):
+        return None
+    element = cst.Element(cst.SimpleString(f'"{name}"'))
+    return _line_after(module, source, listed.elements, f'"{name}"') or \
+        module.replace({listed: lambda l: l.with_changes(elements=_appended(list(l.elements), element))})
+
+
+def _line_after(module: PythonFile, source: Source, items, text: str) -> Optional[Edit]:
+    """In a list written one item a line, `text` as a new line after the last item's (its comment
+    stays with it), in the same indentation and with the same trailing comma; else None."""
+    if not items:
+        return None
+    last = items[-1]
+    first = last.keyword if isinstance(last, cst.Arg) and last.keyword is not None else last.value
+    start = module.positions[first].start
+    end = module.positions[last.comma if isinstance(last.comma, cst.Comma) else last.value].end
+    begin, stop = source.offset(start.line, 1), source.offset(end.line, end.column + 1)
+    if begin is None or stop is None:
+        return None
+    indent = source.text[begin:begin + start.column]
+    newline = source.text.find("\n", stop)
+    rest = source.text[stop:newline]
+    if indent.strip() or newline < 0 or (rest.strip() and not rest.strip().startswith("#")):
+        return None
+    if isinstance(last.comma, cst.Comma):
+        return Edit(newline + 1, newline + 1, f"{indent}{text},\n")
+    return Edit(stop, newline, f",{rest}\n{indent}{text}")
+
+
+def _appended(items: list, item) -> list:
+    """`items` on one line with `item` last."""
+    if not items:
+        return [item]
+    last = items[-1]
+    return items[:-1] + [last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))] + \
+        [item.with_changes(comma=last.comma)]
