@@ -231,13 +231,14 @@ def cmd_check(args) -> int:
         stdin = (args.stdin_filename, sys.stdin.buffer.read())
     elif "-" in args.paths:
         raise UsageError("`-` reads standard input only with --stdin-filename PATH (the path it stands for)")
-    if stdin is not None and (args.fix or args.diff):
-        raise UsageError("--fix and --diff change files on disk: they do not take --stdin-filename")
     started = time.perf_counter()
+    shown = sys.stdout  # the report's stream; standard error when standard output gets the fixed text
 
-    def run_check(progress=None):
+    def run_check(progress=None, text=None):
+        """`text`: what standard input stands for after a fix pass (--fix --stdin-filename)."""
+        read = stdin if text is None else (stdin[0], text)
         return check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
-                             backend=args.backend, fail_on=args.fail_on, prefilter=not args.no_prefilter, stdin=stdin,
+                             backend=args.backend, fail_on=args.fail_on, prefilter=not args.no_prefilter, stdin=read,
                              server=not (args.no_server or _env_flag("CREDLINT_NO_SERVER")), **settings,
                              **_reading(args)), progress)
 
@@ -245,11 +246,18 @@ def cmd_check(args) -> int:
         run = run_check(progress)
     if args.diff:
         from credlint.tools.fix import show_diff
+        from credlint.tools.fix_stdin import show_stdin_diff
 
-        count = show_diff(run, args.unsafe_fixes, Path.cwd())
+        count = (show_diff(run, args.unsafe_fixes, Path.cwd()) if stdin is None
+                 else show_stdin_diff(run, args.unsafe_fixes, Path.cwd(), stdin))
         print(f"Would fix {count} finding{'' if count == 1 else 's'}", file=sys.stderr)
         return 2 if run.errors else (1 if count else 0)
-    if args.fix:
+    if args.fix and stdin is not None:  # as ruff: the fixed text on stdout, the report on stderr
+        from credlint.tools.fix_stdin import print_fixed_stdin
+
+        run = print_fixed_stdin(run, lambda text: run_check(text=text), args.unsafe_fixes, stdin)
+        shown = sys.stderr
+    elif args.fix:
         from credlint.tools.fix import fix_in_place
 
         run, count = fix_in_place(run, run_check, args.unsafe_fixes, Path.cwd())
@@ -282,7 +290,7 @@ def cmd_check(args) -> int:
     for name, target in outputs:
         render = get_reporter(name)
         if target is None:
-            render(report, sys.stdout, color=_use_color(args.color, sys.stdout), **options)
+            render(report, shown, color=_use_color(args.color, shown), **options)
             continue
         buffer = io.StringIO()
         render(report, buffer, color=False, **options)

@@ -226,12 +226,6 @@ def test_unused_secret_removal_keeps_layout_and_comments(project):
     assert "AWS_CREDENTIALS" not in text and "left over" not in text
 
 
-def test_fix_and_diff_refuse_standard_input(project):
-    root = project.write({"flow.py": ""})
-    code, _, err = run_cli("check", "--fix", "--stdin-filename", "flow.py", cwd=root)
-    assert code == 2 and "--stdin-filename" in err
-
-
 def test_explain_names_each_rules_fix_safety(project):
     code, out, _ = run_cli("explain", "CL106", cwd=project.root)
     assert code == 0 and "Fix safety: safe" in out

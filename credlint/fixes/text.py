@@ -9,8 +9,11 @@ from credlint.facts.deploy.classify import classify
 from credlint.prefect.names import SECRETS_ENV_PREFIX, typo_secret_name
 from credlint.findings.report import Finding
 from credlint.fixes import UNSAFE, Edit, Source, fixer
+from credlint.fixes.words import raw_words
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Files where an agent command's `--env NAME=value` is written (CL104 removes the pair).
+AGENT_ENV_KINDS = ("shell", "makefile", "supervisord", "dockerfile", "compose", "k8s", "ci-yaml", "yaml")
 
 
 def _kind(source: Source) -> Optional[str]:
@@ -49,10 +52,24 @@ def _value_after(line: str, column: int) -> Optional[Tuple[int, int, str, str]]:
     return match.start("value"), match.end("value"), match.group("value"), match.group("sep")
 
 
-@fixer("CL203", UNSAFE, "a literal in a `.env` file, a shell script, a compose file or a Prefect config.toml, "
-                        "replaced by a reference to an environment variable of the same name ($NAME, ${NAME})")
+@fixer("CL203", UNSAFE,
+       "a literal replaced by a reference: to an environment variable of the same name (`$NAME`, `${NAME}`) in a "
+       "`.env` file, a shell script, a compose file or a Prefect config.toml; to `${{ secrets.NAME }}` in a GitHub "
+       "Actions `env:`; to a Secret (`valueFrom: {secretKeyRef: ...}`, named after the variable) in a Kubernetes "
+       "container's `env:`; to a Secret block (`{{ prefect.blocks.secret.git-access-token }}`, named after the step "
+       "and the key) in a prefect.yaml pull step; and a Dockerfile's `ENV NAME=...` or `ARG NAME=...` becomes "
+       "`ARG NAME`, a build argument without a value (`--build-arg NAME`, or `docker run -e NAME` at run time). "
+       "None for a literal in a prefect.yaml deployment's job variables or parameters: `prefect deploy` resolves "
+       "every template there and stores the result (CL303), so the value belongs in the work pool's base job "
+       "template or in the flow")
 def reference_instead_of_value(finding: Finding, source: Source) -> Optional[Edit]:
     kind = _kind(source)
+    if kind in ("ci-yaml", "k8s", "prefect-yaml"):
+        from credlint.fixes.yaml_refs import yaml_reference
+
+        return yaml_reference(kind, finding, source)
+    if kind == "dockerfile":
+        return build_argument(finding, source)
     if kind not in ("dotenv", "shell", "compose", "prefect-config") or finding.line != finding.end_line:
         return None
     found = _line(source, finding.line)
@@ -85,8 +102,14 @@ def reference_instead_of_value(finding: Finding, source: Source) -> Optional[Edi
 
 
 def remove_unused_secret_text(finding: Finding, source: Source) -> Optional[Edit]:
-    """CL104 in a Prefect config.toml: delete the `NAME = value` line of `[context.secrets]`."""
-    if _kind(source) != "prefect-config" or not finding.secret:
+    """CL104 in a deployment file: an agent's `--env NAME=value` goes (`agent_env.py`); in a Prefect
+    config.toml, the `NAME = value` line of `[context.secrets]`."""
+    kind = _kind(source)
+    if kind in AGENT_ENV_KINDS:
+        from credlint.fixes.agent_env import remove_agent_env
+
+        return remove_agent_env(kind, finding, source)
+    if kind != "prefect-config" or not finding.secret:
         return None
     found = _line(source, finding.line)
     span = source.span(finding)
@@ -98,3 +121,45 @@ def remove_unused_secret_text(finding: Finding, source: Source) -> Optional[Edit
     end = source.text.find("\n", line_start)
     end = len(source.text) if end < 0 else end + 1
     return Edit(line_start, end, "", names=(finding.secret,))
+
+
+# ----- Dockerfiles ---------------------------------------------------------------------------------
+_INSTRUCTION = re.compile(r"(?P<indent>[ \t]*)(?P<instr>ENV|ARG)(?P<gap>[ \t]+)", re.IGNORECASE)
+
+
+def build_argument(finding: Finding, source: Source) -> Optional[Edit]:
+    """CL203 in a Dockerfile: `ARG NAME=value` loses its value; `ENV NAME=value` (or the old
+    `ENV NAME value`) becomes `ARG NAME`, the other pairs of the ENV staying as they were."""
+    found = _line(source, finding.line)
+    span = source.span(finding)
+    if found is None or span is None or finding.line != finding.end_line:
+        return None
+    line_start, line = found
+    before = source.text[:line_start].rstrip("\r\n").rsplit("\n", 1)[-1]
+    match = _INSTRUCTION.match(line)
+    name = source.text[span[0]:span[1]]
+    if match is None or not _NAME.match(name) or line.rstrip().endswith("\\") or before.rstrip().endswith("\\"):
+        return None  # continuation lines: left to the user
+    words = raw_words(line, match.end(), len(line))
+    at = span[0] - line_start
+    index = next((k for k, (b, _) in enumerate(words) if b == at), None)
+    if index is None:
+        return None
+    begin, end = words[index]
+    instr = match.group("instr").upper()
+    if line[begin:end] != name:  # NAME=value
+        if not line.startswith(name + "=", begin):
+            return None
+        if instr == "ARG":
+            return Edit(line_start + begin + len(name), line_start + end, "", names=(name,))
+        rest = words[:index] + words[index + 1:]
+    elif index == 0 and instr == "ENV" and len(words) > 1 and "=" not in line[words[0][0]:words[0][1]]:
+        rest = []  # `ENV NAME value with spaces`: the whole rest of the line is the value
+    else:
+        return None
+    head = f"{match.group('indent')}ARG {name}"
+    if rest:
+        pairs = " ".join(line[b:e] for b, e in rest)
+        head += f"\n{match.group('indent')}{match.group('instr')}{match.group('gap')}{pairs}"
+    # The diff shows the replacement unmasked only when it holds nothing but the name.
+    return Edit(line_start, line_start + len(line), head, names=(name,), shown=not rest)

@@ -6,6 +6,7 @@ editing an agent script changes the diagnostics of the flows it serves before an
 saved. After each change (debounced) the project's open documents all get their diagnostics
 again, from one run. Checks run one at a time on a thread of their own, so the server keeps
 answering while one works; a check that fails publishes nothing and says so in one line.
+Findings the project's baseline records are not published, as `check --baseline` does not show them.
 
 Nothing here prints a value: diagnostics carry credlint's messages (which never hold one), and
 logging from the protocol library, which may quote a document, is cut to its bare template.
@@ -30,6 +31,7 @@ from credlint import __version__
 from credlint.findings.report import Finding
 from credlint.links import rule_url
 from credlint.tools.lsp.actions import code_actions
+from credlint.tools.lsp.baseline import UNSET, baseline_file, setting_of, without_known
 from credlint.tools.lsp.proposals import Target
 from credlint.tools.lsp.hover import NeedRow, need_rows, render, rows_at
 from credlint.tools.lsp.positions import from_position, text_lines, to_range
@@ -66,6 +68,7 @@ class CredlintServer(LanguageServer):
         self.projects: Dict[Path, ProjectState] = {}
         self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credlint-check")
         self._tasks: set = set()  # running checks (the event loop keeps only weak references)
+        self.baseline_setting: object = UNSET  # initializationOptions' `baseline` (tools/lsp/baseline.py)
 
     # ----- documents and projects -----------------------------------------------------------
     def project_of(self, uri: str) -> Optional[ProjectState]:
@@ -119,6 +122,11 @@ class CredlintServer(LanguageServer):
             if problem is not None:
                 self.log(problem, types.MessageType.Warning)
                 return
+            # What `credlint check --baseline` hides, the editor hides: only new findings show.
+            run.report.findings, trouble = without_known(run.report.findings,
+                                                         baseline_file(state.root, self.baseline_setting))
+            if trouble is not None:
+                self.log(trouble, types.MessageType.Warning)
             outdated = mine != state.generation  # the buffers changed while it ran: the newer check publishes
             self.log(f"credlint: checked {len(buffers)} open file(s) of {state.root} in "
                      f"{time.monotonic() - started:.2f} s" + (" (outdated, not published)" if outdated else ""),
@@ -239,6 +247,11 @@ def _same_file(path: Path) -> str:
 
 
 server = CredlintServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: CredlintServer, params: types.InitializeParams) -> None:
+    ls.baseline_setting = setting_of(params.initialization_options)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
