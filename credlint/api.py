@@ -176,7 +176,7 @@ def _memo_for(plan: Plan, options: Options, namespace: Optional[str]):
     key = RunMemo.key_of(namespace, str(plan.cwd), str(plan.root),
                          repr((options.paths, options.config_file, options.select, options.ignore,
                                options.backend, options.fail_on, options.exclude, options.extend_exclude,
-                               options.extend_select)))
+                               options.extend_select, options.fixes)))
     return RunMemo(plan.cache_dir, key), signature(entries)
 
 

@@ -236,11 +236,13 @@ def cmd_check(args) -> int:
 
     def run_check(progress=None, text=None):
         """`text`: what standard input stands for after a fix pass (--fix --stdin-filename)."""
+        from credlint.reporters import FIX_FORMATS
+
         read = stdin if text is None else (stdin[0], text)
         return check(Options(paths=args.paths, config_file=args.config, select=select, ignore=ignore,
                              backend=args.backend, fail_on=args.fail_on, prefilter=not args.no_prefilter, stdin=read,
                              server=not (args.no_server or _env_flag("CREDLINT_NO_SERVER")), **settings,
-                             **_reading(args)), progress)
+                             fixes=any(name in FIX_FORMATS for name, _ in outputs), **_reading(args)), progress)
 
     with _progress(args, outputs) as progress:
         run = run_check(progress)

@@ -30,6 +30,10 @@ class Options:
     exclude: Optional[List[str]] = None
     extend_exclude: List[str] = field(default_factory=list)
     extend_select: List[str] = field(default_factory=list)
+    # Name each finding's fix and its safety (JSON `fix_safety`): the fixers parse the files of the
+    # findings they can fix, again. The formats that do not show it (full, concise, github, SARIF)
+    # turn it off, so a check for them never loads the fixers.
+    fixes: bool = True
 
     @property
     def caching(self) -> bool:

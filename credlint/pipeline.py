@@ -135,7 +135,7 @@ def run_rules(loaded: Loaded, options: Options) -> Run:
     findings = to_findings(kept, project, config, root, cwd, loaded.wanted, loaded.sources)
     from credlint.fixes import FIXABLE
 
-    if any(f.code in FIXABLE for f in findings):  # the fixers (libcst, the readers) only when needed
+    if options.fixes and any(f.code in FIXABLE for f in findings):  # the fixers (libcst, readers) only when needed
         from credlint.fixes import annotate
 
         annotate(findings, cwd, options.stdin)  # `fix_safety`, kept with the report (memo, server)

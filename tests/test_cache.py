@@ -317,13 +317,15 @@ import json, sys
 from credlint.cli import main
 import io, contextlib
 with contextlib.redirect_stdout(io.StringIO()):
-    code = main(["check", "--format", "json", "."] + sys.argv[1:])
+    code = main(["check", "--format", "concise", "."] + sys.argv[1:])
 assert code in (0, 1), code  # 2 would be an error (such as the guard below)
 print(json.dumps({name: name in sys.modules for name in ("libcst", "rich", "yaml", "credlint.facts.python.extract")}))
 """
 
 
 def test_a_warm_run_imports_neither_libcst_nor_rich_nor_parses_the_catalogue(flows):
+    """In a format that does not show fixes: JSON names each finding's fix safety, which the
+    fixers decide from the file's syntax (the CL101 here is fixable), see the test below."""
     import subprocess
     import sys
 
@@ -383,3 +385,33 @@ def test_the_build_fingerprint_covers_modules_in_every_stage_folder():
     finally:
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert code_fingerprint() == before
+
+
+def test_only_the_formats_that_show_fixes_load_the_fixers(flows):
+    """JSON names a finding's fix and its safety (CL403's await); concise and full never show it,
+    and a check for them never loads the fixers (nor libcst, on a warm run)."""
+    import subprocess
+    import sys
+
+    from conftest import _env
+
+    probe = ("import json, sys, io, contextlib\nfrom credlint.cli import main\n"
+             "out = io.StringIO()\nwith contextlib.redirect_stdout(out):\n"
+             "    main(['check', '--no-server', '--format', sys.argv[1], '.'])\n"
+             "print(json.dumps({'fixers': 'credlint.fixes.python' in sys.modules, 'out': out.getvalue()}))\n")
+    flows.write({"flows/sync.py": (
+        "from prefect import flow\nfrom prefect_aws import AwsCredentials\n\n\n@flow\nasync def sync():\n"
+        "    return AwsCredentials.load(\"prod\")\n")})
+    results = {}
+    for fmt in ("concise", "full", "json"):
+        run_cli("check", "--format", fmt, ".", cwd=flows.root)  # a warm cache for this format
+        for report in (flows.root / ".credlint_cache").glob("run-*.json"):
+            report.unlink()
+        proc = subprocess.run([sys.executable, "-c", probe, fmt], cwd=str(flows.root), env=_env(),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        results[fmt] = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert not results["concise"]["fixers"] and not results["full"]["fixers"]
+    assert results["json"]["fixers"]
+    safety = {f["code"]: f["fix_safety"] for f in json.loads(results["json"]["out"])["findings"]}
+    assert safety["CL403"] == "safe"

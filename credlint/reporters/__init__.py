@@ -14,5 +14,6 @@ def get_reporter(name: str) -> Callable[..., None]:
 
 
 FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github")
+FIX_FORMATS = ("json", "json-lines")  # the formats that show each finding's fix and its safety
 
-__all__ = ["get_reporter", "FORMATS", "Report", "TextIO"]
+__all__ = ["get_reporter", "FORMATS", "FIX_FORMATS", "Report", "TextIO"]

@@ -143,7 +143,7 @@ def ask(cache_dir: Path, options) -> Optional[dict]:
 
 
 OPTION_FIELDS = ("paths", "config_file", "select", "ignore", "backend", "fail_on", "jobs", "cache_dir",
-                  "exclude", "extend_exclude", "extend_select")
+                  "exclude", "extend_exclude", "extend_select", "fixes")
 
 
 def status(cache_dir: Path) -> Optional[dict]:
