@@ -149,7 +149,7 @@ def run_rules(loaded: Loaded, options: Options) -> Run:
     kind_of = file_kind(project)
     run = Run(Report(findings=findings, files=len(checked), suppressed=len(quiet),
                      checked_paths=checked, checked_paths_display=display, suppressed_findings=quiet,
-                     flows=summary(project.flows, loaded.wanted, shown),
+                     flows=summary(project.flows, loaded.wanted, shown, project.modules),
                      files_by_kind=dict(Counter(kind_of(rel) for rel in set(loaded.wanted))),
                      kinds={f.path: kind_of(f.project_path) for f in findings + quiet if f.project_path}),
               config, root, loaded.rules, loaded.stats)

@@ -27,11 +27,16 @@ def _rows():
 
 
 @pytest.fixture(scope="module")
-def findings(tmp_path_factory):
+def document(tmp_path_factory):
     root = tmp_path_factory.mktemp("ex") / "examples"
     shutil.copytree(EXAMPLES, root, ignore=shutil.ignore_patterns(".credlint_cache"))
     (root / ".git").mkdir()
-    return check_json("--no-cache", ".", cwd=root)["findings"]
+    return check_json("--no-cache", ".", cwd=root)
+
+
+@pytest.fixture(scope="module")
+def findings(document):
+    return document["findings"]
 
 
 @pytest.mark.parametrize("path, codes", list(_rows()), ids=lambda v: v if isinstance(v, str) else "")
@@ -50,3 +55,8 @@ def test_the_examples_hold_both_models(findings):
     block_codes = {f["code"] for f in findings if f["code"].startswith("CL4")}
     assert block_codes == {"CL401", "CL402", "CL403", "CL404"}
     assert all(f["path"].startswith("prefect3/") for f in findings if f["code"].startswith("CL4"))
+
+
+def test_the_summary_counts_the_flows_of_both_models(document):
+    """Five 1.x flows (legacy.py does not parse) and three 3.x flow functions."""
+    assert document["summary"]["flows"]["found"] == 8

@@ -461,7 +461,10 @@ def test_prefect_2_files_have_no_1x_flows(project):
 
         pipeline = Flow(etl, name="etl")
         """})
-    assert check_json(".", cwd=project.root)["summary"]["flows"] == {"found": 0, "not_followed": []}
+    # one flow, and a 3.x one: `Flow(fn)` is 3.x's flow class, not a 1.x Flow with its tasks
+    assert check_json(".", cwd=project.root)["summary"]["flows"] == {"found": 1, "not_followed": []}
+    code, out, _ = run_cli("inventory", "--format", "json", ".", cwd=project.root)
+    assert code == 0 and [f["model"] for f in json.loads(out)["flows"]] == ["2"]
 
 
 # ----- reused reports ------------------------------------------------------------------------------

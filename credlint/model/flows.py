@@ -216,10 +216,12 @@ def _flow_var(module: ModuleFacts, attr: str) -> Optional[Tuple[ModuleFacts, Flo
     return (module, module.flows[index]) if index is not None and index < len(module.flows) else None
 
 
-def summary(flows, wanted: Set[str], display: Callable[[str], str]) -> dict:
-    """`summary.flows` of the JSON report: the flows found in the files asked about, and those
-    whose tasks could not be followed, with why."""
+def summary(flows, wanted: Set[str], display: Callable[[str], str], modules=None) -> dict:
+    """`summary.flows` of the JSON report: the flows found in the files asked about (Prefect 2.x/3.x
+    flow functions of `modules` too), and those whose 1.x tasks could not be followed, with why."""
     found = [flow for flow in flows if flow.path in wanted]
     not_followed = sorted(({"path": display(flow.path), "line": flow.fact.pos.line, "reason": flow.not_followed}
                            for flow in found if flow.not_followed), key=lambda item: (item["path"], item["line"]))
-    return {"found": len(found), "not_followed": not_followed}
+    flows2 = sum(len(m.blocks.flows()) for m in (modules or {}).values()
+                 if m.path in wanted and m.model == "2" and m.blocks is not None)
+    return {"found": len(found) + flows2, "not_followed": not_followed}
