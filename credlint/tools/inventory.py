@@ -75,7 +75,7 @@ def render_table(loaded: Loaded, out: TextIO, color: bool) -> None:
 
     # Written to a file or a pipe, tables take the width they need (up to 240 columns) rather
     # than a terminal's; past that, and on a narrow terminal, long cells fold, never cut.
-    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False,
+    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False, emoji=False,
                       width=None if color else 240)
     from credlint.tools.inventory2 import present
 

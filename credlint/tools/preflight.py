@@ -496,7 +496,7 @@ def render_table(document: dict, out: TextIO, color: bool) -> None:
 
     from credlint.reporters.full import literal
 
-    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False,
+    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False, emoji=False,
                       width=None if color else 140)
     env = document["environment"]
     console.print(f"backend {literal(env['backend'])} ({literal(env['backend_source'])}), use_local_secrets "
