@@ -94,6 +94,32 @@ def run_cli(*args: str, cwd) -> Tuple[int, str, str]:
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def in_process(root: Path, *args: str) -> Tuple[int, str, str]:
+    """`credlint ARGS` in this process, in `root`: (exit code, stdout, stderr). Faster than
+    `run_cli`, for tests that run many checks."""
+    import contextlib
+    import io
+
+    from credlint.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    before = os.getcwd()
+    try:
+        os.chdir(root)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.chdir(before)
+    return code, out.getvalue(), err.getvalue()
+
+
+def leaked_pieces(values: Iterable[str], text: str, width: int = 8) -> List[str]:
+    """The runs of `width` characters of any of `values` that show in `text`: a planted secret
+    must show no part of itself in any output."""
+    return [value[i:i + width] for value in values for i in range(len(value) - width + 1)
+            if value[i:i + width] in text]
+
+
 def check_json(*args: str, cwd) -> dict:
     """Run `credlint check --format json ARGS` in `cwd` and return the parsed document.
 

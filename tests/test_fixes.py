@@ -3,17 +3,13 @@ masked diff, ruff's exit codes, and every fix on every rule example leaves a fil
 and no longer has the finding."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import run_cli
-from credlint.cli import main
+from conftest import in_process, leaked_pieces, run_cli
 from credlint.engine.collect import collect_rules
 from credlint.fixes import REGISTRY, Edit, _load, apply_edits
 from credlint.tomlcompat import toml
@@ -23,27 +19,11 @@ TOKEN = "Hn4vWq8Ys2" "Ld6Kp0T07QX3MZ1"
 PASSWORD = "Zq8uPw77" "31xKmN"
 
 
-def _fragments(value, width=8):
-    return {value[i:i + width] for i in range(len(value) - width + 1)}
-
-
 def assert_no_secret(text: str) -> None:
-    for value in (TOKEN, PASSWORD):
-        leaked = [f for f in _fragments(value) if f in text]
-        assert not leaked, f"a secret shows in:\n{text}"
+    assert not leaked_pieces((TOKEN, PASSWORD), text), f"a secret shows in:\n{text}"
 
 
-def cli_in(root: Path, *args: str):
-    """`credlint ARGS` in-process in `root`: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    before = os.getcwd()
-    try:
-        os.chdir(root)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        os.chdir(before)
-    return code, out.getvalue(), err.getvalue()
+cli_in = in_process
 
 
 def findings(root: Path, *args: str) -> list:

@@ -5,16 +5,13 @@ keeps the file's layout and comments, leaves no value in the file or any output,
 its finding."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 from pathlib import Path
 
 import libcst as cst
 import pytest
 
-from credlint.cli import main
+from conftest import in_process, leaked_pieces
 from credlint.fixes.python import PythonFile
 from credlint.fixes.python_refs import env_name
 
@@ -27,21 +24,10 @@ VALUES = (PASSWORD, AWS_SECRET, AWS_KEY_ID, WEBHOOK.rsplit("/", 1)[-1])
 
 
 def assert_no_secret(text: str) -> None:
-    for value in VALUES:
-        leaked = [value[i:i + 8] for i in range(len(value) - 7) if value[i:i + 8] in text]
-        assert not leaked, f"a secret shows in:\n{text}"
+    assert not leaked_pieces(VALUES, text), f"a secret shows in:\n{text}"
 
 
-def cli_in(root: Path, *args: str):
-    out, err = io.StringIO(), io.StringIO()
-    before = os.getcwd()
-    try:
-        os.chdir(root)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        os.chdir(before)
-    return code, out.getvalue(), err.getvalue()
+cli_in = in_process
 
 
 def findings(root: Path, code: str = "") -> list:

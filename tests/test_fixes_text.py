@@ -4,10 +4,7 @@ Actions, Kubernetes, Dockerfiles and prefect.yaml pull steps, CL104 on an agent'
 that parses and no longer has the finding, and never shows a value."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import _env, run_cli
-from credlint.cli import main
+from conftest import _env, in_process, leaked_pieces, run_cli
 
 # Invented, well-formed values, split so that this file does not look like a leak.
 TOKEN = "Hn4vWq8Ys2" "Ld6Kp0T07QX3MZ1"
@@ -34,23 +30,14 @@ with Flow("etl") as flow:
 
 
 def assert_no_secret(text: str) -> None:
-    for value in VALUES:
-        leaked = [value[i:i + 8] for i in range(len(value) - 7) if value[i:i + 8] in text]
-        assert not leaked, f"a secret shows in:\n{text}"
+    assert not leaked_pieces(VALUES, text), f"a secret shows in:\n{text}"
 
 
 def cli_in(root: Path, *args: str):
-    """`credlint ARGS` in-process in `root`: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    before = os.getcwd()
-    try:
-        os.chdir(root)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        os.chdir(before)
-    assert_no_secret(out.getvalue() + err.getvalue())
-    return code, out.getvalue(), err.getvalue()
+    """`credlint ARGS` in-process in `root`, every output checked for the planted values."""
+    code, out, err = in_process(root, *args)
+    assert_no_secret(out + err)
+    return code, out, err
 
 
 def findings(root: Path) -> list:
