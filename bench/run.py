@@ -11,8 +11,10 @@ credlint on a 1 MB file and on 1,000-deep expressions and reports how it exits.
 
 Flags that `credlint check --help` does not list yet (`--no-cache`, `--jobs`, `--cache-dir`)
 are left out, and the rows that needed them are marked "(flag not available)". The two warm rows
-are measured twice: by a fresh process each time (`--no-server`), then answered by a
-`credlint server` started for the tree, whose own peak memory is noted.
+(with the full report, the costliest format) are measured twice: by a fresh process each time
+(`--no-server`), then answered by a `credlint server` started for the tree, whose own peak
+memory is noted. Each row is judged against issue 20's targets (`COLD_LIMITS`, `BANDIT_FACTOR`,
+`WARM_LIMITS`) and printed as ok or MISSED.
 """
 from __future__ import annotations
 
@@ -122,10 +124,10 @@ def find_tool(name: str) -> Optional[str]:
     return shutil.which(name)
 
 
-def credlint_argv(tree: Path, flags: Sequence[str],
-                  wanted: Sequence[Tuple[str, Optional[str]]]) -> Tuple[List[str], List[str]]:
-    """`credlint check TREE --format json --exit-zero` plus the wanted flags that exist."""
-    argv = [sys.executable, "-m", "credlint", "check", str(tree), "--format", "json", "--exit-zero"]
+def credlint_argv(tree: Path, flags: Sequence[str], wanted: Sequence[Tuple[str, Optional[str]]],
+                  fmt: str = "json") -> Tuple[List[str], List[str]]:
+    """`credlint check TREE --format FMT --exit-zero` plus the wanted flags that exist."""
+    argv = [sys.executable, "-m", "credlint", "check", str(tree), "--format", fmt, "--exit-zero"]
     missing = []
     for flag, value in wanted:
         if flag in flags:
@@ -193,7 +195,8 @@ def bench_tree(name: str, tree: Path, work: Path, flags: Sequence[str], repeat: 
     measure_in_turns(in_turns, repeat)  # the rows whose ratios are targets, under the same drift
 
     cache = work / f"{name}-cache"
-    argv, missing = credlint_argv(tree, flags, [("--cache-dir", str(cache)), ("--no-server", None)])
+    # The warm rows print the full report, the costliest format: issue 20's targets hold for it.
+    argv, missing = credlint_argv(tree, flags, [("--cache-dir", str(cache)), ("--no-server", None)], fmt="full")
     populate = run_child(argv)  # fills the cache; not timed
     time.sleep(2.1)  # files younger than 2 s are never trusted by their mtime: let the tree age
     warm = measure(Row(WARM, argv, missing), repeat)
@@ -228,7 +231,7 @@ def bench_server(tree: Path, cache: Path, flags: Sequence[str], repeat: int,
         note = f"failed: exit {started.exit_code} starting the server"
         return [Row(label, note=note, stderr_tail=started.stderr[-1500:]) for label in (WARM_SERVER, CHANGED_SERVER)]
     try:
-        argv, missing = credlint_argv(tree, flags, [("--cache-dir", str(cache))])
+        argv, missing = credlint_argv(tree, flags, [("--cache-dir", str(cache))], fmt="full")
         run_child(argv)  # the server reads the cache once; not timed
         time.sleep(2.1)
         rows = [measure(Row(WARM_SERVER, argv, missing), repeat),
@@ -251,8 +254,15 @@ def bench_server(tree: Path, cache: Path, flags: Sequence[str], repeat: int,
         run_child(control + ["stop"] + where)
 
 
+# Issue 20's targets (DESIGN.md section 8 set looser ones): cold runs against a bare parse on the
+# Prefect-heavy tree, against bandit on the monorepo; warm runs in seconds, with the full report.
+COLD_LIMITS = {COLD1: 1.3, COLD2: 0.7}  # x the bare parse, Prefect-heavy tree
+BANDIT_FACTOR = 15.0  # bandit B105-B107 at least this many times slower, monorepo
+WARM_LIMITS = {WARM: 0.25, CHANGED: 0.35, WARM_SERVER: 0.25, CHANGED_SERVER: 0.35}  # seconds
+
+
 def judge(tree: str, rows: List[Row]) -> None:
-    """Ratios to the parse, and each row's target with "ok" / "MISSED" (DESIGN.md section 8)."""
+    """Ratios to the parse, and each row's target with "ok" / "MISSED" (issue 20's targets)."""
     by = {row.command: row for row in rows}
     parse = by[PARSE].seconds
     for row in rows:
@@ -274,13 +284,20 @@ def judge(tree: str, rows: List[Row]) -> None:
     for label in (COLD1, COLD2):
         row = by[label]
         if tree == "prefect-heavy":
-            limit = 1.5 if label == COLD1 else 0.9
-            check(row, f"<= {limit}x parse", row.ratio is not None and row.ratio <= limit)
+            limit = COLD_LIMITS[label]
+            passed = row.ratio is not None and row.ratio <= limit
+            text = f"<= {limit}x parse"
+            if label == COLD2:  # more workers must never be slower than one
+                one = by[COLD1].seconds
+                passed = passed and one is not None and row.seconds is not None and row.seconds <= one
+                text += ", and <= 1 worker"
+            check(row, text, passed)
         elif bandit is None or not row.seconds:
-            check(row, "bandit >= 10x this (bandit not installed)", None)
+            check(row, f"bandit >= {BANDIT_FACTOR:.0f}x this (bandit not installed)", None)
         else:
-            check(row, f"bandit >= 10x this: {bandit / row.seconds:.1f}x", bandit / row.seconds >= 10)
-    for label, limit in ((WARM, 0.25), (CHANGED, 0.5), (WARM_SERVER, 0.25), (CHANGED_SERVER, 0.5)):
+            check(row, f"bandit >= {BANDIT_FACTOR:.0f}x this: {bandit / row.seconds:.1f}x",
+                  bandit / row.seconds >= BANDIT_FACTOR)
+    for label, limit in WARM_LIMITS.items():
         row = by.get(label)
         if row is not None:
             check(row, f"<= {limit} s", None if row.seconds is None and not row.note.startswith("failed")
