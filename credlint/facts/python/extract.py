@@ -22,6 +22,7 @@ from credlint.facts.types import ModuleFacts, ParseError, Pos, module_name_for
 from credlint.facts.python.credentials import CredentialArgs
 from credlint.facts.python.export import Export
 from credlint.facts.python.folding import Folding
+from credlint.facts.python.parse import parse_module
 from credlint.facts.python.positions import fill_positions
 from credlint.facts.python.prefect1_attachments import Attachments
 from credlint.facts.python.prefect1_calls import Calls
@@ -106,7 +107,7 @@ def extract(source_bytes: bytes, relpath: str, catalogue: Catalogue, prefect: st
     if source.startswith("\ufeff"):
         source = source[1:]
     try:
-        tree = cst.parse_module(source)
+        tree = parse_module(source)
     except cst.ParserSyntaxError as exc:
         message = str(exc.message)
         where = re.search(r"error at (\d+):(\d+)", message)
