@@ -47,12 +47,16 @@ class Folding:
     and `subscript` (what a call or a subscript means), `assign` and `suite`."""
 
     def ev(self, node: cst.CSTNode) -> V:
-        """An expression's value; the calls inside it are read on the way (every expression goes through here)."""
-        if isinstance(node, cst.Name):
+        """An expression's value; the calls inside it are read on the way (every expression goes through here).
+
+        Node types are compared exactly (they are libcst's concrete classes, never subclassed):
+        `isinstance` against libcst's abstract classes is several times slower, on the hottest path."""
+        tp = type(node)
+        if tp is cst.Name:
             return self.name(node)
-        if isinstance(node, cst.Call):
+        if tp is cst.Call:
             return self.call(node)
-        if isinstance(node, cst.Attribute):
+        if tp is cst.Attribute:
             base = self.ev(node.value)
             attr = node.attr.value
             if base.kind == "qual" and base.qual:
@@ -62,8 +66,8 @@ class Folding:
                 if found and found[0] == "value":
                     return found[1]
             return DYN
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            if isinstance(node, cst.ConcatenatedString):
+        if tp is cst.SimpleString or tp is cst.ConcatenatedString:
+            if tp is cst.ConcatenatedString:
                 left, right = self.ev(node.left), self.ev(node.right)
                 if left.kind == right.kind and left.kind in ("str", "bytes"):
                     return V(left.kind, s=left.s + right.s, node=node)
@@ -77,7 +81,7 @@ class Folding:
             if isinstance(value, bytes):
                 return V("bytes", s=value.decode("latin-1"), node=node)
             return V("str", s=value, node=node)
-        if isinstance(node, cst.FormattedString):
+        if tp is cst.FormattedString:
             parts: List[str] = []
             known = True
             for part in node.parts:
@@ -92,9 +96,9 @@ class Folding:
                     else:
                         known = False
             return V("str", s="".join(parts), node=node) if known else DYN
-        if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)):
+        if tp is cst.Integer or tp is cst.Float or tp is cst.Imaginary:
             return V("num", s=node.value, node=node)
-        if isinstance(node, cst.BinaryOperation):
+        if tp is cst.BinaryOperation:
             left, right = self.ev(node.left), self.ev(node.right)
             if isinstance(node.operator, cst.Add) and left.kind == right.kind == "str":
                 return V("str", s=left.s + right.s, node=node)
@@ -106,7 +110,7 @@ class Folding:
                     except (TypeError, ValueError):
                         return DYN
             return DYN
-        if isinstance(node, cst.Dict):
+        if tp is cst.Dict:
             items = []
             dyn = False
             for element in node.elements:
@@ -125,7 +129,7 @@ class Folding:
                     else:
                         dyn = True
             return V("dict", items=items, dyn=dyn, node=node)
-        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        if tp is cst.List or tp is cst.Tuple or tp is cst.Set:
             elements = []
             for element in node.elements:
                 value = self.ev(element.value)
@@ -135,14 +139,14 @@ class Folding:
                     continue
                 elements.append((value, element.value))
             return V("list", elements=elements, node=node)
-        if isinstance(node, cst.Subscript):
+        if tp is cst.Subscript:
             return self.subscript(node)
-        if isinstance(node, cst.NamedExpr):
+        if tp is cst.NamedExpr:
             value = self.ev(node.value)
             self.assign(node.target, value, node.value)
             return value
         # Anything else: look inside for calls, but the value itself is not known.
-        if isinstance(node, cst.Lambda):
+        if tp is cst.Lambda:
             self.lambdas += 1  # its body runs later (a lambda state handler): no build-time read
             try:
                 self._walk_expr(node)
