@@ -388,8 +388,8 @@ def test_the_build_fingerprint_covers_modules_in_every_stage_folder():
 
 
 def test_only_the_formats_that_show_fixes_load_the_fixers(flows):
-    """JSON names a finding's fix and its safety (CL403's await); concise and full never show it,
-    and a check for them never loads the fixers (nor libcst, on a warm run)."""
+    """JSON names a finding's fix and its safety (CL403's await); concise, full, SARIF and GitHub
+    never show it, and a check for them never loads the fixers (nor libcst, on a warm run)."""
     import subprocess
     import sys
 
@@ -403,7 +403,7 @@ def test_only_the_formats_that_show_fixes_load_the_fixers(flows):
         "from prefect import flow\nfrom prefect_aws import AwsCredentials\n\n\n@flow\nasync def sync():\n"
         "    return AwsCredentials.load(\"prod\")\n")})
     results = {}
-    for fmt in ("concise", "full", "json"):
+    for fmt in ("concise", "full", "sarif", "github", "json"):
         run_cli("check", "--format", fmt, ".", cwd=flows.root)  # a warm cache for this format
         for report in (flows.root / ".credlint_cache").glob("run-*.json"):
             report.unlink()
@@ -411,7 +411,11 @@ def test_only_the_formats_that_show_fixes_load_the_fixers(flows):
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         results[fmt] = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert not results["concise"]["fixers"] and not results["full"]["fixers"]
+    assert [fmt for fmt in ("concise", "full", "sarif", "github") if results[fmt]["fixers"]] == []
+    # SARIF's rule help still says how each rule is fixed: from the table, not the fixers.
+    rules = json.loads(results["sarif"]["out"])["runs"][0]["tool"]["driver"]["rules"]
+    help_of = {r["id"]: r["help"]["text"] for r in rules}
+    assert "Fix safety: safe (`credlint check --fix`)" in help_of["CL403"]
     assert results["json"]["fixers"]
     safety = {f["code"]: f["fix_safety"] for f in json.loads(results["json"]["out"])["findings"]}
     assert safety["CL403"] == "safe"

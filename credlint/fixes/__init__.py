@@ -17,9 +17,47 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 from credlint.findings.report import Finding
 
 SAFE, UNSAFE = "safe", "unsafe"
-# The codes some fixer handles (what `_load` registers; a test keeps the two equal), so that a
-# report without them never imports the fixers and the parser they need.
-FIXABLE = frozenset({"CL101", "CL103", "CL104", "CL106", "CL201", "CL202", "CL203", "CL403"})
+# Each fixable code: its safety, and which of its findings get a fix (the rule page's line). Kept
+# here rather than beside the fixers so that a report or a rule page can say it without importing
+# them and the parser they need; `fixer` registers a function against this table (a test keeps
+# the two equal).
+FIX_KINDS: Dict[str, Tuple[str, str]] = {
+    "CL101": (UNSAFE,
+        "a secret declared nowhere (the Prefect Cloud case without a `cloud-secrets` inventory), "
+        "added to the `secrets=[...]` of the flow's storage when it is built in the same file"),
+    "CL103": (SAFE,
+        "a removed Prefect 0.x argument that 1.x only renamed (EnvVarSecret(env_var=) is name=)"),
+    "CL104": (UNSAFE,
+        "a name in a storage `secrets=[...]` list or a key of a run config's `env={...}` in Python "
+        "code, a line of a config.toml `[context.secrets]` table, and an agent command's `--env "
+        "NAME=value` (`-e`, `--env=`) in a script, a Makefile, supervisord, a Dockerfile, compose or "
+        "Kubernetes"),
+    "CL106": (SAFE,
+        "every misspelt variable name in Python code and in deployment files"),
+    "CL201": (UNSAFE,
+        "a literal given to a 1.x task's credential parameter at run time (in a flow: "
+        "`PrefectSecret(\"NAME\")`; in a task: `Secret(\"NAME\").get()`) or to a 2.x/3.x block's secret "
+        "field where the block is built (`os.environ[\"NAME\"]`)"),
+    "CL202": (UNSAFE,
+        "a literal put into `prefect.context.secrets` in code, replaced by `os.environ[\"NAME\"]`; a "
+        "literal context secret in a run config's `env={...}`, removed (the agent sets it: `-e "
+        "PREFECT__CONTEXT__SECRETS__NAME=...`)"),
+    "CL203": (UNSAFE,
+        "a literal replaced by a reference: to an environment variable of the same name (`$NAME`, "
+        "`${NAME}`) in a `.env` file, a shell script, a compose file or a Prefect config.toml; to "
+        "`${{ secrets.NAME }}` in a GitHub Actions `env:`; to a Secret (`valueFrom: {secretKeyRef: "
+        "...}`, named after the variable) in a Kubernetes container's `env:`; to a Secret block (`{{ "
+        "prefect.blocks.secret.git-access-token }}`, named after the step and the key) in a "
+        "prefect.yaml pull step; and a Dockerfile's `ENV NAME=...` or `ARG NAME=...` becomes `ARG "
+        "NAME`, a build argument without a value (`--build-arg NAME`, or `docker run -e NAME` at run "
+        "time). None for a literal in a prefect.yaml deployment's job variables or parameters: "
+        "`prefect deploy` resolves every template there and stores the result (CL303), so the value "
+        "belongs in the work pool's base job template or in the flow"),
+    "CL403": (SAFE,
+        "a `Cls.load(...)` inside an `async def`, which gets its `await` (`(await "
+        "Secret.load(\"x\")).get()` when a method is called on it)"),
+}
+FIXABLE = frozenset(FIX_KINDS)
 
 
 @dataclass
@@ -93,8 +131,9 @@ class FixKind:
 REGISTRY: Dict[str, FixKind] = {}
 
 
-def fixer(code: str, safety: str, what: str):
-    """Register the fixer of one rule code, with its safety and a sentence for the rule's page."""
+def fixer(code: str):
+    """Register the fixer of one rule code (its safety and page sentence are in `FIX_KINDS`)."""
+    safety, what = FIX_KINDS[code]
 
     def register(function: Fixer) -> Fixer:
         REGISTRY[code] = FixKind(code, safety, what, function)
@@ -108,13 +147,13 @@ def _load() -> None:
 
 
 def fix_safety_line(code: str) -> str:
-    """The rule page's line on automatic fixes (`credlint explain`)."""
-    _load()
-    kind = REGISTRY.get(code)
-    if kind is None:
+    """The rule page's line on automatic fixes (`credlint explain`, SARIF's rule help): from the
+    table, so that writing it never loads the fixers."""
+    if code not in FIX_KINDS:
         return "Fix safety: no automatic fix"
-    how = "credlint check --fix" if kind.safety == SAFE else "credlint check --fix --unsafe-fixes"
-    return f"Fix safety: {kind.safety} (`{how}`), for {kind.what}"
+    safety, what = FIX_KINDS[code]
+    how = "credlint check --fix" if safety == SAFE else "credlint check --fix --unsafe-fixes"
+    return f"Fix safety: {safety} (`{how}`), for {what}"
 
 
 def edit_for(finding: Finding, source: Source) -> Optional[Edit]:

@@ -9,7 +9,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from credlint.prefect.names import SECRETS_ENV_PREFIX, typo_secret_name
 from credlint.findings.report import Finding
-from credlint.fixes import SAFE, UNSAFE, Edit, Source, fixer
+from credlint.fixes import Edit, Source, fixer
 
 
 # CL103: removed Prefect 0.x arguments whose 1.x replacement is the same value under a new name.
@@ -139,7 +139,7 @@ def _string(node: cst.CSTNode) -> Optional[str]:
     return None
 
 
-@fixer("CL106", SAFE, "every misspelt variable name in Python code and in deployment files")
+@fixer("CL106")
 def rename_secret_variable(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python:
         from credlint.fixes.text import rename_secret_variable_text
@@ -160,7 +160,7 @@ def rename_secret_variable(finding: Finding, source: Source) -> Optional[Edit]:
     return None
 
 
-@fixer("CL103", SAFE, "a removed Prefect 0.x argument that 1.x only renamed (EnvVarSecret(env_var=) is name=)")
+@fixer("CL103")
 def rename_removed_argument(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python or not finding.symbol:
         return None
@@ -179,10 +179,7 @@ def rename_removed_argument(finding: Finding, source: Source) -> Optional[Edit]:
     return None
 
 
-@fixer("CL104", UNSAFE, "a name in a storage `secrets=[...]` list or a key of a run config's `env={...}` "
-                        "in Python code, a line of a config.toml `[context.secrets]` table, and an agent command's "
-                        "`--env NAME=value` (`-e`, `--env=`) in a script, a Makefile, supervisord, a Dockerfile, compose "
-                        "or Kubernetes")
+@fixer("CL104")
 def remove_unused_secret(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python:
         from credlint.fixes.text import remove_unused_secret_text
@@ -255,8 +252,7 @@ def _drop(elements, index: int, container) -> list:
     return items
 
 
-@fixer("CL403", SAFE, "a `Cls.load(...)` inside an `async def`, which gets its `await` "
-                      "(`(await Secret.load(\"x\")).get()` when a method is called on it)")
+@fixer("CL403")
 def await_block_load(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python:
         return None
@@ -284,8 +280,7 @@ def _load_call(node: cst.Call) -> Optional[cst.Call]:
     return None
 
 
-@fixer("CL101", UNSAFE, "a secret declared nowhere (the Prefect Cloud case without a `cloud-secrets` inventory), "
-                        "added to the `secrets=[...]` of the flow's storage when it is built in the same file")
+@fixer("CL101")
 def add_storage_secret(finding: Finding, source: Source) -> Optional[Edit]:
     # Only the "declared nowhere" warning: with a `server` backend or an inventory that lacks the
     # name, listing it on storage provides nothing (the storage loads it from the same place).

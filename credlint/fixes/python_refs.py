@@ -11,7 +11,7 @@ from typing import Optional, Tuple
 import libcst as cst
 
 from credlint.findings.report import Finding
-from credlint.fixes import UNSAFE, Edit, Source, fixer
+from credlint.fixes import Edit, Source, fixer
 from credlint.fixes.python import PythonFile, drop_element, named
 from credlint.fixes.python_facts import facts_of
 from credlint.prefect.blocks import builtin_block_catalogue
@@ -69,9 +69,7 @@ def _environ(module: PythonFile, node, name: str) -> Optional[Edit]:
     return _reference(module, node, f'os.environ["{name}"]', module.imports_for("os"), name)
 
 
-@fixer("CL201", UNSAFE, "a literal given to a 1.x task's credential parameter at run time (in a flow: "
-                        "`PrefectSecret(\"NAME\")`; in a task: `Secret(\"NAME\").get()`) or to a 2.x/3.x "
-                        "block's secret field where the block is built (`os.environ[\"NAME\"]`)")
+@fixer("CL201")
 def reference_instead_of_literal(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python:
         return None
@@ -157,9 +155,7 @@ def _saved_as(module: PythonFile, call: cst.Call) -> Optional[str]:
     return None
 
 
-@fixer("CL202", UNSAFE, "a literal put into `prefect.context.secrets` in code, replaced by "
-                        "`os.environ[\"NAME\"]`; a literal context secret in a run config's `env={...}`, "
-                        "removed (the agent sets it: `-e PREFECT__CONTEXT__SECRETS__NAME=...`)")
+@fixer("CL202")
 def context_secret_from_environment(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python or not finding.secret:
         return None

@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 from credlint.facts.deploy.classify import classify
 from credlint.prefect.names import SECRETS_ENV_PREFIX, typo_secret_name
 from credlint.findings.report import Finding
-from credlint.fixes import UNSAFE, Edit, Source, fixer
+from credlint.fixes import Edit, Source, fixer
 from credlint.fixes.words import raw_words
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -52,16 +52,7 @@ def _value_after(line: str, column: int) -> Optional[Tuple[int, int, str, str]]:
     return match.start("value"), match.end("value"), match.group("value"), match.group("sep")
 
 
-@fixer("CL203", UNSAFE,
-       "a literal replaced by a reference: to an environment variable of the same name (`$NAME`, `${NAME}`) in a "
-       "`.env` file, a shell script, a compose file or a Prefect config.toml; to `${{ secrets.NAME }}` in a GitHub "
-       "Actions `env:`; to a Secret (`valueFrom: {secretKeyRef: ...}`, named after the variable) in a Kubernetes "
-       "container's `env:`; to a Secret block (`{{ prefect.blocks.secret.git-access-token }}`, named after the step "
-       "and the key) in a prefect.yaml pull step; and a Dockerfile's `ENV NAME=...` or `ARG NAME=...` becomes "
-       "`ARG NAME`, a build argument without a value (`--build-arg NAME`, or `docker run -e NAME` at run time). "
-       "None for a literal in a prefect.yaml deployment's job variables or parameters: `prefect deploy` resolves "
-       "every template there and stores the result (CL303), so the value belongs in the work pool's base job "
-       "template or in the flow")
+@fixer("CL203")
 def reference_instead_of_value(finding: Finding, source: Source) -> Optional[Edit]:
     kind = _kind(source)
     if kind in ("ci-yaml", "k8s", "prefect-yaml"):
