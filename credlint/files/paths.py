@@ -22,7 +22,17 @@ def displayer(root: Path, cwd: Path) -> Callable[[str], str]:
         prefix = root.relative_to(cwd).as_posix() + "/"
         return lambda rel: prefix + rel
     except ValueError:
+        pass
+    if os.name == "nt":  # another drive has no relative path: `display_path` shows it whole
         return lambda rel: display_path(root / rel, cwd)
+    try:  # the working directory inside the project: its own files lose the prefix, others climb
+        inside = cwd.relative_to(root).as_posix() + "/"
+    except ValueError:  # a root beside the working directory: `../project/` before every path
+        prefix = os.path.relpath(root, cwd) + "/"
+        return lambda rel: prefix + rel
+    base = str(cwd)
+    return lambda rel: rel[len(inside):] if rel.startswith(inside) else \
+        os.path.relpath(os.path.join(str(root), rel), base)
 
 
 def display_path(path: Path, cwd: Path) -> str:
