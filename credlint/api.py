@@ -235,9 +235,10 @@ def _early_worker(head: Head, options: Options, namespace: Optional[str]):
     """A worker that imports the parser while the project is listed and the cache read (see
     `workers.EarlyWorker`): on a warm run, when there is a core to spare. Started before the
     analysis modules are imported, which it does not need yet either."""
-    from credlint.store.workers import EarlyWorker, can_fork, default_jobs
+    from credlint.store.workers import EarlyWorker, can_fork, usable_cpus
 
-    if not options.caching or (options.jobs or default_jobs()) < 2 or not can_fork():
+    # Not `default_jobs`: a busy machine still runs the forked import beside this process's work.
+    if not options.caching or (options.jobs or usable_cpus()) < 2 or not can_fork():
         return None
     if _parser_loaded():
         return None  # loaded already (`credlint server`, a pytest session): nothing to win

@@ -101,6 +101,38 @@ def test_a_dead_worker_does_not_lose_the_run(big_project, monkeypatch, capfd):
     assert found == expected
 
 
+def _logs_its_process(job, catalogue=None):
+    """Stands in for workers.run_job: notes which process analysed the file."""
+    from credlint.store import workers
+
+    with open(os.environ["CREDLINT_TEST_JOB_LOG"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()} {job.rel}\n")
+    return workers._real_run_job(job, catalogue)
+
+
+def test_the_process_that_starts_the_pool_takes_its_share(big_project, monkeypatch, tmp_path):
+    """Two workers are this process and one forked worker, meeting in the middle of the files."""
+    from credlint.store import workers
+    from credlint.api import Options, check
+
+    monkeypatch.chdir(big_project)
+    log = tmp_path / "jobs.log"
+    monkeypatch.setenv("CREDLINT_TEST_JOB_LOG", str(log))
+    monkeypatch.setattr(workers, "_real_run_job", workers.run_job, raising=False)
+    monkeypatch.setattr(workers, "run_job", _logs_its_process)
+    run = check(Options(paths=["."], jobs=2, cache=False))
+    assert run.stats["workers"] == 2
+    by_process: dict = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        pid, rel = line.split(" ", 1)
+        by_process.setdefault(int(pid), []).append(rel)
+    assert set(by_process) - {os.getpid()} and os.getpid() in by_process  # both did some
+    assert len(by_process) == 2  # one forked worker, not two
+    mine, theirs = by_process.pop(os.getpid()), next(iter(by_process.values()))
+    assert not set(mine) & set(theirs)  # no file analysed twice
+    assert sorted(theirs)[0] < sorted(mine)[0]  # the worker from the start, this process from the end
+
+
 @pytest.fixture
 def warm_copy(big_project, tmp_path, monkeypatch):
     """A copy of the big project with a filled cache, as the working directory."""
@@ -279,3 +311,50 @@ def test_the_early_worker_copes_with_a_closed_standard_output(project):
                           preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr  # CL101 is a warning on Cloud
     assert "CL101" in (project.root / "report.json").read_text()
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"cpu.max": "max 100000\n"}, None),
+    ({"cpu.max": "150000 100000\n"}, 1.5),
+    ({"cpu.max": "50000 100000\n"}, 0.5),
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({"cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2.0),
+    ({"cpu.max": "garbage\n"}, None),
+    ({}, None),
+])
+def test_the_cpu_quota_of_a_container(tmp_path, files, expected):
+    from credlint.store.workers import cpu_quota
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert cpu_quota(str(tmp_path)) == expected
+
+
+@pytest.mark.parametrize("quota, busy, expected", [
+    (None, 0.0, 8), (0.5, 0.0, 1), (1.0, 0.0, 1), (1.5, 0.0, 2), (3.0, 0.0, 3), (64.0, 0.0, 8),
+    (None, 2.0, 6), (None, 7.6, 1), (None, 30.0, 1), (3.0, 1.0, 2),
+])
+def test_default_workers_are_the_cpus_the_quota_and_the_others_leave(monkeypatch, quota, busy, expected):
+    from credlint.store import workers
+
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setattr(workers, "cpu_quota", lambda: quota)
+    monkeypatch.setattr(workers, "busy_cpus", lambda: busy)
+    assert workers.default_jobs() == expected
+    assert workers.usable_cpus() == (8 if quota is None else max(1, min(8, round(quota + 0.01))))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("0.20 0.31 0.40 1/115 1183\n", 0.0),  # only this process runs
+    ("1.89 1.44 1.11 3/115 1183\n", 1.89),  # two others run now, and have for a while
+    ("3.50 3.10 2.00 1/115 1183\n", 0.0),  # the load has just ended
+    ("0.10 0.05 0.01 5/115 1183\n", 0.10),  # a burst that just started
+    ("garbage\n", 0.0),
+])
+def test_busy_cpus_from_the_load(tmp_path, text, expected):
+    from credlint.store.workers import busy_cpus
+
+    (tmp_path / "loadavg").write_text(text)
+    assert busy_cpus(str(tmp_path / "loadavg")) == pytest.approx(expected)
+    assert busy_cpus(str(tmp_path / "absent")) == 0.0

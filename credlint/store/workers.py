@@ -77,10 +77,58 @@ def run_job(job: Job, catalogue) -> Outcome:
 
 
 def default_jobs() -> int:
+    """Worker processes for a run that names none: the CPUs this process may use, less those
+    other processes keep busy. On a busy machine a pool gains nothing and costs its start and
+    the pickled results."""
+    return max(1, usable_cpus() - int(busy_cpus() + 0.5))
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on, capped by its container's CPU quota, which
+    `os.cpu_count` ignores (a pod limited to one CPU on a 16-core node gets 1)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    quota = cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, int(quota + 0.5))
+    return max(1, cpus)
+
+
+def busy_cpus(loadavg: str = "/proc/loadavg") -> float:
+    """CPUs other processes are using now: the tasks runnable at this moment besides this one
+    (`/proc/loadavg`'s fourth field), unless the last minute's load average is lower, so that
+    neither a passing process nor one that has just ended counts as lasting work. 0 where unknown."""
+    try:
+        with open(loadavg, encoding="ascii") as handle:
+            fields = handle.read().split()
+        return max(0.0, min(float(fields[0]), int(fields[3].split("/")[0]) - 1))
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+        return 0.0
+
+
+def cpu_quota(root: str = "/sys/fs/cgroup") -> Optional[float]:
+    """CPUs' worth of time the cgroup may use (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us` over
+    `cpu.cfs_period_us`), or None when unlimited or unknown."""
+    def read(name: str) -> Optional[str]:
+        try:
+            with open(os.path.join(root, name), encoding="ascii") as handle:
+                return handle.read().strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    try:
+        found = read("cpu.max")  # v2: "max 100000" or "150000 100000"
+        if found is not None:
+            quota, _, period = found.partition(" ")
+            return None if quota == "max" else int(quota) / int(period or "100000")
+        quota, period = read("cpu/cpu.cfs_quota_us"), read("cpu/cpu.cfs_period_us")  # v1: -1 is none
+        if quota is None or period is None or int(quota) <= 0:
+            return None
+        return int(quota) / int(period)
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
 def pool_size(jobs: int, workers: int) -> int:
@@ -92,56 +140,86 @@ def pool_size(jobs: int, workers: int) -> int:
 
 def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
              progress: Optional[Callable[[Job, Outcome], None]] = None) -> List[Outcome]:
-    """Outcomes in the order of `jobs`, computed by up to `workers` processes."""
+    """Outcomes in the order of `jobs`, computed by up to `workers` processes, this one included.
+
+    The pool's `workers - 1` processes take batches from the start of the list while this
+    process takes them from the end, until the two meet: no process sits idle waiting for the
+    others, and this process's share is never pickled."""
     workers = pool_size(len(jobs), workers)
     if workers <= 1:
-        outcomes = []
-        for job in jobs:
-            outcome = run_job(job, catalogue)
-            if progress is not None:
-                progress(job, outcome)
-            outcomes.append(outcome)
-        return outcomes
+        return [_run_one(job, catalogue, progress) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     import multiprocessing
 
+    from credlint.facts.python import extract  # noqa: F401 - loaded once here, inherited by the forks
+
     # fork where the platform has it: workers inherit the loaded catalogue and imports.
     context = multiprocessing.get_context("fork" if can_fork() else None)
-    chunk = max(1, min(32, len(jobs) // (workers * 8)))
-    outcomes: List[Outcome] = []
+    size = max(1, min(32, len(jobs) // (workers * 8)))
+    batches = [list(jobs[start:start + size]) for start in range(0, len(jobs), size)]
+    done: List[Optional[List[Outcome]]] = [None] * len(batches)
+    # Who does a batch is settled by claiming it in flags all the processes share (not by
+    # cancelling its future: a pool that breaks then fails on the cancelled ones).
+    claims = (context.Lock(), context.RawArray("b", len(batches)))
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_pool_worker,
-                                 initargs=(catalogue,)) as pool:
-            for job, outcome in zip(jobs, pool.map(_run_in_pool, jobs, chunksize=chunk)):
-                if progress is not None:
-                    progress(job, outcome)
-                outcomes.append(outcome)
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context, initializer=_start_pool_worker,
+                                 initargs=(catalogue, claims)) as pool:
+            futures = [pool.submit(_run_batch_in_pool, index, batch) for index, batch in enumerate(batches)]
+            for index in range(len(batches) - 1, -1, -1):
+                if not _claim(claims, index):  # a worker has it: the batches before are theirs too
+                    break
+                done[index] = [_run_one(job, catalogue, progress) for job in batches[index]]
+            for index, future in enumerate(futures):
+                if done[index] is None:
+                    done[index] = future.result()
+                    if progress is not None:
+                        for job, outcome in zip(batches[index], done[index]):
+                            progress(job, outcome)
     except (BrokenProcessPool, OSError) as exc:
         # A worker died (killed for memory, or the platform refused processes): finish here.
         print(f"credlint: worker processes failed ({type(exc).__name__}); continuing in one process",
               file=sys.stderr)
-        for job in jobs[len(outcomes):]:
-            outcome = run_job(job, catalogue)
-            if progress is not None:
-                progress(job, outcome)
-            outcomes.append(outcome)
-    return outcomes
+        for index, batch in enumerate(batches):
+            if done[index] is None:
+                done[index] = [_run_one(job, catalogue, progress) for job in batch]
+    return [outcome for outcomes in done for outcome in outcomes]
+
+
+def _run_one(job: Job, catalogue, progress: Optional[Callable[[Job, Outcome], None]]) -> Outcome:
+    outcome = run_job(job, catalogue)
+    if progress is not None:
+        progress(job, outcome)
+    return outcome
 
 
 # In a pool's worker process, the catalogue `run_jobs` was given: inherited at the fork (or sent
-# once per process where there is no fork), never pickled with each batch of jobs (146 KB).
+# once per process where there is no fork), never pickled with each batch of jobs (146 KB); and
+# the batches' claim flags, shared with the process that started the pool.
 _POOL_CATALOGUE = None
+_POOL_CLAIMS = None
 
 
-def _start_pool_worker(catalogue) -> None:
-    global _POOL_CATALOGUE
-    _POOL_CATALOGUE = catalogue
+def _start_pool_worker(catalogue, claims) -> None:
+    global _POOL_CATALOGUE, _POOL_CLAIMS
+    _POOL_CATALOGUE, _POOL_CLAIMS = catalogue, claims
 
 
-def _run_in_pool(job: Job) -> Outcome:
-    return run_job(job, _POOL_CATALOGUE)
+def _claim(claims, index: int) -> bool:
+    """Take batch `index` for this process; False if another process took it."""
+    lock, flags = claims
+    with lock:
+        if flags[index]:
+            return False
+        flags[index] = 1
+        return True
+
+
+def _run_batch_in_pool(index: int, batch: List[Job]) -> Optional[List[Outcome]]:
+    if not _claim(_POOL_CLAIMS, index):
+        return None  # the process that started the pool is doing it
+    return [run_job(job, _POOL_CATALOGUE) for job in batch]
 
 
 def can_fork() -> bool:
