@@ -2,11 +2,13 @@
 only it, and keep every other byte (formatting and comments) as it was."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, Dict, List, Optional, Tuple, Type
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from credlint.facts.python.parse import parse_module, unvalidated
 from credlint.prefect.names import SECRETS_ENV_PREFIX, typo_secret_name
 from credlint.findings.report import Finding
 from credlint.fixes import Edit, Source, fixer
@@ -23,18 +25,20 @@ class PythonFile:
 
     def __init__(self, text: str):
         self.text = text
-        self.wrapper = MetadataWrapper(cst.parse_module(text))
+        # Parsed here and held by nobody else: the wrapper need not copy it (a copy rebuilds
+        # every node) to keep positions keyed by the nodes it resolves.
+        self.wrapper = MetadataWrapper(parse_module(text), unsafe_skip_copy=True)
         self.positions = self.wrapper.resolve(PositionProvider)
+        # Each node's parent, from the nodes' fields: a visitor (or `node.children`) would
+        # rebuild every node of the file on the way.
         self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
         parents = self.parents
-
-        class Parents(cst.CSTVisitor):
-            def on_visit(self, node: cst.CSTNode) -> bool:
-                for child in node.children:
-                    parents[child] = node
-                return True
-
-        self.wrapper.module.visit(Parents())
+        stack: List[cst.CSTNode] = [self.wrapper.module]
+        while stack:
+            node = stack.pop()
+            for child in _child_nodes(node):
+                parents[child] = node
+                stack.append(child)
 
     def nodes_at(self, finding: Finding, kind: Type[cst.CSTNode] = cst.CSTNode) -> List[cst.CSTNode]:
         """Nodes of `kind` spanning exactly the finding (libcst columns are 0-based)."""
@@ -57,7 +61,8 @@ class PythonFile:
                 change = changes.get(original)
                 return change(updated) if change is not None else updated
 
-        new = self.wrapper.module.visit(Transform())
+        with unvalidated():  # every node is rebuilt; `edit_for` parses what comes out
+            new = self.wrapper.module.visit(Transform())
         if imports:
             body = list(new.body)
             at = _import_slot(body)
@@ -103,6 +108,24 @@ def _dotted(node) -> str:
     if isinstance(node, cst.Attribute):
         return f"{_dotted(node.value)}.{node.attr.value}"
     return node.value if isinstance(node, cst.Name) else ""
+
+
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """Every child node (libcst's `children`, whitespace included), read from the fields."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    out: List[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            out.append(value)
+        elif isinstance(value, (list, tuple)):
+            out.extend(item for item in value if isinstance(item, cst.CSTNode))
+    return out
 
 
 def _import_slot(body: list) -> int:

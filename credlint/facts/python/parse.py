@@ -13,6 +13,8 @@ fix is offered (`fixes.edit_for`), so an invalid node could not reach a user eit
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 import libcst as cst
 
@@ -27,14 +29,23 @@ def _unchecked(self) -> None:
 
 def parse_module(source: str) -> cst.Module:
     """`libcst.parse_module(source)`, the same tree, without the per-node validation."""
+    with unvalidated():
+        return cst.parse_module(source)
+
+
+@contextmanager
+def unvalidated() -> Iterator[None]:
+    """Nodes built inside are not validated: for the parser, and for a transform that rebuilds
+    every node of a parsed tree (the fixers check the code it makes by parsing it again)."""
     global _parsing
     if _VALIDATE is None:  # a libcst that validates elsewhere: leave it be
-        return cst.parse_module(source)
+        yield
+        return
     with _lock:
         _parsing += 1
         cst.CSTNode.__post_init__ = _unchecked
     try:
-        return cst.parse_module(source)
+        yield
     finally:
         with _lock:
             _parsing -= 1
