@@ -358,3 +358,19 @@ def test_busy_cpus_from_the_load(tmp_path, text, expected):
     (tmp_path / "loadavg").write_text(text)
     assert busy_cpus(str(tmp_path / "loadavg")) == pytest.approx(expected)
     assert busy_cpus(str(tmp_path / "absent")) == 0.0
+
+
+@pytest.mark.parametrize("python, other, workers, expected", [
+    (15, 0, 2, 1),  # below the break-even: no pool
+    (16, 0, 2, 2),
+    (10, 500, 2, 1),  # files that are only read and scanned do not count
+    (500, 0, 1, 1),  # --jobs 1
+    (64, 0, 8, 4),  # each process gets at least the break-even's share
+    (1000, 0, 8, 8),
+])
+def test_pool_size_follows_the_python_files_to_analyse(python, other, workers, expected):
+    from credlint.store.workers import Job, pool_size
+
+    jobs = [Job(f"m{i}.py", f"/x/m{i}.py") for i in range(python)] + \
+        [Job(f"d{i}.yaml", f"/x/d{i}.yaml") for i in range(other)]
+    assert pool_size(jobs, workers) == expected

@@ -19,6 +19,9 @@ from credlint.facts.python.prefilter import relevant
     b"x = 1  # noqa: E501, CL201\n",
     b"flow.storage = STORAGE\n",
     b"f.run_config=cfg\n",
+    b"class Nightly(OwnedFlow):\n    pass\n",  # a project's Flow subclass
+    b"from acme.flows import Flow\n",
+    b"with Flow('x') as flow: pass\n",
 ])
 def test_files_that_can_matter_are_parsed(source):
     assert relevant(source)
@@ -31,6 +34,8 @@ def test_files_that_can_matter_are_parsed(source):
     b"def f(api_key=None, token=None): pass\n",
     b"self.storage = []\n",
     b"if flow.storage == other: pass\n",
+    b"class NonLocalFlowControlTestCase(unittest.TestCase): pass\n",  # a name that goes on after Flow
+    b"def testOverFlowRecv(self): pass\n",
     b"",
 ])
 def test_files_that_cannot_matter_are_not(source):
@@ -162,6 +167,34 @@ def test_imports_are_followed_only_from_modules_that_use_prefect(project, monkey
     _dialog_project(project, imported_by_flow)
     monkeypatch.chdir(project.root)
     assert relevant(project.path("ui/dialog.py").read_bytes())
+    filtered = check(Options(paths=["."], cache=False))
+    unfiltered = check(Options(paths=["."], cache=False, prefilter=False))
+    assert filtered.stats["modules"] == modules
+    assert [f.to_json() for f in filtered.report.findings] == [f.to_json() for f in unfiltered.report.findings]
+
+
+@pytest.mark.parametrize("resource_is_a_flow, modules", [(False, 3), (True, 23)])
+def test_a_module_without_prefect_follows_only_its_classes_unless_they_lead_to_prefect(
+        project, monkeypatch, resource_is_a_flow, modules):
+    """`class DataFlow(Resource)` passes the filter: the module's twenty imports are read only once
+    `Resource` (another module's class, followed to find out) turns out to be a Flow subclass."""
+    from credlint.api import Options, check
+
+    files = {f"lib/mod{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(20)}
+    files["lib/res.py"] = ("from prefect import Flow\n\n\nclass Resource(Flow):\n    pass\n" if resource_is_a_flow
+                           else "class Resource:\n    def __enter__(self):\n        return self\n")
+    files["ui/window.py"] = "".join(f"from lib.mod{i} import f{i}\n" for i in range(20)) + (
+        "from lib.res import Resource\n\n\nclass DataFlow(Resource):\n    pass\n\n\n"
+        "with DataFlow(\"nightly\") as flow:\n    f1(2)\n")
+    files["flows/a.py"] = '''
+        from prefect import Flow
+        from prefect.tasks.notifications.slack_task import SlackTask
+
+        with Flow("a") as flow:
+            SlackTask()(message="x")
+    '''
+    project.write(files)
+    monkeypatch.chdir(project.root)
     filtered = check(Options(paths=["."], cache=False))
     unfiltered = check(Options(paths=["."], cache=False, prefilter=False))
     assert filtered.stats["modules"] == modules

@@ -18,7 +18,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 from credlint.config import glob_matcher
 from credlint.facts.types import ModuleFacts, module_name_for
 from credlint.facts.file import FileFacts
-from credlint.store.workers import MIN_FILES_FOR_POOL, EarlyWorker, Job, Outcome, default_jobs, pool_size, run_jobs
+from credlint.store.workers import EarlyWorker, Job, Outcome, default_jobs, few, pool_size, run_jobs
 
 
 class Gathered:
@@ -79,7 +79,7 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
             pending.append(job(rel, path, digest))
         else:
             pending.append(job(rel, path))
-    if early is not None and not (0 < len(pending) < MIN_FILES_FOR_POOL and early.submit(pending)):
+    if early is not None and not (pending and few(pending) and early.submit(pending)):
         early = None
     damaged: List[Job] = []
     for rel in unchanged:
@@ -90,38 +90,56 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         facts[rel] = found
         if progress is not None:
             progress(rel)
-    used = pool_size(len(pending) + len(damaged), workers)
+    used = pool_size(pending + damaged, workers)
     analysed = _run(pending, catalogue, workers, cache, facts, known, progress, early)
     if damaged:
         analysed += _run(damaged, catalogue, workers, cache, facts, known, progress)
 
     # Follow imports from the parsed modules to the project modules they need. A module the
     # prefilter let through that turns out to use no Prefect at all (its bytes only looked
-    # relevant) needs nothing from its imports, unless a module that does use Prefect imports it.
+    # relevant) is followed only as far as its possible flows need: the flows it patches, and
+    # the classes (and their bases) or flows its objects may be made from. Should one of those
+    # turn out to use Prefect (a Flow subclass), it and whoever reached it are followed in full;
+    # so is a module that a module using Prefect imports.
     index = _ModuleIndex.of(tuple(rel for rel, _ in files if rel.endswith(".py")))
     included = {rel for rel, f in facts.items() if f.module is not None and f.relevant}
-    unused = {rel for rel in included if not _uses_prefect(facts[rel].module)}  # followed for patches only
+    limited = {rel for rel in included if not _uses_prefect(facts[rel].module)}
+    reached_by: Dict[str, Set[str]] = {}  # module -> the limited modules that reached it
     frontier = sorted(included)
     seen = set(included)
     while frontier:
         wanted: List[str] = []
         for rel in frontier:
             module = facts[rel].module
-            for target in index.targets(_patched(module) if rel in unused else _referenced(module)):
-                if target in unused:  # needed after all: its own imports are followed too
-                    unused.discard(target)
+            narrow = rel in limited
+            for target in index.targets(_may_make_flows(module) if narrow else _referenced(module)):
+                if narrow:
+                    reached_by.setdefault(target, set()).add(rel)
+                if target in limited and not narrow:  # needed after all: its imports are followed in full
+                    limited.discard(target)
                     wanted.append(target)
                 elif target not in seen:
                     seen.add(target)
                     wanted.append(target)
+                    if narrow:
+                        limited.add(target)  # decided below, once parsed
         missing = [rel for rel in wanted if rel in facts and facts[rel].module is None]
         if missing:
             more = [Job(rel, str(paths[rel]), parse=True, digest_key=key,
                         data=given.get(rel), prefect=config.prefect) for rel in sorted(missing)]
             analysed += _run(more, catalogue, workers, cache, facts, known, None,
-                             early if early is not None and len(more) < MIN_FILES_FOR_POOL and early.submit(more)
+                             early if early is not None and few(more) and early.submit(more)
                              else None)
-        frontier = sorted(rel for rel in wanted if rel in facts and facts[rel].module is not None)
+        frontier = [rel for rel in wanted if rel in facts and facts[rel].module is not None]
+        for rel in frontier:
+            if rel in limited and _uses_prefect(facts[rel].module):
+                limited.discard(rel)
+        for target in list(reached_by):  # a module using Prefect that limited ones led to
+            if target not in limited and target in facts and facts[target].module is not None \
+                    and _uses_prefect(facts[target].module):
+                frontier.extend(_promote(target, limited, reached_by))
+                del reached_by[target]
+        frontier = sorted(set(frontier))
         included.update(frontier)
     if not prefilter:
         # Everything that parses goes in: the prefilter must make no difference to the findings
@@ -159,9 +177,39 @@ def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileF
 
 
 def _uses_prefect(module: ModuleFacts) -> bool:
-    """The module imports Prefect or an integration (or defines flows): the names it imports may
-    carry what its flows and helpers need."""
-    return bool(module.uses_prefect or module.model or module.flows or module.patches)
+    """The module imports Prefect or an integration, or makes a flow of Prefect's own Flow class,
+    or patches one: the names it imports may carry what its flows and helpers need. (Flows made
+    from a project class, which may or may not be a Flow subclass, are `_may_make_flows`.)"""
+    return bool(module.uses_prefect or module.model or module.patches
+                or any(flow.cls is None and flow.source != "copy" and flow.source != "call" for flow in module.flows))
+
+
+def _promote(rel: str, limited: Set[str], reached_by: Dict[str, Set[str]]) -> List[str]:
+    """The limited modules that led to `rel`, a module using Prefect, directly or through other
+    limited modules: their flows may be real after all, so each is followed in full from now."""
+    promoted: List[str] = []
+    stack = [rel]
+    while stack:
+        for referrer in reached_by.get(stack.pop(), ()):
+            if referrer in limited:
+                limited.discard(referrer)
+                promoted.append(referrer)
+                stack.append(referrer)
+    return promoted
+
+
+def _may_make_flows(module: ModuleFacts) -> Iterable[str]:
+    """What a module without Prefect needs from others for its possible flows: the flows it
+    patches, the classes its candidate flows are made from and the bases of its own classes
+    (any of them may be a Flow subclass), and the flows it copies or calls for."""
+    yield from _patched(module)
+    for flow in module.flows:
+        if flow.cls:
+            yield flow.cls
+        if flow.origin:
+            yield flow.origin.rstrip("()")
+    for fact in module.classes.values():
+        yield from fact.bases
 
 
 def _patched(module: ModuleFacts) -> Iterable[str]:

@@ -9,7 +9,7 @@ to do with Prefect. A file is parsed when its bytes can matter:
   registration script that imports its flows and never names Prefect itself), or attaches
   state handlers to a task or flow (`publish.state_handlers = [alert]`);
 - it holds a credlint suppression comment (which CL001 reports when unused);
-- it names something `...Flow` (Prefect's Flow reached through a project alias or subclass:
+- it names something `...Flow`, the name ending there (Prefect's Flow reached through a project alias or subclass:
   `from acme.flows import Flow`, `class Nightly(OwnedFlow)`), or copies something named like a
   flow (`deepcopy(template_flow)`, `base_flow.copy()`), since such files hold flows without
   naming Prefect.
@@ -36,6 +36,7 @@ _ASSIGNED = re.compile(rb"(?<!\bself)\.(?:storage|run_config|result|environment|
                        rb"|\.(?:state_handlers|terminal_state_handler)\s*(?:=(?!=)|\+=|\.(?:append|extend|insert)\b)")
 _NOQA = re.compile(rb"noqa\s*:[^\n]*\bcl\d")
 _FLOW_NAME = b"Flow"  # case-sensitive: class names (Flow, CustomFlow), not "workflow" or "flow_run"
+_FLOW_NAME_END = re.compile(rb"Flow(?![A-Za-z0-9_])")  # ...that end there: not FlowControl, OverFlowError
 _COPIED_FLOW = re.compile(rb"copy\(\s*[\w.]*flow|flow\w*\.copy\(")  # on the lowered bytes
 
 
@@ -47,7 +48,7 @@ def relevant(data: bytes) -> bool:
             return True
     if b"noqa" in lowered and _NOQA.search(lowered):
         return True
-    if _FLOW_NAME in data or (b"copy(" in lowered and _COPIED_FLOW.search(lowered)):
+    if (_FLOW_NAME in data and _FLOW_NAME_END.search(data)) or (b"copy(" in lowered and _COPIED_FLOW.search(lowered)):
         return True
     for attribute in _ATTRIBUTES:
         if attribute in data:
