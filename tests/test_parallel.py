@@ -374,3 +374,6 @@ def test_pool_size_follows_the_python_files_to_analyse(python, other, workers, e
     jobs = [Job(f"m{i}.py", f"/x/m{i}.py") for i in range(python)] + \
         [Job(f"d{i}.yaml", f"/x/d{i}.yaml") for i in range(other)]
     assert pool_size(jobs, workers) == expected
+    # Files sent with their cached digest (touched, most often unchanged) are only read and hashed.
+    touched = [Job(f"t{i}.py", f"/x/t{i}.py", known_digest="ab" * 32) for i in range(200)]
+    assert pool_size(jobs + touched, workers) == expected

@@ -134,18 +134,23 @@ def cpu_quota(root: str = "/sys/fs/cgroup") -> Optional[float]:
         return None
 
 
+def _parses(job: Job) -> bool:
+    """The job may need a parse: a Python file whose content is not known to be the cached one
+    (a file sent with its cached digest is, most often, only touched: read and hashed)."""
+    return job.rel.endswith(".py") and not job.known_digest
+
+
 def few(jobs: Sequence[Job]) -> bool:
     """Too little work for a pool: one process does it faster."""
-    return sum(1 for job in jobs if job.rel.endswith(".py")) < MIN_FILES_FOR_POOL
+    return sum(1 for job in jobs if _parses(job)) < MIN_FILES_FOR_POOL
 
 
 def pool_size(jobs: Sequence[Job], workers: int) -> int:
     """Processes worth using for these jobs, this one included (1: no pool), each with at least
-    the break-even's share of Python files."""
+    the break-even's share of Python files to parse."""
     if workers <= 1 or few(jobs):
         return 1
-    python = sum(1 for job in jobs if job.rel.endswith(".py"))
-    return min(workers, max(2, python // MIN_FILES_FOR_POOL))
+    return min(workers, max(2, sum(1 for job in jobs if _parses(job)) // MIN_FILES_FOR_POOL))
 
 
 def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
