@@ -70,7 +70,7 @@ def _outputs(args) -> List[Tuple[str, Optional[str]]]:
 def _reading_options(command: argparse.ArgumentParser) -> None:
     """How a command reads the project: workers and cache (check, inventory, preflight)."""
     command.add_argument("--jobs", "-j", type=_positive, metavar="N",
-                         help="worker processes for per-file analysis (default: the cores available)")
+                         help="processes for per-file analysis (default: the cores free for it)")
     command.add_argument("--no-cache", action="store_true",
                          help="neither read nor write the cache (also CREDLINT_NO_CACHE=1)")
     command.add_argument("--cache-dir", metavar="DIR", help="where the cache lives (default: .credlint_cache/ "
