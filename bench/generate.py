@@ -1,6 +1,6 @@
 """A seeded, realistic repository for the benchmark of DESIGN.md section 8.
 
-    python bench/generate.py OUT --files 5000 --prefect-share 0.05 --seed 1
+    python bench/generate.py OUT --files 5000 --prefect-share 0.05 --seed 1 [--shape small-files]
 
 The tree has the shape the targets are about: a package tree of ordinary modules (classes,
 dataclasses, loops, comprehensions, try/with, decorators, f-strings, type hints) that never
@@ -11,6 +11,11 @@ that marks the root. A small share of ordinary modules holds what bandit B105-B1
 (`password = os.environ[...]`, a `token: str = ""` default, "tokenize" helpers), as real code
 does, so that the comparison with bandit is fair and credlint's byte prefilter is not handed an
 unrealistically clean tree.
+
+The "small-files" shape (`--shape small-files`) has the same layout with modules of about 2 kB
+(a few functions, imports and constants; one in seven with a password-like literal: a default,
+a keyword argument, a constant, a comparison) and flows of about 45 lines: the case where
+credlint's per-file costs, not its parse, decide how it compares with bandit.
 
 Output is byte-for-byte reproducible for a seed: only `random.Random(seed)` decides, and nothing
 iterates over a set or depends on the file system's order.
@@ -29,6 +34,12 @@ CREDENTIAL_BLOCK_SHARE = 0.04
 TOKEN_WORD_SHARE = 0.03
 # Share of ordinary modules of 1,000 lines or more.
 LARGE_MODULE_SHARE = 0.01
+# The "small-files" shape: modules of about 2 kB (a few functions, imports, constants), of which
+# this share holds string literals that look like passwords (settings, fixtures, clients), as
+# bandit B105-B107 sees them.
+SMALL_MODULE_BYTES = (1200, 2000, 3000)  # triangular: low, mode, high
+SMALL_CREDENTIAL_SHARE = 0.15
+SHAPES = ("monorepo", "small-files")
 DEPLOY_FILES = ("deploy/docker-compose.yml", "deploy/start-agent.sh", "deploy/Dockerfile")
 # Placeholder by credlint's rules ("fake"), and one that is not: both obviously not real.
 FAKE_PASSWORDS = ("fake-Passw0rd-123", "not-a-real-Passw0rd-123")
@@ -465,6 +476,58 @@ class _Writer:
         title = f"{self.camel(noun)} {self.pick(('helpers', 'models', 'services', 'logic'))}."
         return m.render(f"{title}\n\n{self.sentence()}\n", tail)
 
+    def small_credentials(self, m: _Module) -> List[str]:
+        """String literals that look like passwords in a small module: a default, a keyword
+        argument, a constant, a comparison (bandit B107, B106, B105); obviously not real ones."""
+        noun = self.noun()
+        kind = self.rng.randrange(4)
+        if kind == 0:
+            m.types("Any", "Dict")
+            name = m.unique(f"{noun}_connection")
+            return [f'def {name}(host: str, user: str = "app", password: str = "") -> Dict[str, Any]:',
+                    f'    """Settings for the {noun} database; the password comes from the caller."""',
+                    '    return {"host": host, "user": user, "password": password or None}']
+        if kind == 1:
+            name = m.unique(f"login_{noun}_client")
+            fake = self.pick(FAKE_PASSWORDS)
+            return [f"def {name}(client: object) -> object:",
+                    '    """Log the test client in with the fixture account."""',
+                    f'    return client.login(username="{noun}-tester", password="{fake}")']
+        if kind == 2:
+            return [f'{m.unique(noun.upper() + "_DEFAULT_PASSWORD")} = "changeme"  # replaced at deploy time',
+                    f'{m.unique(noun.upper() + "_TOKEN_HEADER")} = "X-{self.camel(noun)}-Token"']
+        m.types("Dict")
+        name = m.unique(f"is_{noun}_token_expired")
+        return [f"def {name}(claims: Dict[str, str]) -> bool:",
+                '    token = claims.get("token_state", "")',
+                '    return token == "expired"']
+
+    def small_module(self, target_bytes: int) -> str:
+        """A module of about `target_bytes` (a few functions, imports, constants); never mentions
+        Prefect. With SMALL_CREDENTIAL_SHARE, password-like literals (`small_credentials`)."""
+        m = _Module()
+        rng = self.rng
+        if rng.random() < 0.5:
+            m.need("import logging")
+            m.add(["logger = logging.getLogger(__name__)"])
+        noun = self.noun()
+        m.add([f"{m.unique('DEFAULT_' + noun.upper() + '_LIMIT')} = {self.number()}",
+               f'{m.unique(noun.upper() + "_STATUS")} = "{self.pick(STATUSES)}"',
+               f'{m.unique(noun.upper() + "_REGION")} = "{self.pick(REGIONS)}"'])
+        if rng.random() < SMALL_CREDENTIAL_SHARE:
+            m.add(self.small_credentials(m))
+        if rng.random() < TOKEN_WORD_SHARE:
+            m.add(self.token_block(m))
+        small_makers: List[Callable[[_Module], List[str]]] = [self.enum, self.error_class]
+        budget = target_bytes - 250  # the docstring and the imports
+        while sum(len(line) + 1 for line in m.lines) < budget:
+            if rng.random() < 0.2:
+                m.add(self.pick(small_makers)(m))
+            else:
+                m.add(self.function(m))
+        title = f"{self.camel(self.noun())} {self.pick(('helpers', 'models', 'services', 'logic'))}."
+        return m.render(f"{title}\n\n{self.sentence()}\n")
+
     def init_module(self, modules: Sequence[str]) -> str:
         roll = self.rng.random()
         if roll < 0.3 or not modules:
@@ -699,13 +762,18 @@ cloud-secrets = ["SLACK_WEBHOOK_URL"]
 """
 
 
-def generate(out_dir: Path, files: int, prefect_share: float, seed: int) -> dict:
+def generate(out_dir: Path, files: int, prefect_share: float, seed: int, shape: str = "monorepo") -> dict:
     """Write the repository into `out_dir` (created; must be empty) and summarize it.
 
     `files` counts every .py file (package __init__.py and the shared tasks module included);
     round(files * prefect_share) of them import Prefect: the flows, and `tasks/__init__.py` when
-    there are at least two.
+    there are at least two. `shape` "monorepo": ordinary modules of mostly 60-400 lines (a few of
+    1,000+), flows of about 110 lines; "small-files": modules of about 2 kB
+    (`SMALL_MODULE_BYTES`), flows of about 45 lines, and more password-like literals
+    (`SMALL_CREDENTIAL_SHARE`). The same layout otherwise.
     """
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(SHAPES)}")
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise FileExistsError(f"{out_dir} is not empty")
@@ -721,7 +789,11 @@ def generate(out_dir: Path, files: int, prefect_share: float, seed: int) -> dict
     for folder, count in _plan_packages(rng, files - n_prefect):
         names = _module_names(rng, count)
         for name in names:
-            written[f"{folder}/{name}.py"] = writer.ordinary_module(_ordinary_lines(rng))
+            if shape == "small-files":
+                low, mode, high = SMALL_MODULE_BYTES
+                written[f"{folder}/{name}.py"] = writer.small_module(int(rng.triangular(low, high, mode)))
+            else:
+                written[f"{folder}/{name}.py"] = writer.ordinary_module(_ordinary_lines(rng))
         written[f"{folder}/__init__.py"] = writer.init_module(names)
     if shared:
         written["tasks/__init__.py"] = writer.shared_tasks_module()
@@ -733,7 +805,8 @@ def generate(out_dir: Path, files: int, prefect_share: float, seed: int) -> dict
         group = f"flows/{rng.choice(NOUNS)}_{group_index}"
         for name in _module_names(rng, size):
             flow_name = f"{name.replace('_', '-')}-{len(written)}"
-            lines = max(40, int(rng.lognormvariate(4.7, 0.4)))
+            lines = (max(30, int(rng.lognormvariate(3.8, 0.25))) if shape == "small-files"
+                     else max(40, int(rng.lognormvariate(4.7, 0.4))))
             written[f"{group}/{name}.py"] = writer.flow_module(flow_name, lines, shared)
         group_index, left = group_index + 1, left - size
     written["pyproject.toml"] = _PYPROJECT
@@ -779,8 +852,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--files", type=int, default=5000, help="number of .py files")
     parser.add_argument("--prefect-share", type=float, default=0.05, help="share of .py files that are Prefect flows")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--shape", choices=SHAPES, default="monorepo",
+                        help="monorepo: modules of mostly 60-400 lines; small-files: modules of about 2 kB")
     args = parser.parse_args(argv)
-    print(json.dumps(generate(args.out, args.files, args.prefect_share, args.seed), indent=2))
+    print(json.dumps(generate(args.out, args.files, args.prefect_share, args.seed, args.shape), indent=2))
 
 
 if __name__ == "__main__":

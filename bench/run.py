@@ -2,19 +2,34 @@
 
     python bench/run.py [--quick] [--repeat N] [--keep DIR] [--json FILE]
 
-Generates two repositories with bench/generate.py: "prefect-heavy" (300 files, every one a
-flow) and "monorepo" (5,000 files, 5% Prefect); `--quick` shrinks them to 60 and 1,000. On each
-it times every command as a subprocess, best of `--repeat` runs, and reads each child's peak RSS
-from `os.wait4`. The parse, the cold runs, bandit and ruff take their runs in turns, so that the
-ratios between them compare like with like on a machine whose speed drifts. Then it runs
-credlint on a 1 MB file and on 1,000-deep expressions and reports how it exits.
+Generates three repositories with bench/generate.py: "prefect-heavy" (300 files, every one a
+flow), "monorepo" (5,000 files, 5% Prefect) and "small-files" (5,000 files of about 2 kB, 5%
+Prefect: generate.py's `small-files` shape); `--quick` shrinks them to 60, 1,000 and 1,000. On
+each it times every command as a subprocess, best of `--repeat` runs, and reads each child's
+peak RSS from `os.wait4`. The cold runs are with one worker, two, and credlint's default (no
+`--jobs`: decided from the work and the free CPUs, judged never slower than one worker). The
+parse, the cold runs, bandit and ruff take their runs in turns, so that the ratios between them
+compare like with like on a machine whose speed drifts (small-files: the parse, the cold
+runs and bandit only). A fourth tree holds no Prefect code: a copy of the running interpreter's
+standard library (`sysconfig`) without site-packages; `--quick` keeps its packages idlelib,
+json, email, http, logging, asyncio, concurrent and xml. There a bare parse and credlint cold
+with one worker take turns. Then it runs credlint on a 1 MB file and on 1,000-deep expressions
+and reports how it exits.
 
 Flags that `credlint check --help` does not list yet (`--no-cache`, `--jobs`, `--cache-dir`)
 are left out, and the rows that needed them are marked "(flag not available)". The two warm rows
 (with the full report, the costliest format) are measured twice: by a fresh process each time
 (`--no-server`), then answered by a `credlint server` started for the tree, whose own peak
-memory is noted. Each row is judged against issue 20's targets (`COLD_LIMITS`, `BANDIT_FACTOR`,
-`WARM_LIMITS`) and printed as ok or MISSED.
+memory is noted. On the monorepo, the warm run with nothing changed is also timed once for each
+other format (`--format concise`, `json`, `json-lines`, `sarif`, `github`; fresh processes, the
+cache populated once, each format run once untimed first, since the formats that show fixes keep
+a report of their own). And bench/render_share.py, run as a child, times in one process a cold
+check of the monorepo without rendering (`credlint.api.check`, no cache, no server, the default
+workers), then each format's reporter writing that check's report to /dev/null: once for the
+formats without fixes and once for json and json-lines (whose check names fixes, as `credlint
+check` does). Each row is judged against issue 20's targets (`COLD_LIMITS`, `BANDIT_FACTOR`,
+`WARM_LIMITS`, `WARM_FORMAT_LIMIT`, `STDLIB_LIMIT`, `RENDER_SHARE_LIMIT`) and printed as ok or
+MISSED.
 """
 from __future__ import annotations
 
@@ -26,6 +41,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -36,10 +52,18 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate  # noqa: E402 - bench/ is not a package
 
+COLD_DEFAULT = "credlint cold, default workers"  # no --jobs: what credlint decides from the work and the CPUs
 PARSE, COLD1, COLD2, WARM, CHANGED, WARM_SERVER, CHANGED_SERVER, BANDIT, RUFF = (
     "bare libcst parse", "credlint cold, 1 worker", "credlint cold, 2 workers", "credlint warm",
     "credlint warm, 1 flow changed", "credlint warm, server", "credlint warm, 1 flow changed, server",
     "bandit B105-B107", "ruff S105-S107")
+FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github")  # credlint check --format
+WARM_FORMAT = "credlint warm, --format {}"  # the other formats' warm rows (WARM is the full report)
+RENDER_CHECK = "check() cold, no rendering ({})"  # bench/render_share.py's in-process check
+RENDER = "render --format {}"
+RENDER_SHARE_SCRIPT = Path(__file__).resolve().parent / "render_share.py"
+# The packages of the standard library that `--quick` keeps.
+QUICK_STDLIB = ("idlelib", "json", "email", "http", "logging", "asyncio", "concurrent", "xml")
 MEMORY_LIMIT_MIB = 200.0
 CHILD_TIMEOUT = 1800.0  # a hung child is killed rather than stalling the benchmark
 ROBUSTNESS_TIMEOUT = 300.0
@@ -171,14 +195,15 @@ def measure_in_turns(rows: Sequence[Tuple[Row, Sequence[int]]], repeat: int) -> 
             _record(row, run_child(row.argv), ok_codes)
 
 
-def bench_tree(name: str, tree: Path, work: Path, flags: Sequence[str], repeat: int) -> List[Row]:
-    """Every command of the table on one tree."""
+def cold_rows(tree: Path, flags: Sequence[str], repeat: int, ruff: bool = True) -> Tuple[List[Row], List[Row]]:
+    """The parse, the two cold runs, bandit and (with `ruff`) ruff on one tree, in turns: the
+    parse and credlint rows, then bandit's and ruff's."""
     rows = [Row(PARSE, [sys.executable, "-c", PARSE_SCRIPT, str(tree)])]
-    for label, jobs in ((COLD1, "1"), (COLD2, "2")):
-        argv, missing = credlint_argv(tree, flags, [("--no-cache", None), ("--jobs", jobs)])
+    for label, jobs in ((COLD1, "1"), (COLD2, "2"), (COLD_DEFAULT, None)):
+        argv, missing = credlint_argv(tree, flags, [("--no-cache", None)] + ([("--jobs", jobs)] if jobs else []))
         rows.append(Row(label, argv, missing))
     in_turns = [(row, (0,)) for row in rows]
-    bandit, ruff = find_tool("bandit"), find_tool("ruff")
+    bandit = find_tool("bandit")
     others = []
     if bandit:
         row = Row(BANDIT, [bandit, "-t", "B105,B106,B107", "-r", str(tree), "-q", "-f", "json"])
@@ -186,13 +211,20 @@ def bench_tree(name: str, tree: Path, work: Path, flags: Sequence[str], repeat: 
     else:
         row = Row(BANDIT, note="not installed")
     others.append(row)
-    if ruff:
-        row = Row(RUFF, [ruff, "check", "--no-cache", "--select", "S105,S106,S107", "--exit-zero", str(tree)])
+    ruff_tool = find_tool("ruff") if ruff else None
+    if ruff_tool:
+        row = Row(RUFF, [ruff_tool, "check", "--no-cache", "--select", "S105,S106,S107", "--exit-zero", str(tree)])
         in_turns.append((row, (0,)))
-    else:
-        row = Row(RUFF, note="not installed")
-    others.append(row)
+        others.append(row)
+    elif ruff:
+        others.append(Row(RUFF, note="not installed"))
     measure_in_turns(in_turns, repeat)  # the rows whose ratios are targets, under the same drift
+    return rows, others
+
+
+def bench_tree(name: str, tree: Path, work: Path, flags: Sequence[str], repeat: int) -> List[Row]:
+    """Every command of the table on one tree."""
+    rows, others = cold_rows(tree, flags, repeat)
 
     cache = work / f"{name}-cache"
     # The warm rows print the full report, the costliest format: issue 20's targets hold for it.
@@ -203,6 +235,8 @@ def bench_tree(name: str, tree: Path, work: Path, flags: Sequence[str], repeat: 
     if populate.exit_code != 0:
         warm.note, warm.stderr_tail = f"failed: exit {populate.exit_code} populating the cache", populate.stderr[-1500:]
     rows.append(warm)
+    if name == "monorepo":  # before a flow is touched: the tree is still as the cache holds it
+        rows.extend(warm_formats(tree, cache, flags, repeat))
 
     flow = sorted(tree.glob("flows/*/*.py"))[0]
     original = flow.read_bytes()
@@ -254,11 +288,119 @@ def bench_server(tree: Path, cache: Path, flags: Sequence[str], repeat: int,
         run_child(control + ["stop"] + where)
 
 
+def warm_formats(tree: Path, cache: Path, flags: Sequence[str], repeat: int) -> List[Row]:
+    """The warm run with nothing changed for each format but the full one (WARM), in fresh
+    processes on the cache WARM used. Each format runs once untimed first: json and json-lines
+    name fixes, so their kept report is not the full report's."""
+    rows = []
+    for fmt in FORMATS[1:]:
+        argv, missing = credlint_argv(tree, flags, [("--cache-dir", str(cache)), ("--no-server", None)], fmt=fmt)
+        prime = run_child(argv)  # not timed
+        row = measure(Row(WARM_FORMAT.format(fmt), argv, missing), repeat)
+        if prime.exit_code != 0 and not row.note:
+            row.note, row.stderr_tail = f"failed: exit {prime.exit_code} before the timed runs", prime.stderr[-1500:]
+        rows.append(row)
+    return rows
+
+
+def bench_render(tree: Path, work: Path, repeat: int) -> List[Row]:
+    """bench/render_share.py on the tree: a cold check in process, then each format rendered,
+    for the formats without fixes and then for those with; best of `repeat` each. The check's
+    row is the check alone (not the child's start-up nor its rendering), its CPU that of the
+    child's main process; each format's row is its render, judged against the check."""
+    rows: List[Row] = []
+    for group, formats in (("fixes off", [f for f in FORMATS if f not in ("json", "json-lines")]),
+                           ("fixes on", ["json", "json-lines"])):
+        out = work / "render-share.json"
+        argv = [sys.executable, str(RENDER_SHARE_SCRIPT), str(tree), "--formats", ",".join(formats),
+                "--out", str(out)]
+        check_row = Row(RENDER_CHECK.format(group), argv)
+        renders = {fmt: Row(RENDER.format(fmt), argv) for fmt in formats}
+        for _ in range(repeat):
+            out.unlink(missing_ok=True)
+            sample = run_child(argv)
+            data = None
+            if sample.exit_code == 0:
+                try:
+                    data = json.loads(out.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    pass
+            for row in [check_row] + list(renders.values()):
+                row.exit_codes.append(sample.exit_code)
+                row.peak_mib = max(row.peak_mib or 0.0, sample.peak_mib)  # the child's: check and reporters
+                if data is None:
+                    row.note, row.stderr_tail = f"failed: exit {sample.exit_code}", sample.stderr[-1500:]
+            if data is None:
+                continue
+            timings = [(check_row, data["check_seconds"], data["check_cpu_seconds"])]
+            timings += [(renders[fmt], data["render"][fmt]["seconds"], data["render"][fmt]["cpu_seconds"])
+                        for fmt in formats]
+            for row, seconds, cpu in timings:
+                row.runs.append(round(seconds, 4))
+                if row.seconds is None or seconds < row.seconds:
+                    row.seconds, row.cpu_seconds = seconds, cpu
+            if not check_row.note:
+                check_row.note = (f"{data['files']:,} files, {data['findings']:,} findings, {data['workers']} "
+                                  f"worker(s); cpu s: of the main process")
+            if sample.stderr.strip() and not check_row.stderr_tail:
+                check_row.stderr_tail = sample.stderr[-1500:]
+        check_row.result = "FAILED" if check_row.note.startswith("failed") else "n/a"
+        for row in renders.values():
+            row.target = f"<= {RENDER_SHARE_LIMIT:.0%} of the check"
+            if row.seconds is None or not check_row.seconds:
+                row.result = "FAILED"
+                continue
+            share = row.seconds / check_row.seconds
+            row.target += f": {share:.1%}"
+            row.result = "ok" if share <= RENDER_SHARE_LIMIT else "MISSED"
+        rows += [check_row] + list(renders.values())
+    return rows
+
+
+def copy_stdlib(dest: Path, quick: bool) -> dict:
+    """A copy of the running interpreter's standard library at `dest` (its own project: credlint
+    finds no root above it, and may write nothing into the real one), without site-packages and
+    bytecode; with `quick`, only QUICK_STDLIB of it."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    skip = shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc")
+    dest.mkdir(parents=True)
+    (dest / ".git").mkdir()  # the project root for credlint
+    for entry in sorted(stdlib.iterdir()):
+        if entry.name in ("site-packages", "__pycache__") or (quick and entry.name not in QUICK_STDLIB):
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, dest / entry.name, ignore=skip, symlinks=True)
+        elif entry.is_file():
+            shutil.copy2(entry, dest / entry.name)
+    files = sorted(dest.rglob("*.py"))
+    return {"path": str(stdlib), "py_files": len(files), "bytes": sum(p.stat().st_size for p in files),
+            "packages": list(QUICK_STDLIB) if quick else "all"}
+
+
+def bench_stdlib(work: Path, flags: Sequence[str], repeat: int, quick: bool) -> Tuple[List[Row], dict]:
+    """A bare parse of the stdlib's .py files and credlint cold with one worker, in turns."""
+    tree = work / "stdlib"
+    summary = copy_stdlib(tree, quick)
+    rows = [Row(PARSE, [sys.executable, "-c", PARSE_SCRIPT, str(tree)])]
+    argv, missing = credlint_argv(tree, flags, [("--no-cache", None), ("--jobs", "1")])
+    rows.append(Row(COLD1, argv, missing))
+    # --exit-zero as on the other trees; exit 1 (CL000 for the stdlib's deliberately broken test
+    # files) would be accepted too, exit 2 is a failure.
+    measure_in_turns([(rows[0], (0,)), (rows[1], (0, 1))], repeat)
+    return rows, summary
+
+
 # Issue 20's targets (DESIGN.md section 8 set looser ones): cold runs against a bare parse on the
-# Prefect-heavy tree, against bandit on the monorepo; warm runs in seconds, with the full report.
+# Prefect-heavy tree and on the stdlib, against bandit on the monorepo and the small-files tree;
+# warm runs in seconds, with the full report and (monorepo) every other format; each format's
+# rendering against the cold check that made the report (monorepo).
 COLD_LIMITS = {COLD1: 1.3, COLD2: 0.7}  # x the bare parse, Prefect-heavy tree
 BANDIT_FACTOR = 15.0  # bandit B105-B107 at least this many times slower, monorepo
 WARM_LIMITS = {WARM: 0.25, CHANGED: 0.35, WARM_SERVER: 0.25, CHANGED_SERVER: 0.35}  # seconds
+WARM_FORMAT_LIMIT = 0.25  # seconds, a warm run with nothing changed, any format (monorepo)
+STDLIB_LIMIT = 0.05  # x the bare parse: credlint cold, 1 worker, on a tree without Prefect code
+RENDER_SHARE_LIMIT = 0.10  # rendering a format, against the cold check that made the report
+DEFAULT_TOLERANCE = 1.05  # credlint's default workers against one worker: never slower, within noise
 
 
 def judge(tree: str, rows: List[Row]) -> None:
@@ -280,10 +422,20 @@ def judge(tree: str, rows: List[Row]) -> None:
         else:
             row.result = "ok" if passed else "MISSED"
 
-    bandit = by[BANDIT].seconds
-    for label in (COLD1, COLD2):
-        row = by[label]
-        if tree == "prefect-heavy":
+    bandit = by[BANDIT].seconds if BANDIT in by else None
+    for label in (COLD1, COLD2, COLD_DEFAULT):
+        row = by.get(label)
+        if row is None:
+            continue
+        if label == COLD_DEFAULT:  # never slower than one worker (5%: the noise of a best-of-N)
+            one = by[COLD1].seconds
+            check(row, f"<= 1 worker (x{DEFAULT_TOLERANCE})", None if one is None or row.seconds is None
+                  else row.seconds <= one * DEFAULT_TOLERANCE)
+            continue
+        if tree == "stdlib":
+            check(row, f"<= {STDLIB_LIMIT}x parse", None if row.ratio is None and not row.note.startswith("failed")
+                  else row.ratio is not None and row.ratio <= STDLIB_LIMIT)
+        elif tree == "prefect-heavy":
             limit = COLD_LIMITS[label]
             passed = row.ratio is not None and row.ratio <= limit
             text = f"<= {limit}x parse"
@@ -297,7 +449,8 @@ def judge(tree: str, rows: List[Row]) -> None:
         else:
             check(row, f"bandit >= {BANDIT_FACTOR:.0f}x this: {bandit / row.seconds:.1f}x",
                   bandit / row.seconds >= BANDIT_FACTOR)
-    for label, limit in WARM_LIMITS.items():
+    warm_limits = dict(WARM_LIMITS, **{WARM_FORMAT.format(fmt): WARM_FORMAT_LIMIT for fmt in FORMATS[1:]})
+    for label, limit in warm_limits.items():
         row = by.get(label)
         if row is not None:
             check(row, f"<= {limit} s", None if row.seconds is None and not row.note.startswith("failed")
@@ -393,7 +546,8 @@ def run_child_capturing(argv: Sequence[str], cwd: Path) -> Captured:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="60 and 1,000 files instead of 300 and 5,000")
+    parser.add_argument("--quick", action="store_true",
+                        help="60, 1,000 and 1,000 files instead of 300, 5,000 and 5,000; a part of the stdlib")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per command; the best counts")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="generate into DIR (empty or absent) and keep it")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the numbers to FILE")
@@ -408,7 +562,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     else:
         work = Path(tempfile.mkdtemp(prefix="credlint-bench-"))
     flags = supported_flags()
-    trees = (("prefect-heavy", 60 if args.quick else 300, 1.0), ("monorepo", 1000 if args.quick else 5000, 0.05))
+    trees = (("prefect-heavy", 60 if args.quick else 300, 1.0), ("monorepo", 1000 if args.quick else 5000, 0.05),
+             ("small-files", 1000 if args.quick else 5000, 0.05))
     report: Dict[str, object] = {
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
                     "load_average": [round(x, 2) for x in os.getloadavg()]},
@@ -424,9 +579,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for name, files, share in trees:
             tree = work / name
             started = time.perf_counter()
-            summary = generate.generate(tree, files, share, args.seed)
+            shape = "small-files" if name == "small-files" else "monorepo"
+            summary = generate.generate(tree, files, share, args.seed, shape)
             took = time.perf_counter() - started
-            rows = bench_tree(name, tree, work, flags, args.repeat)
+            if name == "small-files":  # the comparison with bandit only
+                cold, others = cold_rows(tree, flags, args.repeat, ruff=False)
+                rows = cold + others
+            else:
+                rows = bench_tree(name, tree, work, flags, args.repeat)
             judge(name, rows)
             peaks = [r.peak_mib for r in rows if r.peak_mib is not None and r.command.startswith("credlint")]
             memory_ok = bool(peaks) and max(peaks) < MEMORY_LIMIT_MIB
@@ -436,8 +596,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(table(title, rows))
             print(f"  credlint peaks < {MEMORY_LIMIT_MIB:.0f} MiB: {'ok' if memory_ok else 'MISSED'}"
                   f" (largest {max(peaks):.1f} MiB)" if peaks else "")
-            report["trees"].append({"name": name, "summary": summary, "generate_seconds": round(took, 3),
-                                    "credlint_memory_ok": memory_ok, "rows": [asdict(r) for r in rows]})
+            entry = {"name": name, "summary": summary, "generate_seconds": round(took, 3),
+                     "credlint_memory_ok": memory_ok, "rows": [asdict(r) for r in rows]}
+            if name == "monorepo":
+                render_rows = bench_render(tree, work, args.repeat)
+                print()
+                print(table(f"{name}: rendering each format, against a cold check in the same process "
+                            f"(bench/render_share.py)", render_rows))
+                entry["render_rows"] = [asdict(r) for r in render_rows]
+            report["trees"].append(entry)
+
+        rows, summary = bench_stdlib(work, flags, args.repeat, args.quick)
+        judge("stdlib", rows)
+        peaks = [r.peak_mib for r in rows if r.peak_mib is not None and r.command.startswith("credlint")]
+        memory_ok = bool(peaks) and max(peaks) < MEMORY_LIMIT_MIB
+        print()
+        part = f"packages {', '.join(QUICK_STDLIB)}" if args.quick else "all of it"
+        print(table(f"stdlib: a copy of {summary['path']} ({part}, without site-packages), "
+                    f"{summary['py_files']} .py files, {summary['bytes'] / 1e6:.1f} MB, no Prefect code", rows))
+        print(f"  credlint peaks < {MEMORY_LIMIT_MIB:.0f} MiB: {'ok' if memory_ok else 'MISSED'}"
+              f" (largest {max(peaks):.1f} MiB)" if peaks else "")
+        report["trees"].append({"name": "stdlib", "summary": summary, "credlint_memory_ok": memory_ok,
+                                "rows": [asdict(r) for r in rows]})
         print()
         report["robustness"] = results = robustness(work, flags, args.seed)
         for r in results:
