@@ -239,14 +239,19 @@ def _early_worker(head: Head, options: Options, namespace: Optional[str]):
 
     # Not `default_jobs`: a busy machine still runs the forked import beside this process's work.
     if not options.caching or (options.jobs or usable_cpus()) < 2 or not can_fork():
+        EarlyWorker.discard()
         return None
     if _parser_loaded():
+        EarlyWorker.discard()
         return None  # loaded already (`credlint server`, a pytest session): nothing to win
     from credlint.store.cache import FactsCache
 
     if not FactsCache.exists(head.cache_dir, namespace):
+        EarlyWorker.discard()
         return None  # a cold run: the pool does the work
-    return EarlyWorker(str(head.cache_dir))
+    worker = EarlyWorker.claim() or EarlyWorker()  # forked by `credlint check` already, if it could
+    worker.begin(str(head.cache_dir))
+    return worker
 
 
 def _parser_loaded() -> bool:

@@ -553,6 +553,19 @@ def cmd_lsp(args) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["check"] and "--no-cache" not in words and not _env_flag("CREDLINT_NO_CACHE"):
+        from credlint.store.workers import EarlyWorker
+
+        EarlyWorker.prestart()  # before anything else: the run claims it, or it is stopped below
+        try:
+            return _main(argv)
+        finally:
+            EarlyWorker.discard()
+    return _main(argv)
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:

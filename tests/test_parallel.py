@@ -275,7 +275,7 @@ def test_a_large_batch_is_not_written_to_a_worker_still_importing(warm_copy, mon
     assert worker.pid is None
 
 
-def _dies_at_once(channel, cache_dir):
+def _dies_at_once(channel):
     os._exit(9)
 
 
@@ -377,3 +377,62 @@ def test_pool_size_follows_the_python_files_to_analyse(python, other, workers, e
     # Files sent with their cached digest (touched, most often unchanged) are only read and hashed.
     touched = [Job(f"t{i}.py", f"/x/t{i}.py", known_digest="ab" * 32) for i in range(200)]
     assert pool_size(jobs + touched, workers) == expected
+
+
+PRESTART_PROBE = """
+import contextlib, io, json, os, sys
+from credlint.store import workers
+
+made, submitted, early = [], [], []
+real_init, real_submit = workers.EarlyWorker.__init__, workers.EarlyWorker.submit
+
+def init(self, *args):
+    real_init(self, *args)
+    made.append(self.pid)
+    early.append("credlint.api" not in sys.modules)  # forked before the run's own imports
+
+def submit(self, jobs):
+    submitted.append((self.pid, [job.rel for job in jobs]))
+    return real_submit(self, jobs)
+
+workers.EarlyWorker.__init__, workers.EarlyWorker.submit = init, submit
+from credlint.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["check", "--format", "concise"] + sys.argv[1:] + ["."])
+reaped = []
+for pid in made:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+        reaped.append(False)
+    except ChildProcessError:
+        reaped.append(True)
+print(json.dumps({"code": code, "made": made, "early": early, "submitted": submitted, "reaped": reaped,
+                  "libcst": "libcst" in sys.modules}))
+"""
+
+
+@pytest.mark.parametrize("flags, used", [([], True), (["--jobs", "1"], False), (["--no-cache"], None)])
+def test_credlint_check_forks_its_early_worker_first_thing(warm_copy, flags, used):
+    """The worker is forked before the run's own imports; the run claims it (no second fork)
+    and hands it the changed flow, or stops it unused; `--no-cache` never forks it."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import _env
+
+    _edit(warm_copy)
+    proc = subprocess.run([sys.executable, "-c", PRESTART_PROBE] + flags, cwd=str(warm_copy), env=_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["code"] == 1
+    if used is None:
+        assert result["made"] == []
+        return
+    assert len(result["made"]) == 1 and result["reaped"] == [True] and result["early"] == [True]
+    if used:
+        assert result["submitted"] == [[result["made"][0], ["flows/generated_004.py"]]]
+        assert not result["libcst"]  # the parse was the worker's (concise names no fixes)
+    else:
+        assert result["submitted"] == []
