@@ -290,3 +290,62 @@ def test_fix_safety_survives_a_reused_report(project):
     again = json.loads(run_cli("check", "--format", "json", ".", cwd=project.root)[1])
     assert [f["fix_safety"] for f in first["findings"] if f["code"] == "CL106"] == ["safe"]
     assert again["findings"] == first["findings"]
+
+
+def test_a_fix_inside_one_statement_is_the_fix_a_whole_module_rebuild_makes(tmp_path, monkeypatch):
+    """`PythonFile.replace` rebuilds and regenerates only the top-level statement it changes:
+    on every rule example, its edits are exactly those of rebuilding the whole module."""
+    from credlint.api import Options, check
+    from credlint.fixes import plan
+    from credlint.fixes.python import PythonFile
+
+    real = PythonFile._replace_in_statement
+    local = []
+
+    def counted(self, *args):
+        done, edit = real(self, *args)
+        local.append(done)
+        return done, edit
+
+    def whole_module(self, *args):
+        return False, None
+
+    compared = 0
+    for index, param in enumerate(_examples_with_fixers()):
+        code, example = param.values
+        if not any(rel.endswith(".py") for rel in example.file_map):
+            continue
+        root = tmp_path / str(index)
+        (root / ".git").mkdir(parents=True)
+        for rel, text in example.file_map.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text, encoding="utf-8")
+        if example.config:
+            (root / "credlint.toml").write_text(example.config, encoding="utf-8")
+        found = check(Options(paths=[str(root)], cache=False, server=False, fixes=False)).report.findings
+        edits = {}
+        for how in (counted, whole_module):
+            monkeypatch.setattr(PythonFile, "_replace_in_statement", how)
+            planned = plan(found, Path.cwd(), unsafe=True)
+            edits[how] = {path: [(e.start, e.end, e.text, e.code) for e in items]
+                          for path, items in planned.edits.items()}
+        assert edits[counted] == edits[whole_module], f"{code} example {index}"
+        compared += sum(len(items) for path, items in edits[counted].items() if path.endswith(".py"))
+    assert compared >= 10 and local.count(True) >= 10  # the statement path was taken, and agreed
+
+
+def test_positions_are_those_libcst_resolves():
+    """`positions_of` skips `MetadataWrapper.resolve`'s empty batch visit: same positions."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from credlint.fixes.python import positions_of
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "examples").rglob("*.py")):
+        try:
+            module = cst.parse_module(path.read_text(encoding="utf-8"))
+        except cst.ParserSyntaxError:
+            continue
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        ours = dict(positions_of(wrapper))
+        assert ours and ours == dict(wrapper.resolve(PositionProvider)), path.name

@@ -9,6 +9,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from credlint.facts.python.parse import parse_module, unvalidated
+from credlint.facts.python.positions import statement_offsets
 from credlint.prefect.names import SECRETS_ENV_PREFIX, typo_secret_name
 from credlint.findings.report import Finding
 from credlint.fixes import Edit, Source, fixer
@@ -28,9 +29,10 @@ class PythonFile:
         # Parsed here and held by nobody else: the wrapper need not copy it (a copy rebuilds
         # every node) to keep positions keyed by the nodes it resolves.
         self.wrapper = MetadataWrapper(parse_module(text), unsafe_skip_copy=True)
-        self.positions = self.wrapper.resolve(PositionProvider)
+        self.positions = positions_of(self.wrapper)
         # Each node's parent, from the nodes' fields: a visitor (or `node.children`) would
         # rebuild every node of the file on the way.
+        self._offsets: Optional[List[Tuple[int, int]]] = None  # see `_replace_in_statement`
         self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
         parents = self.parents
         stack: List[cst.CSTNode] = [self.wrapper.module]
@@ -61,6 +63,9 @@ class PythonFile:
                 change = changes.get(original)
                 return change(updated) if change is not None else updated
 
+        done, edit = self._replace_in_statement(changes, Transform(), imports)
+        if done:
+            return edit
         with unvalidated():  # every node is rebuilt; `edit_for` parses what comes out
             new = self.wrapper.module.visit(Transform())
         if imports:
@@ -69,6 +74,53 @@ class PythonFile:
             body[at:at] = [cst.parse_statement(line + "\n") for line in imports]
             new = new.with_changes(body=body)
         return smallest_edit(self.text, new.code)
+
+    def _replace_in_statement(self, changes: Dict[cst.CSTNode, Callable[[cst.CSTNode], cst.CSTNode]],
+                              transform: cst.CSTTransformer, imports: Tuple[str, ...]) -> Tuple[bool, Optional[Edit]]:
+        """`replace` when every change is inside one top-level statement: only that statement is
+        rebuilt and generated again, at its place in the text, and the imports are put where
+        the module's rebuild would put them (a whole-module rebuild costs more than the parse,
+        for every fix). (False, None) where that cannot be done exactly."""
+        module = self.wrapper.module
+        indexes = {self._statement_index(node) for node in changes}
+        if len(indexes) != 1:
+            return False, None
+        index = indexes.pop()
+        if index is None or (index == len(module.body) - 1 and not module.has_trailing_newline):
+            return False, None  # the module's code would drop the statement's last newline
+        at = _import_slot(list(module.body)) if imports else index
+        if at > index:
+            return False, None  # imports after the changed statement: the whole module decides
+        if self._offsets is None:
+            self._offsets = statement_offsets(module)
+        start, end = self._offsets[index]
+        statement = module.body[index]
+        if self.text[start:end] != module.code_for_node(statement):
+            return False, None  # not where the text has it: the whole module instead
+        with unvalidated():  # the statement's nodes are rebuilt; `edit_for` parses what comes out
+            new = statement.visit(transform)
+        if not isinstance(new, cst.CSTNode):  # the statement removed, or made several
+            return False, None
+        slot = self._offsets[at][0]
+        added = "".join(module.code_for_node(cst.parse_statement(line + "\n")) for line in imports)
+        edit = smallest_edit(self.text[slot:end], added + self.text[slot:start] + module.code_for_node(new))
+        if edit is not None:
+            edit.start += slot
+            edit.end += slot
+        return True, edit
+
+    def _statement_index(self, node: cst.CSTNode) -> Optional[int]:
+        """Which of the module's top-level statements holds `node` (None: the header or footer)."""
+        module = self.wrapper.module
+        parent = self.parents.get(node)
+        while parent is not None and parent is not module:
+            node, parent = parent, self.parents.get(parent)
+        if parent is None:
+            return None
+        for index, statement in enumerate(module.body):
+            if statement is node:
+                return index
+        return None
 
     def bound_by(self, name: str) -> Optional[str]:
         """What binds `name` at module level: "import" (`import os`, `import os.path`), the module
@@ -108,6 +160,16 @@ def _dotted(node) -> str:
     if isinstance(node, cst.Attribute):
         return f"{_dotted(node.value)}.{node.attr.value}"
     return node.value if isinstance(node, cst.Name) else ""
+
+
+def positions_of(wrapper: MetadataWrapper):
+    """`wrapper.resolve(PositionProvider)`, without the batch visit `resolve` makes even when no
+    batchable provider is asked for (it rebuilds every node of the file, for nothing): the
+    provider's own generation, as `resolve` calls it. libcst's own way if that ever fails."""
+    try:
+        return PositionProvider()._gen(wrapper)
+    except Exception:  # noqa: BLE001 - a libcst whose internals moved
+        return wrapper.resolve(PositionProvider)
 
 
 _FIELDS: Dict[type, Tuple[str, ...]] = {}

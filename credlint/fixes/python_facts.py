@@ -11,4 +11,5 @@ from credlint.prefect.catalogue import builtin_catalogue
 def facts_of(source: Source) -> ModuleFacts:
     """The file's facts as a check extracts them (built-in catalogue, Prefect model detected).
     Not kept between calls: the text holds the very values the fixes take out."""
-    return extract(source.text.encode("utf-8"), source.path, builtin_catalogue())
+    tree = source.python().wrapper.module if source.is_python else None  # parsed once, for the fixer too
+    return extract(source.text.encode("utf-8"), source.path, builtin_catalogue(), tree=tree)

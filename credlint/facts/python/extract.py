@@ -87,9 +87,11 @@ class Extractor(Statements, Scopes, Folding, Calls, Flows, TaskWiring, Attachmen
         fill_positions(self.tree, self.source, self.wanted, self.statements)
 
 
-def extract(source_bytes: bytes, relpath: str, catalogue: Catalogue, prefect: str = "auto") -> ModuleFacts:
+def extract(source_bytes: bytes, relpath: str, catalogue: Catalogue, prefect: str = "auto",
+            tree: Optional[cst.Module] = None) -> ModuleFacts:
     """Facts for one file. Never raises for bad input: a file that cannot be used gets `error`.
-    `prefect` is the configuration's setting: which Prefect the file is read under (`model_of`)."""
+    `prefect` is the configuration's setting: which Prefect the file is read under (`model_of`);
+    `tree` is `source_bytes` decoded and parsed already, if the caller has it (the fixers)."""
     module, is_package = module_name_for(relpath)
     facts = ModuleFacts(path=relpath, module=module, is_package=is_package)
     encoding = "utf-8"
@@ -104,10 +106,13 @@ def extract(source_bytes: bytes, relpath: str, catalogue: Catalogue, prefect: st
         return facts
     if encoding.replace("_", "-").lower() not in ("utf-8", "utf-8-sig"):
         source = re.sub(r"^(#[^\n]*)coding[:=]\s*[-\w.]+", r"\1coding: utf-8", source, count=1, flags=re.M)
+        tree = None  # the caller's tree is of the text before this change
     if source.startswith("\ufeff"):
         source = source[1:]
+        tree = None
     try:
-        tree = parse_module(source)
+        if tree is None:
+            tree = parse_module(source)
     except cst.ParserSyntaxError as exc:
         message = str(exc.message)
         where = re.search(r"error at (\d+):(\d+)", message)

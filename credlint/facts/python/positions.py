@@ -115,3 +115,11 @@ def fill_positions(module: cst.Module, source: str, wanted: Dict[int, List[Pos]]
         end_line, end_col = to_line_col(end)
         for pos in wanted[key]:
             pos.line, pos.column, pos.end_line, pos.end_column = line, col, end_line, end_col
+
+
+def statement_offsets(module: cst.Module) -> List[Tuple[int, int]]:
+    """Where each top-level statement's code starts and ends in `module.code` (leading comment
+    lines included): one code generation, no text kept."""
+    state = _OffsetState(module, {id(stmt): [] for stmt in module.body})
+    module._codegen(state)
+    return [state.spans[id(stmt)] for stmt in module.body]
