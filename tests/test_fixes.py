@@ -74,18 +74,23 @@ def test_every_fix_on_every_rule_example_parses_and_removes_the_finding(project,
         assert not still, f"{code} is still reported after its fix: {still}"
 
 
+def _written(root: Path, example) -> Path:
+    """A rule example written out as a project of its own."""
+    (root / ".git").mkdir(parents=True)
+    for rel, text in example.file_map.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    if example.config:
+        (root / "credlint.toml").write_text(example.config, encoding="utf-8")
+    return root
+
+
 def test_the_rule_examples_exercise_the_fixers(tmp_path):
     """The test above passes when an example has no fix: make sure most fixers meet an example."""
     fixed = set()
     for index, param in enumerate(_examples_with_fixers()):
         code, example = param.values
-        root = tmp_path / str(index)
-        (root / ".git").mkdir(parents=True)
-        for rel, text in example.file_map.items():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_text(text, encoding="utf-8")
-        if example.config:
-            (root / "credlint.toml").write_text(example.config, encoding="utf-8")
+        root = _written(tmp_path / str(index), example)
         if any(f["code"] == code and f["fix_safety"] for f in findings(root)):
             fixed.add(code)
     # CL103's examples are not mechanical renames; test_fix_through_the_cli_process covers it.
@@ -315,13 +320,7 @@ def test_a_fix_inside_one_statement_is_the_fix_a_whole_module_rebuild_makes(tmp_
         code, example = param.values
         if not any(rel.endswith(".py") for rel in example.file_map):
             continue
-        root = tmp_path / str(index)
-        (root / ".git").mkdir(parents=True)
-        for rel, text in example.file_map.items():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_text(text, encoding="utf-8")
-        if example.config:
-            (root / "credlint.toml").write_text(example.config, encoding="utf-8")
+        root = _written(tmp_path / str(index), example)
         found = check(Options(paths=[str(root)], cache=False, server=False, fixes=False)).report.findings
         edits = {}
         for how in (counted, whole_module):

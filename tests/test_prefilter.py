@@ -101,10 +101,23 @@ def test_token_formats_are_found_in_files_that_are_never_parsed(project):
     assert "CL204" in codes_of(check_json(".", cwd=project.root))
 
 
-def test_a_run_without_the_prefilter_parses_more_and_finds_the_same(project, monkeypatch):
+TWENTY_MODULES = {f"lib/mod{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(20)}
+
+
+def _with_and_without_the_prefilter(project, monkeypatch, files):
+    """The project checked with the prefilter and without it: the same findings, both runs."""
     from credlint.api import Options, check
 
-    files = {f"lib/mod{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(20)}
+    project.write(files)
+    monkeypatch.chdir(project.root)
+    filtered = check(Options(paths=["."], cache=False))
+    unfiltered = check(Options(paths=["."], cache=False, prefilter=False))
+    assert [f.to_json() for f in filtered.report.findings] == [f.to_json() for f in unfiltered.report.findings]
+    return filtered, unfiltered
+
+
+def test_a_run_without_the_prefilter_parses_more_and_finds_the_same(project, monkeypatch):
+    files = dict(TWENTY_MODULES)
     files["flows/a.py"] = '''
         from prefect import Flow
         from prefect.tasks.notifications.slack_task import SlackTask
@@ -113,13 +126,9 @@ def test_a_run_without_the_prefilter_parses_more_and_finds_the_same(project, mon
         with Flow("a") as flow:
             SlackTask()(message="x")
     '''
-    project.write(files)
-    monkeypatch.chdir(project.root)
-    filtered = check(Options(paths=["."], cache=False))
-    unfiltered = check(Options(paths=["."], cache=False, prefilter=False))
+    filtered, unfiltered = _with_and_without_the_prefilter(project, monkeypatch, files)
     assert filtered.stats["modules"] == 2  # the flow and lib/mod1.py, which it imports
     assert unfiltered.stats["modules"] == 21
-    assert [f.to_json() for f in filtered.report.findings] == [f.to_json() for f in unfiltered.report.findings]
     assert codes_of(filtered.report.findings) == ["CL101"]
 
 
@@ -178,9 +187,7 @@ def test_a_module_without_prefect_follows_only_its_classes_unless_they_lead_to_p
         project, monkeypatch, resource_is_a_flow, modules):
     """`class DataFlow(Resource)` passes the filter: the module's twenty imports are read only once
     `Resource` (another module's class, followed to find out) turns out to be a Flow subclass."""
-    from credlint.api import Options, check
-
-    files = {f"lib/mod{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(20)}
+    files = dict(TWENTY_MODULES)
     files["lib/res.py"] = ("from prefect import Flow\n\n\nclass Resource(Flow):\n    pass\n" if resource_is_a_flow
                            else "class Resource:\n    def __enter__(self):\n        return self\n")
     files["ui/window.py"] = "".join(f"from lib.mod{i} import f{i}\n" for i in range(20)) + (
@@ -193,9 +200,5 @@ def test_a_module_without_prefect_follows_only_its_classes_unless_they_lead_to_p
         with Flow("a") as flow:
             SlackTask()(message="x")
     '''
-    project.write(files)
-    monkeypatch.chdir(project.root)
-    filtered = check(Options(paths=["."], cache=False))
-    unfiltered = check(Options(paths=["."], cache=False, prefilter=False))
+    filtered, _ = _with_and_without_the_prefilter(project, monkeypatch, files)
     assert filtered.stats["modules"] == modules
-    assert [f.to_json() for f in filtered.report.findings] == [f.to_json() for f in unfiltered.report.findings]
