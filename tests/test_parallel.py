@@ -374,9 +374,6 @@ def test_pool_size_follows_the_python_files_to_analyse(python, other, workers, e
     jobs = [Job(f"m{i}.py", f"/x/m{i}.py") for i in range(python)] + \
         [Job(f"d{i}.yaml", f"/x/d{i}.yaml") for i in range(other)]
     assert pool_size(jobs, workers) == expected
-    # Files sent with their cached digest (touched, most often unchanged) are only read and hashed.
-    touched = [Job(f"t{i}.py", f"/x/t{i}.py", known_digest="ab" * 32) for i in range(200)]
-    assert pool_size(jobs + touched, workers) == expected
 
 
 PRESTART_PROBE = """
@@ -436,3 +433,46 @@ def test_credlint_check_forks_its_early_worker_first_thing(warm_copy, flags, use
         assert not result["libcst"]  # the parse was the worker's (concise names no fixes)
     else:
         assert result["submitted"] == []
+
+
+def test_an_early_worker_with_nothing_to_do_is_stopped_before_the_cpus_are_counted(warm_copy, started, monkeypatch):
+    """Many changed files go to the pool, not to the early worker: it is stopped first, so that
+    its import is not counted as another process's work when the free CPUs are decided."""
+    from credlint.api import Options, check
+    from credlint.store import gather
+
+    for i in range(0, 40, 2):  # twenty changed flows: more than one process is worth
+        path = warm_copy / "flows" / f"generated_{i:03d}.py"
+        path.write_text(path.read_text() + "X = 1\n")
+        old = time.time() - 30
+        os.utime(path, (old, old))
+    alive_when_counted = []
+
+    def counted():
+        alive_when_counted.append([pid for worker, pid in started if worker.pid is not None])
+        return 2
+
+    monkeypatch.setattr(gather, "default_jobs", counted)
+    run = check(Options(paths=["."]))
+    assert run.stats["analysed"] == 20 and run.stats["workers"] == 2
+    assert len(started) == 1 and alive_when_counted == [[]]
+
+
+def test_files_only_touched_are_hashed_here_and_start_no_worker(warm_copy, submitted, started):
+    """New times on unchanged files (a CI cache restored, a checkout that rewrote them): hashed
+    in this process; their cached facts stand, and no worker parses anything."""
+    from credlint.api import Options, check
+
+    for report in (warm_copy / ".credlint_cache").glob("run-*.json"):
+        report.unlink()
+    later = time.time() - 20
+    for path in sorted((warm_copy / "flows").glob("generated_*.py"))[:30]:
+        os.utime(path, (later, later))
+    run = check(Options(paths=["."], jobs=2))
+    assert run.stats["analysed"] == 0 and run.stats["workers"] == 1
+    assert submitted == [] and _reaped(started)
+    for report in (warm_copy / ".credlint_cache").glob("run-*.json"):
+        report.unlink()
+    again = check(Options(paths=["."], jobs=2))  # the new times were stored: nothing to hash now
+    assert again.stats["analysed"] == 0 and [f.to_json() for f in again.report.findings] == \
+        [f.to_json() for f in run.report.findings]

@@ -39,7 +39,6 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
     `stats` are the files' stats when the caller has taken them already; `early` is a worker
     started beforehand, used if only a few files need analysing. `stdin` and `buffers` hold
     contents that stand for files (root-relative path -> bytes): editors' buffers, never cached."""
-    workers = jobs or default_jobs()
     facts: Dict[str, FileFacts] = {}
     pending: List[Job] = []
     unchanged: List[str] = []  # files whose cached facts stand: rebuilt while `early` parses
@@ -79,8 +78,12 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
             pending.append(job(rel, path, digest))
         else:
             pending.append(job(rel, path))
+    if known:
+        pending = _drop_untouched(pending, known, cache, facts, progress)
     if early is not None and not (pending and few(pending) and early.submit(pending)):
+        early.close()  # before the CPUs are counted: its import would count as another's work
         early = None
+    workers = jobs or default_jobs()
     damaged: List[Job] = []
     for rel in unchanged:
         found = cache.cached(rel)
@@ -174,6 +177,38 @@ def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileF
         if cache is not None and job.data is None:
             cache.store(outcome.facts, outcome.st)
     return analysed
+
+
+def _drop_untouched(pending: List[Job], known: Dict[str, FileFacts], cache, facts: Dict[str, FileFacts],
+                    progress: Optional[Callable[[str], None]]) -> List[Job]:
+    """The pending jobs left once the files whose size or time changed but whose content is the
+    cached one are hashed here (a checkout that only touched them, a CI cache restored under new
+    times): their cached facts stand, and only real changes count as work for the workers."""
+    from credlint.facts.file import MAX_FILE_BYTES, content_digest
+    from credlint.files.read import Unreadable, not_regular, read_file
+
+    left: List[Job] = []
+    for job in pending:
+        if not job.known_digest:
+            left.append(job)
+            continue
+        try:
+            st = os.stat(job.path)
+            if not_regular(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+                left.append(job)  # the worker reports it as it does
+                continue
+            data = read_file(job.path, MAX_FILE_BYTES + 1)
+        except (OSError, Unreadable):
+            left.append(job)
+            continue
+        if content_digest(data, job.digest_key) != job.known_digest:
+            left.append(job)
+            continue
+        facts[job.rel] = known[job.rel]
+        cache.store(known[job.rel], st)  # with the file's new size and mtime
+        if progress is not None:
+            progress(job.rel)
+    return left
 
 
 def _uses_prefect(module: ModuleFacts) -> bool:

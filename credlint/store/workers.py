@@ -135,9 +135,9 @@ def cpu_quota(root: str = "/sys/fs/cgroup") -> Optional[float]:
 
 
 def _parses(job: Job) -> bool:
-    """The job may need a parse: a Python file whose content is not known to be the cached one
-    (a file sent with its cached digest is, most often, only touched: read and hashed)."""
-    return job.rel.endswith(".py") and not job.known_digest
+    """The job may need a parse: a Python file (gather has already hashed the files it could,
+    so a job with a cached digest most often holds a change)."""
+    return job.rel.endswith(".py")
 
 
 def few(jobs: Sequence[Job]) -> bool:
