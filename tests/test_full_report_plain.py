@@ -3,6 +3,7 @@ half a millisecond a finding): it must be the very bytes rich writes there, for 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,17 @@ def test_a_pipe_gets_plain_text_and_a_terminal_rich():
     render(report, piped)
     render(report, terminal, color=True)
     assert "\x1b[" not in piped.getvalue() and "\x1b[" in terminal.getvalue()
+
+
+def test_plain_text_never_loads_richs_markup():
+    """A report written to a pipe needs no markup, and does not pay rich's markup import for it."""
+    import subprocess
+    import sys
+
+    probe = ("import io, sys\nfrom credlint.reporters.full import render\nfrom test_full_report_plain import CASES\n"
+             "render(CASES['markup, tabs and controls'], io.StringIO(), header='h', statistics=True, elapsed=0.1)\n"
+             "print('rich.markup' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          cwd=str(Path(__file__).resolve().parent))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
