@@ -46,7 +46,7 @@ def test_validation_is_back_after_a_parse_and_after_a_failed_one():
 
 
 def test_validation_is_back_after_parses_in_several_threads():
-    source = "".join(f"value_{i} = call_{i}(arg, key={i})\n" for i in range(2000))
+    source = "".join(f"value_{i} = call_{i}(arg, key={i})\n" for i in range(400))
     trees = []
     threads = [threading.Thread(target=lambda: trees.append(parse_module(source))) for _ in range(4)]
     for thread in threads:
