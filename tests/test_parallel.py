@@ -476,3 +476,44 @@ def test_files_only_touched_are_hashed_here_and_start_no_worker(warm_copy, submi
     again = check(Options(paths=["."], jobs=2))  # the new times were stored: nothing to hash now
     assert again.stats["analysed"] == 0 and [f.to_json() for f in again.report.findings] == \
         [f.to_json() for f in run.report.findings]
+
+
+def test_the_cycle_collector_pauses_while_a_file_is_analysed(tmp_path, monkeypatch):
+    """A parse builds a node per token, and the cycle collector would walk them all dozens of
+    times per file: it is off while one file is analysed and back on after, also when the
+    analysis fails; a caller that paused it itself gets it back paused."""
+    import gc
+
+    import credlint.facts.file as file_facts
+    from credlint.prefect.catalogue import builtin_catalogue
+    from credlint.store.workers import Job, run_job
+
+    flow = tmp_path / "flow.py"
+    flow.write_text('from prefect import Flow\n\nwith Flow("f") as flow:\n    pass\n', encoding="utf-8")
+    real = file_facts.analyse
+    seen = []
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(file_facts, "analyse", watched)
+    assert gc.isenabled()
+    outcome = run_job(Job("flow.py", str(flow)), builtin_catalogue())
+    assert outcome.facts.module.flows and seen == [False] and gc.isenabled()
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("analysis failed")
+
+    monkeypatch.setattr(file_facts, "analyse", failing)
+    with pytest.raises(RuntimeError):
+        run_job(Job("flow.py", str(flow)), builtin_catalogue())
+    assert gc.isenabled()
+
+    monkeypatch.setattr(file_facts, "analyse", watched)
+    gc.disable()
+    try:
+        run_job(Job("flow.py", str(flow)), builtin_catalogue())
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
