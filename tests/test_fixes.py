@@ -333,6 +333,75 @@ def test_a_fix_inside_one_statement_is_the_fix_a_whole_module_rebuild_makes(tmp_
     assert compared >= 10 and local.count(True) >= 10  # the statement path was taken, and agreed
 
 
+def test_fixers_find_their_nodes_in_one_statement_as_in_the_whole_module(tmp_path, monkeypatch):
+    """`PythonFile` works out positions and parents for the statement that holds a finding only:
+    on every rule example, the fixes are those made with the whole module's, and no fixer had to
+    ask for the whole module's."""
+    from credlint.api import Options, check
+    from credlint.fixes import plan
+    from credlint.fixes.python import PythonFile
+
+    whole = []
+    real_all = PythonFile.index_all
+
+    def counted_all(self):
+        whole.append(self)
+        return real_all(self)
+
+    def only_whole(self, index):
+        return False  # as if no statement could be placed alone: the whole module is indexed
+
+    compared = 0
+    for index, param in enumerate(_examples_with_fixers()):
+        code, example = param.values
+        if not any(rel.endswith(".py") for rel in example.file_map):
+            continue
+        root = _written(tmp_path / str(index), example)
+        found = check(Options(paths=[str(root)], cache=False, server=False, fixes=False)).report.findings
+        whole.clear()
+        monkeypatch.setattr(PythonFile, "index_all", counted_all)
+        by_statement = plan(found, Path.cwd(), unsafe=True)
+        assert not whole, f"{code} example {index}: a fixer needed the whole module's positions"
+        monkeypatch.setattr(PythonFile, "_index", only_whole)
+        by_module = plan(found, Path.cwd(), unsafe=True)
+        monkeypatch.undo()
+        edits = [{path: [(e.start, e.end, e.text, e.code) for e in items] for path, items in p.edits.items()}
+                 for p in (by_statement, by_module)]
+        assert edits[0] == edits[1], f"{code} example {index}"
+        compared += sum(len(items) for items in by_statement.edits.values())
+    assert compared >= 10 and whole  # the whole-module way was taken too, and agreed
+
+
+def test_one_statements_positions_are_those_of_the_whole_module():
+    """The positions `PythonFile` works out for one top-level statement are libcst's for the
+    whole module, node for node, on every example file (comments, decorators, blank lines and
+    statements on one line included)."""
+    import libcst as cst
+
+    from credlint.fixes.python import PythonFile, positions_of
+
+    checked = 0
+    sources = [path.read_text(encoding="utf-8") for path in sorted(
+        (Path(__file__).resolve().parents[1] / "examples").rglob("*.py"))]
+    sources.append("# head\n\n@d\n# between\ndef f():\n    x = 1; y = 'a'\n\n\nz = (1,\n     2)  # tail\n# foot\n")
+    sources.append("a = 1\r\nif a:\r\n    b = 'x'\r\n")
+    for text in sources:
+        try:
+            module = PythonFile(text)
+        except cst.ParserSyntaxError:
+            continue
+        expected = dict(positions_of(module.wrapper))
+        for index, statement in enumerate(module.wrapper.module.body):
+            assert module._index(index)
+            for node, where in module._indexed[index].items():
+                assert where == expected[node], (index, type(node).__name__)
+                checked += 1
+            line = expected[statement].start.line
+            assert module._statement_on(line) == index
+    assert checked > 1000
+    assert not any(PythonFile(text)._whole for text in sources[-2:])
+
+
 def test_positions_are_those_libcst_resolves():
     """`positions_of` skips `MetadataWrapper.resolve`'s empty batch visit: same positions."""
     import libcst as cst

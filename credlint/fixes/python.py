@@ -2,11 +2,14 @@
 only it, and keep every other byte (formatting and comments) as it was."""
 from __future__ import annotations
 
+import bisect
 import dataclasses
+from collections.abc import Mapping
 from typing import Callable, Dict, List, Optional, Tuple, Type
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import NEWLINE_RE, PositionProvidingCodegenState
 
 from credlint.facts.python.parse import parse_module, unvalidated
 from credlint.facts.python.positions import statement_offsets
@@ -22,31 +25,91 @@ RENAMED_ARGUMENTS: Dict[Tuple[str, str], str] = {
 
 
 class PythonFile:
-    """A module parsed once, with the position of every node and each node's parent."""
+    """A module parsed once, with each node's position and parent found when a fixer asks.
+
+    A fix touches one top-level statement, so positions and parents are worked out for the
+    statement that holds the finding only: libcst's positions for a whole file cost twice its
+    parse, and `JSON`'s `fix_safety` asks for them on every fixable file of a cold run."""
 
     def __init__(self, text: str):
         self.text = text
         # Parsed here and held by nobody else: the wrapper need not copy it (a copy rebuilds
         # every node) to keep positions keyed by the nodes it resolves.
         self.wrapper = MetadataWrapper(parse_module(text), unsafe_skip_copy=True)
-        self.positions = positions_of(self.wrapper)
-        # Each node's parent, from the nodes' fields: a visitor (or `node.children`) would
-        # rebuild every node of the file on the way.
-        self._offsets: Optional[List[Tuple[int, int]]] = None  # see `_replace_in_statement`
-        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
-        parents = self.parents
-        stack: List[cst.CSTNode] = [self.wrapper.module]
-        while stack:
-            node = stack.pop()
-            for child in _child_nodes(node):
-                parents[child] = node
-                stack.append(child)
+        self._offsets: Optional[List[Tuple[int, int]]] = None  # see `statement_spans`
+        self._first_lines: Optional[List[int]] = None
+        self._indexed: Dict[int, dict] = {}  # statement -> its nodes' positions, in libcst's order
+        self._whole = False  # the whole module's positions and parents are known
+        self.positions = Positions(self)
+        self.parents = Parents(self)
+
+    def statement_spans(self) -> List[Tuple[int, int]]:
+        """Where each top-level statement's code starts and ends in the text."""
+        if self._offsets is None:
+            self._offsets = statement_offsets(self.wrapper.module)
+        return self._offsets
+
+    def _statement_on(self, line: int) -> Optional[int]:
+        """The top-level statement whose text holds `line` (1-based), or None."""
+        if self._first_lines is None:
+            firsts, at, line_no = [], 0, 1
+            for start, _ in self.statement_spans():
+                line_no += len(NEWLINE_RE.findall(self.text, at, start))
+                firsts.append(line_no)
+                at = start
+            self._first_lines = firsts
+        index = bisect.bisect_right(self._first_lines, line) - 1
+        if index < 0:
+            return None  # the module's header (its leading comments)
+        start, end = self.statement_spans()[index]
+        breaks = len(NEWLINE_RE.findall(self.text, start, end))
+        ends_line = end > start and self.text[end - 1] in "\r\n"
+        last = self._first_lines[index] + breaks - (1 if ends_line else 0)
+        return index if line <= last else None  # else the module's footer
+
+    def _index(self, index: Optional[int]) -> bool:
+        """Positions and parents of one top-level statement's nodes (False: where libcst would
+        not place them as the whole module does, which the caller then works out instead)."""
+        if self._whole:
+            return True
+        if index is None:
+            return False
+        if index in self._indexed:
+            return True
+        module = self.wrapper.module
+        statement = module.body[index]
+        start, end = self.statement_spans()[index]
+        if self.text[start:end] != module.code_for_node(statement):
+            return False
+        provider = PositionProvider()
+        state = PositionProvidingCodegenState(default_indent=module.default_indent,
+                                              default_newline=module.default_newline, provider=provider)
+        state.line = 1 + len(NEWLINE_RE.findall(self.text, 0, start))  # a top-level statement starts a line
+        statement._codegen(state)
+        self.positions.known.update(provider._computed)
+        self.parents.known[statement] = module
+        self.parents.add_subtree(statement)
+        self._indexed[index] = provider._computed
+        return True
+
+    def index_all(self) -> None:
+        """Every node's position and parent (what `_index` gives for one statement)."""
+        if self._whole:
+            return
+        self.positions.known = dict(positions_of(self.wrapper))
+        self.parents.known = {}
+        self.parents.add_subtree(self.wrapper.module)
+        self._whole = True
 
     def nodes_at(self, finding: Finding, kind: Type[cst.CSTNode] = cst.CSTNode) -> List[cst.CSTNode]:
         """Nodes of `kind` spanning exactly the finding (libcst columns are 0-based)."""
         want = (finding.line, finding.column - 1, finding.end_line, finding.end_column - 1)
+        index = self._statement_on(finding.line)
+        if not self._index(index):
+            self.index_all()
+        candidates = self.positions.known if self._whole else self._indexed[index]
         out = []
-        for node, where in self.positions.items():
+        for node, where in candidates.items():
             if isinstance(node, kind) and (where.start.line, where.start.column, where.end.line,
                                            where.end.column) == want:
                 out.append(node)
@@ -91,9 +154,7 @@ class PythonFile:
         at = _import_slot(list(module.body)) if imports else index
         if at > index:
             return False, None  # imports after the changed statement: the whole module decides
-        if self._offsets is None:
-            self._offsets = statement_offsets(module)
-        start, end = self._offsets[index]
+        start, end = self.statement_spans()[index]
         statement = module.body[index]
         if self.text[start:end] != module.code_for_node(statement):
             return False, None  # not where the text has it: the whole module instead
@@ -101,7 +162,7 @@ class PythonFile:
             new = statement.visit(transform)
         if not isinstance(new, cst.CSTNode):  # the statement removed, or made several
             return False, None
-        slot = self._offsets[at][0]
+        slot = self.statement_spans()[at][0]
         added = "".join(module.code_for_node(cst.parse_statement(line + "\n")) for line in imports)
         edit = smallest_edit(self.text[slot:end], added + self.text[slot:start] + module.code_for_node(new))
         if edit is not None:
@@ -173,6 +234,56 @@ def positions_of(wrapper: MetadataWrapper):
 
 
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+class Positions(Mapping):
+    """`PythonFile.positions`: each node's libcst position (`CodeRange`), worked out for the
+    statement that holds a node when it is asked for, for the whole module when iterated."""
+
+    def __init__(self, module: PythonFile):
+        self.module = module
+        self.known: Dict[cst.CSTNode, object] = {}
+
+    def __getitem__(self, node: cst.CSTNode):
+        found = self.known.get(node)
+        if found is None:
+            self.module.index_all()  # a node nobody indexed (the fixers ask about nodes near a finding)
+            found = self.known[node]
+        return found
+
+    def __iter__(self):
+        self.module.index_all()
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        self.module.index_all()
+        return len(self.known)
+
+
+class Parents:
+    """`PythonFile.parents`: each node's parent, for the statements indexed so far and, asked
+    about any other node, for the whole module."""
+
+    def __init__(self, module: PythonFile):
+        self.module = module
+        self.known: Dict[cst.CSTNode, cst.CSTNode] = {}
+
+    def get(self, node: cst.CSTNode, default=None):
+        found = self.known.get(node)
+        if found is None and not self.module._whole and node is not self.module.wrapper.module:
+            self.module.index_all()
+            found = self.known.get(node)
+        return default if found is None else found
+
+    def add_subtree(self, root: cst.CSTNode) -> None:
+        known = self.known
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            for child in _child_nodes(node):
+                known[child] = node
+                stack.append(child)
+
 
 
 def _child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
