@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from credlint.facts.python.syntax import children, plain_string
+from credlint.facts.python.syntax import IS_EXPRESSION, IS_SUITE, children, plain_string
 
 
 class V:
@@ -158,9 +158,9 @@ class Folding:
 
     def _walk_expr(self, node: cst.CSTNode) -> None:
         for child in children(node):
-            if isinstance(child, cst.BaseExpression):
+            if IS_EXPRESSION[type(child)]:
                 self.ev(child)
-            elif isinstance(child, cst.BaseSuite):
+            elif IS_SUITE[type(child)]:
                 self.suite(child)
             else:
                 self._walk_expr(child)

@@ -16,6 +16,21 @@ from libcst._nodes.internal import CodegenState
 from credlint.facts.types import Pos
 
 
+class _Nothing:
+    """A context that does nothing, without the generator `contextmanager` makes per call."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+
+_NOTHING = _Nothing()
+
+
 class _OffsetState(CodegenState):
     def __init__(self, module: cst.Module, wanted: Dict[int, List[Pos]]):
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
@@ -30,6 +45,9 @@ class _OffsetState(CodegenState):
 
     def add_token(self, value: str) -> None:
         self.offset += len(value)
+
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None) -> _Nothing:
+        return _NOTHING  # libcst's own does nothing either, through a generator per node
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         key = id(node)

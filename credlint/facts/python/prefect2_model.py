@@ -13,7 +13,7 @@ from typing import Set
 
 import libcst as cst
 
-from credlint.facts.python.syntax import dotted_name
+from credlint.facts.python.syntax import IS_SUITE, dotted_name
 from credlint.prefect.symbols2 import FLOW_DECORATOR, FORCED_MODEL, decide_model, import_model
 
 
@@ -55,7 +55,7 @@ class _Scan:
                     self.evidence.add("2")
         for name in ("body", "orelse", "finalbody"):
             part = getattr(node, name, None)
-            if isinstance(part, cst.BaseSuite):
+            if IS_SUITE[type(part)]:
                 self.suite(part)
             elif isinstance(part, (cst.Else, cst.Finally, cst.If)):
                 self.statement(part)

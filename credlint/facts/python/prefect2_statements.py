@@ -13,7 +13,7 @@ from credlint.facts.blocks import FlowParameter, FunctionFact
 from credlint.facts.naming import is_credential_name
 from credlint.facts.python.folding import DYN, V
 from credlint.facts.python.scopes import Context
-from credlint.facts.python.syntax import ChildWalk, caught_names, children, dotted_name, raises
+from credlint.facts.python.syntax import IS_EXPRESSION, ChildWalk, caught_names, children, dotted_name, raises
 from credlint.facts.values import secretish
 from credlint.prefect.symbols2 import FLOW_CLASS, FLOW_DECORATOR, HOOK_KEYWORDS, TASK_DECORATOR
 
@@ -80,7 +80,7 @@ class Statements2(ChildWalk):
                 function.returns.append(self.export(value, safe=False, node=node.value, mask=False))
         else:
             for child in children(node):
-                if isinstance(child, cst.BaseExpression):
+                if IS_EXPRESSION[type(child)]:
                     self.ev(child)
 
     def assign(self, target: cst.CSTNode, value: V, value_node: cst.CSTNode) -> None:

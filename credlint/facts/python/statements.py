@@ -12,7 +12,7 @@ from credlint.facts.types import Pos, Ref, Routine
 from credlint.facts.python.folding import DYN, V, flow_index_of
 from credlint.prefect.symbols import HANDLER_KEYWORDS, TASK_BASE, TASK_DECORATOR
 from credlint.facts.python.scopes import Context
-from credlint.facts.python.syntax import ChildWalk, always_returns, caught_names, children, dotted_name, raises
+from credlint.facts.python.syntax import IS_EXPRESSION, ChildWalk, always_returns, caught_names, children, dotted_name, raises
 
 
 class Statements(ChildWalk):
@@ -104,7 +104,7 @@ class Statements(ChildWalk):
                 self.returned(routine, value)
         else:
             for child in children(node):
-                if isinstance(child, cst.BaseExpression):
+                if IS_EXPRESSION[type(child)]:
                     self.ev(child)
 
     # definitions ----------------------------------------------------------------------------

@@ -24,16 +24,38 @@ def _child_fields(tp: type) -> Tuple[str, ...]:
     return names
 
 
+class SubclassOf(dict):
+    """`SubclassOf(base)[type(x)]` is `isinstance(x, base)`, looked up by type. libcst's base
+    classes are ABCs: `isinstance` against them runs Python code in `abc` on every call, and the
+    walk asks a few hundred thousand times per thousand flows."""
+
+    def __init__(self, base):
+        super().__init__()
+        self.base = base
+
+    def __missing__(self, tp: type) -> bool:
+        found = self[tp] = issubclass(tp, self.base)
+        return found
+
+
+IS_NODE = SubclassOf(cst.CSTNode)
+IS_EXPRESSION = SubclassOf(cst.BaseExpression)
+IS_SUITE = SubclassOf(cst.BaseSuite)
+IS_SMALL = SubclassOf(cst.BaseSmallStatement)
+IS_STATEMENT = SubclassOf((cst.BaseCompoundStatement, cst.SimpleStatementLine))
+
+
 def children(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
     """The child nodes worth reading (whitespace, brackets and punctuation skipped), in order."""
     for name in _child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (list, tuple)):
+        tp = type(value)
+        if tp is list or tp is tuple:
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                if IS_NODE[type(item)]:
                     yield item
+        elif IS_NODE[tp]:
+            yield value
 
 
 def dotted_name(node) -> Optional[str]:
@@ -109,13 +131,14 @@ class ChildWalk:
 
     def generic_stmt(self, node: cst.CSTNode) -> None:
         for child in children(node):
-            if isinstance(child, cst.BaseSuite):
+            tp = type(child)
+            if IS_SUITE[tp]:
                 self.suite(child)
-            elif isinstance(child, (cst.BaseCompoundStatement, cst.SimpleStatementLine)):
+            elif IS_STATEMENT[tp]:
                 self.stmt(child)
-            elif isinstance(child, cst.BaseSmallStatement):
+            elif IS_SMALL[tp]:
                 self.small(child)
-            elif isinstance(child, cst.BaseExpression):
+            elif IS_EXPRESSION[tp]:
                 self.ev(child)
             else:
                 self.generic_stmt(child)
