@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
+from credlint import collector
 from credlint.config import find_root
 from credlint.errors import UsageError
 from credlint.files.plan import Head, Plan, head_of, plan_of, projects_of
@@ -35,6 +36,11 @@ def check(options: Options, progress: Optional[Callable[[str, int], None]] = Non
     Each path is checked within its own project (the root found from that path, its own
     configuration and cache): a commit that touches two services of a monorepo checks both. A
     path that does not exist is named in `Run.errors` and the others are still checked."""
+    with collector.paused():  # see `credlint.collector`
+        return _check(options, progress)
+
+
+def _check(options: Options, progress: Optional[Callable[[str, int], None]]) -> Run:
     if options.stdin is not None:
         return _check_project(options, progress)
     groups, missing = projects_of(options.paths or ["."], options.buffers)
@@ -57,7 +63,8 @@ def load(options: Options, progress: Optional[Callable[[str, int], None]] = None
             raise UsageError(f"the paths are in {len(groups)} projects ({roots}): give the paths of one at a time")
     from credlint.pipeline import load_plan
 
-    return load_plan(plan_of(options), options, progress)
+    with collector.paused():  # see `credlint.collector`
+        return load_plan(plan_of(options), options, progress)
 
 
 def _check_project(options: Options, progress: Optional[Callable[[str, int], None]] = None) -> Run:

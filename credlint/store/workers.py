@@ -6,12 +6,12 @@ number of workers. Small inputs get no pool at all, since starting one costs mor
 """
 from __future__ import annotations
 
-import gc
 import os
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
+
+from credlint.collector import one_file
 
 if TYPE_CHECKING:  # run_job imports it: starting a worker must not wait for the analysis modules
     from credlint.facts.file import FileFacts
@@ -76,28 +76,10 @@ def run_job(job: Job, catalogue) -> Outcome:
         from credlint.facts.deploy.classify import HEAD_BYTES, classify
 
         kind = classify(job.rel, data[:HEAD_BYTES])
-    with collector_paused():
+    with one_file():  # see `credlint.collector`
         facts = analyse(job.rel, data, catalogue, deploy_kind=kind, forced_deploy=job.forced_deploy, parse=job.parse,
                         digest=digest, prefect=job.prefect)
     return Outcome(facts, digest, st)
-
-
-@contextmanager
-def collector_paused():
-    """Python's cycle collector off while one file is analysed, back on after (whatever happens).
-
-    A parse allocates a node object per token and keeps them all until the facts are out, so the
-    collector would run dozens of times per file, each time walking every node alive, to find
-    almost nothing: libcst's trees hold no cycles (freed by reference counts alone). The few
-    cycles a file leaves are collected as usual once it is back on. About a tenth of a parse."""
-    if not gc.isenabled():  # paused already (a caller's own pause): theirs to resume
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def default_jobs() -> int:
