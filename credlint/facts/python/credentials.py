@@ -89,7 +89,8 @@ class CredentialArgs:
         shown = dotted_name(func) or (func.attr.value if isinstance(func, cst.Attribute) else "a call")
         qual: Optional[str] = None
         handled = False
-        if isinstance(func, cst.Name):
+        tp = type(func)
+        if tp is cst.Name:
             binding = self.lookup(func.value)
             if binding is not None and binding[0] in ("import", "def"):
                 qual = binding[1]
@@ -97,10 +98,10 @@ class CredentialArgs:
                 value = binding[1]
                 handled = value.kind in ("instance", "flow", "flowset")
                 qual = value.qual if value.kind in ("qual", "class") else None
-        elif isinstance(func, cst.Attribute):
+        elif tp is cst.Attribute:
             _, base, handled = self._callee(func.value)
             qual = f"{base}.{func.attr.value}" if base else None
-        elif isinstance(func, cst.Call):
+        elif tp is cst.Call:
             _, inner, handled = self._callee(func.func)
             handled = handled or (inner is not None and self.cat.lookup(inner) is not None)
         if qual is not None and not handled:

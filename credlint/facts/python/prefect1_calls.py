@@ -52,9 +52,10 @@ class Calls:
     def call(self, node: cst.Call, called: bool = False) -> V:
         """A call's value; `called` when its result is called or a method of it is."""
         func = node.func
-        if isinstance(func, cst.Attribute):
+        tp = type(func)
+        if tp is cst.Attribute:
             return self.method_call(node, func)
-        if isinstance(func, cst.Call):
+        if tp is cst.Call:
             inner = self.call(func, called=True)
             keywords, positionals, _ = self.args(node)
             self.mark_passed(positionals, keywords)

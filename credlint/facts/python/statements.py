@@ -32,18 +32,19 @@ class Statements(ChildWalk):
 
     def stmt(self, node: cst.CSTNode) -> None:
         """Read one statement (a compound one with its blocks)."""
-        if isinstance(node, cst.SimpleStatementLine):
+        tp = type(node)  # exact types: libcst's are ABCs, whose `isinstance` misses run Python code
+        if tp is cst.SimpleStatementLine:
             for small in node.body:
                 self.small(small)
-        elif isinstance(node, cst.FunctionDef):
+        elif tp is cst.FunctionDef:
             self.function_def(node)
-        elif isinstance(node, cst.ClassDef):
+        elif tp is cst.ClassDef:
             self.class_def(node)
-        elif isinstance(node, cst.With):
+        elif tp is cst.With:
             self.with_stmt(node)
-        elif isinstance(node, cst.For):
+        elif tp is cst.For:
             self.for_stmt(node)
-        elif isinstance(node, cst.Try):
+        elif tp is cst.Try:
             self.try_stmt(node)
         else:
             self.generic_stmt(node)
@@ -69,33 +70,34 @@ class Statements(ChildWalk):
                 self.suite(extra.body)
 
     def small(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Expr):
+        tp = type(node)
+        if tp is cst.Expr:
             self.ev(node.value)
-        elif isinstance(node, cst.Assign):
+        elif tp is cst.Assign:
             value = self.ev(node.value)
             names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
             if names:
                 value = self.kept_flow(names[0], node.value, value) or self.candidate(value, names[0])
             for target in node.targets:
                 self.assign(target.target, value, node.value)
-        elif isinstance(node, cst.AnnAssign):
+        elif tp is cst.AnnAssign:
             if node.value is not None:
                 value = self.ev(node.value)
                 if isinstance(node.target, cst.Name):
                     value = self.candidate(value, node.target.value)
                 self.assign(node.target, value, node.value)
-        elif isinstance(node, cst.AugAssign):
+        elif tp is cst.AugAssign:
             value = self.ev(node.value)
             if isinstance(node.target, cst.Attribute) and node.target.attr.value == "state_handlers":
                 refs: List[Ref] = []  # `x.state_handlers += [alert]`
                 self.attach_handlers(self.ev(node.target.value), self.handlers(value, refs, node.value), refs)
             if isinstance(node.target, cst.Name):
                 self.bind(node.target.value, ("value", DYN))
-        elif isinstance(node, cst.Import):
+        elif tp is cst.Import:
             self.import_(node)
-        elif isinstance(node, cst.ImportFrom):
+        elif tp is cst.ImportFrom:
             self.import_from(node)
-        elif isinstance(node, cst.Return):
+        elif tp is cst.Return:
             value = self.ev(node.value) if node.value is not None else V("none")
             if flow_index_of(value) is not None and value.kind != "self":
                 self.f.flows[value.flow].returned = True

@@ -60,9 +60,10 @@ def children(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
 
 def dotted_name(node) -> Optional[str]:
     """`a.b.c` for a name or a chain of attributes of one, else None."""
-    if isinstance(node, cst.Name):
+    tp = type(node)  # exact types: libcst's are ABCs, whose `isinstance` misses run Python code
+    if tp is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if tp is cst.Attribute:
         base = dotted_name(node.value)
         return f"{base}.{node.attr.value}" if base else None
     return None
