@@ -554,10 +554,6 @@ def cmd_lsp(args) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    if words[:1] == ["check"] and argv is None:  # the process's own command line: it ends with the check
-        from credlint.collector import paused_until_exit
-
-        paused_until_exit()
     if words[:1] == ["check"] and "--no-cache" not in words and not _env_flag("CREDLINT_NO_CACHE"):
         from credlint.store.workers import EarlyWorker
 

@@ -6,20 +6,12 @@ those objects over and over to find nothing: about a tenth of a parse, and a fif
 that re-checks one changed flow. So a check runs with it paused, and each analysed file's few
 cycles (libcst's `ast.literal_eval` leaves some) are collected as soon as the file is done, which
 costs a look at that file's new objects only: memory stays what it was with the collector on.
-`credlint check` run as a process of its own keeps it paused to the exit.
 """
 from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
 from typing import Iterator
-
-
-def paused_until_exit() -> None:
-    """For a process that ends with the command it runs (`credlint check` from a shell, a hook or
-    CI): the collector stays paused. Turned back on, it would first walk every object the check
-    made (they are all still young), to free nothing that the exit does not free."""
-    gc.disable()
 
 
 @contextmanager
