@@ -297,10 +297,21 @@ def test_fix_safety_survives_a_reused_report(project):
     assert again["findings"] == first["findings"]
 
 
+def _python_examples_checked(tmp_path: Path):
+    """(code, index, findings) of every rule example with a Python file whose rule has a fixer,
+    each written out as a project of its own and checked."""
+    from credlint.api import Options, check
+
+    for index, param in enumerate(_examples_with_fixers()):
+        code, example = param.values
+        if any(rel.endswith(".py") for rel in example.file_map):
+            root = _written(tmp_path / str(index), example)
+            yield code, index, check(Options(paths=[str(root)], cache=False, server=False, fixes=False)).report.findings
+
+
 def test_a_fix_inside_one_statement_is_the_fix_a_whole_module_rebuild_makes(tmp_path, monkeypatch):
     """`PythonFile.replace` rebuilds and regenerates only the top-level statement it changes:
     on every rule example, its edits are exactly those of rebuilding the whole module."""
-    from credlint.api import Options, check
     from credlint.fixes import plan
     from credlint.fixes.python import PythonFile
 
@@ -316,12 +327,7 @@ def test_a_fix_inside_one_statement_is_the_fix_a_whole_module_rebuild_makes(tmp_
         return False, None
 
     compared = 0
-    for index, param in enumerate(_examples_with_fixers()):
-        code, example = param.values
-        if not any(rel.endswith(".py") for rel in example.file_map):
-            continue
-        root = _written(tmp_path / str(index), example)
-        found = check(Options(paths=[str(root)], cache=False, server=False, fixes=False)).report.findings
+    for code, index, found in _python_examples_checked(tmp_path):
         edits = {}
         for how in (counted, whole_module):
             monkeypatch.setattr(PythonFile, "_replace_in_statement", how)
@@ -337,7 +343,6 @@ def test_fixers_find_their_nodes_in_one_statement_as_in_the_whole_module(tmp_pat
     """`PythonFile` works out positions and parents for the statement that holds a finding only:
     on every rule example, the fixes are those made with the whole module's, and no fixer had to
     ask for the whole module's."""
-    from credlint.api import Options, check
     from credlint.fixes import plan
     from credlint.fixes.python import PythonFile
 
@@ -352,12 +357,7 @@ def test_fixers_find_their_nodes_in_one_statement_as_in_the_whole_module(tmp_pat
         return False  # as if no statement could be placed alone: the whole module is indexed
 
     compared = 0
-    for index, param in enumerate(_examples_with_fixers()):
-        code, example = param.values
-        if not any(rel.endswith(".py") for rel in example.file_map):
-            continue
-        root = _written(tmp_path / str(index), example)
-        found = check(Options(paths=[str(root)], cache=False, server=False, fixes=False)).report.findings
+    for code, index, found in _python_examples_checked(tmp_path):
         whole.clear()
         monkeypatch.setattr(PythonFile, "index_all", counted_all)
         by_statement = plan(found, Path.cwd(), unsafe=True)
