@@ -79,13 +79,13 @@ class PythonFile:
         module = self.wrapper.module
         statement = module.body[index]
         start, end = self.statement_spans()[index]
-        if self.text[start:end] != module.code_for_node(statement):
-            return False
         provider = PositionProvider()
         state = PositionProvidingCodegenState(default_indent=module.default_indent,
                                               default_newline=module.default_newline, provider=provider)
         state.line = 1 + len(NEWLINE_RE.findall(self.text, 0, start))  # a top-level statement starts a line
         statement._codegen(state)
+        if "".join(state.tokens) != self.text[start:end]:
+            return False  # not where the text has it
         self.positions.known.update(provider._computed)
         self.parents.known[statement] = module
         self.parents.add_subtree(statement)
@@ -156,8 +156,8 @@ class PythonFile:
             return False, None  # imports after the changed statement: the whole module decides
         start, end = self.statement_spans()[index]
         statement = module.body[index]
-        if self.text[start:end] != module.code_for_node(statement):
-            return False, None  # not where the text has it: the whole module instead
+        if index not in self._indexed and self.text[start:end] != module.code_for_node(statement):
+            return False, None  # not where the text has it (`_index` checked it already): the whole module instead
         with unvalidated():  # the statement's nodes are rebuilt; `edit_for` parses what comes out
             new = statement.visit(transform)
         if not isinstance(new, cst.CSTNode):  # the statement removed, or made several
