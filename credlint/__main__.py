@@ -1,3 +1,40 @@
-from credlint.cli import main
+"""The `credlint` command and `python -m credlint`: `cli.main`, then, after a check, out of the
+process at once.
 
-raise SystemExit(main())
+A check's process ends holding every file's facts and the project model. The interpreter's own
+exit frees them object by object: 20 to 80 ms, which on a warm run with one changed flow is a
+tenth of the run, spent after the report is out. Nothing needs that teardown after a check:
+every file credlint writes (cache, kept report, fixes, summaries) is written and closed before
+`main` returns, its worker processes are reaped, and no exit handler of its own waits. So the
+output streams are flushed and the process leaves with the check's exit code, as mypy does.
+Other commands keep the ordinary exit: the servers and the LSP run libraries that may count on
+their exit handlers. `cli.main` itself, which tests and the API call in-process, never exits.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+
+def leave(code: Optional[int]) -> None:
+    """Flush stdout and stderr, then end the process with `code` (None: 0), skipping the teardown."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):  # closed, or a reader gone (broken pipe)
+            pass
+    os._exit(code or 0)
+
+
+def entry() -> None:
+    from credlint.cli import main
+
+    code = main()
+    if sys.argv[1:2] == ["check"]:
+        leave(code)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    entry()
