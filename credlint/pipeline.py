@@ -138,7 +138,8 @@ def run_rules(loaded: Loaded, options: Options) -> Run:
     if options.fixes and any(f.code in FIXABLE for f in findings):  # the fixers (libcst, readers) only when needed
         from credlint.fixes import annotate
 
-        annotate(findings, cwd, options.stdin)  # `fix_safety`, kept with the report (memo, server)
+        annotate(findings, cwd, options.stdin, facts=lambda f: project.modules.get(f.project_path),
+                 prefect=config.prefect)  # `fix_safety`, kept with the report (memo, server)
     quiet = to_findings([(r, h) for r, h, _ in silenced], project, config, root, cwd, loaded.wanted,
                          loaded.sources, [why for _, _, why in silenced])
     checked = sorted(r for r in loaded.wanted if r.endswith(".py"))

@@ -372,6 +372,60 @@ def test_fixers_find_their_nodes_in_one_statement_as_in_the_whole_module(tmp_pat
     assert compared >= 10 and whole  # the whole-module way was taken too, and agreed
 
 
+def test_fixers_given_the_checks_facts_make_the_fixes_they_make_from_their_own(tmp_path):
+    """`pipeline.run_rules` hands the fixers the facts the check extracted (`Source.facts`)
+    instead of letting them extract each fixable file again: on every rule example, the edits
+    are those made from freshly extracted facts."""
+    from credlint.api import Options, load
+    from credlint.fixes import plan
+
+    compared = 0
+    for code, index, found in _python_examples_checked(tmp_path):
+        root = tmp_path / str(index)
+        modules = load(Options(paths=[str(root)], cache=False, server=False)).project.modules
+        given = plan(found, Path.cwd(), unsafe=True, facts=lambda f: modules.get(f.project_path))
+        extracted = plan(found, Path.cwd(), unsafe=True)
+        edits = [{path: [(e.start, e.end, e.text, e.code) for e in items] for path, items in p.edits.items()}
+                 for p in (given, extracted)]
+        assert edits[0] == edits[1], f"{code} example {index}"
+        assert all(s.facts is not None for path, s in given.sources.items() if path.endswith(".py"))
+        compared += sum(len(items) for path, items in edits[0].items() if path.endswith(".py"))
+    assert compared >= 10
+
+
+def test_a_json_check_does_not_extract_a_fixable_file_twice(project, monkeypatch):
+    """`fix_safety` comes from the check's own facts: with the fixers' extraction broken, a
+    literal given to a task in a flow still gets its (unsafe) fix."""
+    import credlint.fixes.python_facts as python_facts
+
+    def never(*args, **kwargs):
+        raise AssertionError("a fixer extracted facts the check had already")
+
+    root = project.write({"flow.py": f'''
+        from prefect import Flow
+        from prefect.tasks.snowflake import SnowflakeQuery
+
+        query = SnowflakeQuery(account="acme", user="loader")
+
+        with Flow("load") as flow:
+            query(password="{PASSWORD}")
+        '''})
+    monkeypatch.setattr(python_facts, "extract", never)
+    by_code = {f["code"]: f["fix_safety"] for f in findings(root, "--jobs", "1")}
+    assert by_code["CL201"] == "unsafe"
+
+
+def test_fixers_read_a_file_under_the_configurations_prefect(project):
+    """Without the check's facts (`--fix`), the fixers extract them as the check does: under the
+    configuration's `prefect`, not each file's own imports."""
+    from credlint.fixes import Source
+    from credlint.fixes.python_facts import facts_of
+
+    text = "import os\n\nTOKEN = os.environ.get('TOKEN')\n"
+    assert facts_of(Source("helpers.py", text)).model == ""
+    assert facts_of(Source("helpers.py", text, prefect="2")).model == "2"
+
+
 def test_one_statements_positions_are_those_of_the_whole_module():
     """The positions `PythonFile` works out for one top-level statement are libcst's for the
     whole module, node for node, on every example file (comments, decorators, blank lines and

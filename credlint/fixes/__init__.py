@@ -77,12 +77,17 @@ class Edit:
 
 @dataclass
 class Source:
-    """One file as fixers see it: its path (relative, with /), its text and, lazily, its parse."""
+    """One file as fixers see it: its path (relative, with /), its text and, lazily, its parse.
+
+    `facts` are the facts the check extracted from this very text, when the caller has them
+    (`python_facts.facts_of` extracts them again otherwise, under the configuration's `prefect`)."""
 
     path: str
     text: str
     _python: object = None
     _offsets: Optional[List[int]] = None
+    facts: object = None
+    prefect: str = "auto"
 
     @property
     def is_python(self) -> bool:
@@ -206,6 +211,10 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> Tuple[str, List[Edit]]:
     return text, chosen
 
 
+# The facts a check extracted from a finding's file (`pipeline.run_rules`: the project model's).
+FactsOf = Callable[[Finding], object]
+
+
 def read_source(path: str, cwd: Path, buffers: Optional[Dict[str, str]] = None) -> Optional[Source]:
     if buffers and path in buffers:
         return Source(path, buffers[path])
@@ -235,9 +244,12 @@ class Plan:
 
 
 def plan(findings: Iterable[Finding], cwd: Path, unsafe: bool = False,
-         buffers: Optional[Dict[str, str]] = None) -> Plan:
+         buffers: Optional[Dict[str, str]] = None, facts: Optional[FactsOf] = None, prefect: str = "auto") -> Plan:
     """Every finding's edit (safe ones; unsafe too when asked), and set each finding's
-    `fix_safety` to the safety of the fix it has, whether or not it is used this time."""
+    `fix_safety` to the safety of the fix it has, whether or not it is used this time. `facts`
+    gives the check's facts of a finding's file, which the fixers that need facts then use
+    instead of extracting them again; `prefect` is the configuration's setting, for those that
+    must."""
     _load()
     result = Plan()
     missing = set()
@@ -250,6 +262,8 @@ def plan(findings: Iterable[Finding], cwd: Path, unsafe: bool = False,
             if source is None:
                 missing.add(finding.path)
                 continue
+            source.prefect = prefect
+            source.facts = facts(finding) if facts is not None else None
             result.sources[finding.path] = source
         edit = edit_for(finding, source)
         if edit is None:
@@ -260,9 +274,10 @@ def plan(findings: Iterable[Finding], cwd: Path, unsafe: bool = False,
     return result
 
 
-def annotate(findings: Iterable[Finding], cwd: Path, stdin: Optional[Tuple[str, bytes]] = None) -> None:
+def annotate(findings: Iterable[Finding], cwd: Path, stdin: Optional[Tuple[str, bytes]] = None,
+             facts: Optional[FactsOf] = None, prefect: str = "auto") -> None:
     """Set `fix_safety` on the findings credlint can fix; `stdin` is (the path it stands for, its
-    bytes), which the findings of that path were made from."""
+    bytes), which the findings of that path were made from; `facts` and `prefect` as for `plan`."""
     buffers = None
     if stdin is not None:
         name = os.path.relpath(os.path.abspath(stdin[0]), str(cwd)).replace(os.sep, "/")
@@ -270,7 +285,7 @@ def annotate(findings: Iterable[Finding], cwd: Path, stdin: Optional[Tuple[str, 
             buffers = {name: stdin[1].decode("utf-8")}
         except UnicodeDecodeError:
             return
-    plan(findings, cwd, unsafe=True, buffers=buffers)
+    plan(findings, cwd, unsafe=True, buffers=buffers, facts=facts, prefect=prefect)
 
 
 def write_fixes(fixed: Dict[str, Tuple[str, str, List[Edit]]], cwd: Path) -> int:

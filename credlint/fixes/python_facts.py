@@ -9,7 +9,10 @@ from credlint.prefect.catalogue import builtin_catalogue
 
 
 def facts_of(source: Source) -> ModuleFacts:
-    """The file's facts as a check extracts them (built-in catalogue, Prefect model detected).
-    Not kept between calls: the text holds the very values the fixes take out."""
+    """The file's facts: the check's own when the caller gave them (`Source.facts`), else
+    extracted as a check does (built-in catalogue, the configuration's `prefect`). Extracted
+    facts are not kept between calls: they are cheap beside the parse, which is kept."""
+    if source.facts is not None:
+        return source.facts
     tree = source.python().wrapper.module if source.is_python else None  # parsed once, for the fixer too
-    return extract(source.text.encode("utf-8"), source.path, builtin_catalogue(), tree=tree)
+    return extract(source.text.encode("utf-8"), source.path, builtin_catalogue(), source.prefect, tree=tree)

@@ -20,7 +20,7 @@ def fix_in_place(run, recheck: Callable[[], object], unsafe: bool, cwd: Path) ->
     """(the run after the last pass, how many findings were fixed)."""
     fixed = 0
     for _ in range(MAX_PASSES):
-        files = plan(run.report.findings, cwd, unsafe=unsafe).fixed_files()
+        files = plan(run.report.findings, cwd, unsafe=unsafe, prefect=run.config.prefect).fixed_files()
         if not files:
             break
         fixed += write_fixes(files, cwd)
@@ -33,6 +33,6 @@ def show_diff(run, unsafe: bool, cwd: Path, stream=None) -> int:
     from credlint.reporters.text import safe
 
     stream = stream or sys.stdout
-    files = plan(run.report.findings, cwd, unsafe=unsafe).fixed_files()
+    files = plan(run.report.findings, cwd, unsafe=unsafe, prefect=run.config.prefect).fixed_files()
     stream.write("\n".join(safe(line) for line in masked_diff(files).split("\n")))
     return sum(len(applied) for _, _, applied in files.values())
