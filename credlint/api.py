@@ -240,24 +240,20 @@ class _LazyRules(Sequence):
 
 def _early_worker(head: Head, options: Options, namespace: Optional[str]):
     """A worker that imports the parser while the project is listed and the cache read (see
-    `workers.EarlyWorker`): on a warm run, when there is a core to spare. Started before the
-    analysis modules are imported, which it does not need yet either."""
+    `workers.EarlyWorker`), when there is a core to spare: it parses the few changed files of a
+    warm run, or is the second process of a cold one. Started before the analysis modules are
+    imported, which it does not need yet either."""
     from credlint.store.workers import EarlyWorker, can_fork, usable_cpus
 
     # Not `default_jobs`: a busy machine still runs the forked import beside this process's work.
-    if not options.caching or (options.jobs or usable_cpus()) < 2 or not can_fork():
+    if (options.jobs or usable_cpus()) < 2 or not can_fork():
         EarlyWorker.discard()
         return None
     if _parser_loaded():
         EarlyWorker.discard()
         return None  # loaded already (`credlint server`, a pytest session): nothing to win
-    from credlint.store.cache import FactsCache
-
-    if not FactsCache.exists(head.cache_dir, namespace):
-        EarlyWorker.discard()
-        return None  # a cold run: the pool does the work
     worker = EarlyWorker.claim() or EarlyWorker()  # forked by `credlint check` already, if it could
-    worker.begin(str(head.cache_dir))
+    worker.begin(str(head.cache_dir) if options.caching else None)
     return worker
 
 

@@ -554,10 +554,10 @@ def cmd_lsp(args) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    if words[:1] == ["check"] and "--no-cache" not in words and not _env_flag("CREDLINT_NO_CACHE"):
+    if words[:1] == ["check"]:
         from credlint.store.workers import EarlyWorker
 
-        EarlyWorker.prestart()  # before anything else: the run claims it, or it is stopped below
+        EarlyWorker.prestart(words)  # before anything else: the run claims it, or it is stopped below
         try:
             return _main(argv)
         finally:

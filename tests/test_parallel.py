@@ -209,10 +209,10 @@ def test_a_changed_flow_is_parsed_by_the_worker_started_early(warm_copy, submitt
     run = check(Options(paths=["."], jobs=2))
     assert submitted == [["flows/generated_004.py"]]
     assert run.stats["analysed"] == 1
+    assert len(started) == 1 and _reaped(started)  # stopped once its work was done
     found = [f.to_json() for f in run.report.findings]
     assert found == [f.to_json() for f in check(Options(paths=["."], cache=False)).report.findings]
     assert not [f for f in found if f["path"] == "flows/generated_004.py"]
-    assert len(started) == 1 and _reaped(started)  # stopped once its work was done
 
 
 def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, started):
@@ -232,17 +232,85 @@ def test_no_early_worker_with_one_job_or_nothing_to_parse(warm_copy, submitted, 
     assert len(started) == 2 and submitted == [] and _reaped(started)
 
 
-def test_no_early_worker_on_a_cold_run_or_without_the_cache(big_project, tmp_path, monkeypatch, started):
+def test_a_cold_run_shares_the_files_with_the_worker_forked_early(big_project, tmp_path, monkeypatch, started):
+    """Cold, with two processes: the early worker (the parser loaded already) is the second one,
+    both take batches, no file is analysed twice, no pool is started, and the output is that
+    of one process."""
     from credlint import api as runner
     from credlint.api import Options, check
+    from credlint.store import workers
 
-    monkeypatch.setattr(runner, "_parser_loaded", lambda: False)
     root = tmp_path / "copy"
     shutil.copytree(big_project, root, ignore=shutil.ignore_patterns(".credlint_cache"))
     monkeypatch.chdir(root)
-    check(Options(paths=["."], jobs=2))  # no facts cached yet: the pool's work
-    check(Options(paths=["."], jobs=2, cache=False))
-    assert started == []
+    expected = [f.to_json() for f in check(Options(paths=["."], jobs=1, cache=False)).report.findings]
+    monkeypatch.setattr(runner, "_parser_loaded", lambda: False)
+    log = tmp_path / "jobs.log"
+    monkeypatch.setenv("CREDLINT_TEST_JOB_LOG", str(log))
+    monkeypatch.setattr(workers, "_real_run_job", workers.run_job, raising=False)
+    monkeypatch.setattr(workers, "run_job", _logs_its_process)
+    for options in (Options(paths=["."], jobs=2, cache=False), Options(paths=["."], jobs=2)):
+        log.write_text("")
+        run = check(options)
+        assert run.stats["workers"] == 2 and run.stats["analysed"] > 100
+        assert [f.to_json() for f in run.report.findings] == expected
+        by_process: dict = {}
+        for line in log.read_text(encoding="utf-8").splitlines():
+            pid, rel = line.split(" ", 1)
+            by_process.setdefault(int(pid), []).append(rel)
+        assert set(by_process) == {os.getpid(), started[-1][1]}  # this process and the early worker only
+        mine, theirs = by_process[os.getpid()], by_process[started[-1][1]]
+        assert mine and theirs and not set(mine) & set(theirs)
+    assert len(started) == 2 and _reaped(started)
+
+
+def _dies_after_a_batch(channel):
+    """Stands in for workers._serve_early: answers one batch, then dies."""
+    from credlint.prefect.catalogue import builtin_catalogue
+    from credlint.store import workers
+
+    channel.recv()  # the cache folder
+    channel.send([workers.run_job(job, builtin_catalogue()) for job in channel.recv()])
+    os._exit(9)
+
+
+def test_a_helper_that_dies_mid_run_does_not_lose_the_run(big_project, tmp_path, monkeypatch, capfd, started):
+    from credlint import api as runner
+    from credlint.api import Options, check
+    from credlint.store import workers
+
+    monkeypatch.chdir(big_project)
+    expected = [f.to_json() for f in check(Options(paths=["."], jobs=1, cache=False)).report.findings]
+    monkeypatch.setattr(runner, "_parser_loaded", lambda: False)
+    monkeypatch.setattr(workers, "_serve_early", _dies_after_a_batch)
+    run = check(Options(paths=["."], jobs=2, cache=False))
+    assert "the worker process failed; continuing in one process" in capfd.readouterr().err
+    assert [f.to_json() for f in run.report.findings] == expected
+    assert len(started) == 1 and _reaped(started)
+
+
+def test_batches_shrink_to_single_files_at_the_end():
+    from credlint.store.workers import Job, _shrinking_batches
+
+    for count in (1, 7, 100, 5005):
+        jobs = [Job(f"m{i}.py", f"/x/m{i}.py") for i in range(count)]
+        batches = _shrinking_batches(jobs)
+        assert [job for batch in batches for job in batch] == jobs
+        sizes = [len(batch) for batch in batches]
+        assert sizes == sorted(sizes, reverse=True) and max(sizes) <= 32 and sizes[-1] == 1
+        if count >= 1000:
+            assert sizes[0] == 32 and len(batches) < count // 20  # few round trips while much is left
+
+
+@pytest.mark.parametrize("words, one", [
+    (["check", "."], False), (["check", "--jobs", "1", "."], True), (["check", "-j", "1"], True),
+    (["check", "-j1"], True), (["check", "--jobs=1"], True), (["check", "--jobs", "2"], False),
+    (["check", "--jobs"], False),
+])
+def test_a_command_line_asking_for_one_process_forks_no_worker(words, one):
+    from credlint.store.workers import _one_process
+
+    assert _one_process(words) is one
 
 
 def test_no_early_worker_once_the_parser_is_loaded(warm_copy, started, monkeypatch):
@@ -408,10 +476,11 @@ print(json.dumps({"code": code, "made": made, "early": early, "submitted": submi
 """
 
 
-@pytest.mark.parametrize("flags, used", [([], True), (["--jobs", "1"], False), (["--no-cache"], None)])
+@pytest.mark.parametrize("flags, used", [([], True), (["--jobs", "1"], None), (["--no-cache"], False)])
 def test_credlint_check_forks_its_early_worker_first_thing(warm_copy, flags, used):
     """The worker is forked before the run's own imports; the run claims it (no second fork)
-    and hands it the changed flow, or stops it unused; `--no-cache` never forks it."""
+    and hands it the changed flow, or shares every file with it (`--no-cache`: batches, not one
+    submitted job); `--jobs 1` never forks it."""
     import json
     import subprocess
     import sys
@@ -432,30 +501,42 @@ def test_credlint_check_forks_its_early_worker_first_thing(warm_copy, flags, use
         assert result["submitted"] == [[result["made"][0], ["flows/generated_004.py"]]]
         assert not result["libcst"]  # the parse was the worker's (concise names no fixes)
     else:
-        assert result["submitted"] == []
+        assert result["submitted"] == [] and result["libcst"]  # this process parsed its share
 
 
-def test_an_early_worker_with_nothing_to_do_is_stopped_before_the_cpus_are_counted(warm_copy, started, monkeypatch):
-    """Many changed files go to the pool, not to the early worker: it is stopped first, so that
-    its import is not counted as another process's work when the free CPUs are decided."""
+def test_an_early_worker_sharing_the_work_is_not_counted_as_anothers(warm_copy, started, monkeypatch):
+    """Many changed files are shared with the early worker as the pool's second process; when
+    the free CPUs are decided, the worker is not counted as another process's work even while
+    it is on a CPU (importing the parser)."""
     from credlint.api import Options, check
-    from credlint.store import gather
+    from credlint.store import gather, workers
 
     for i in range(0, 40, 2):  # twenty changed flows: more than one process is worth
         path = warm_copy / "flows" / f"generated_{i:03d}.py"
         path.write_text(path.read_text() + "X = 1\n")
         old = time.time() - 30
         os.utime(path, (old, old))
-    alive_when_counted = []
+    owns = []
 
-    def counted():
-        alive_when_counted.append([pid for worker, pid in started if worker.pid is not None])
+    def counted(own=0):
+        owns.append(own)
         return 2
 
     monkeypatch.setattr(gather, "default_jobs", counted)
+    monkeypatch.setattr(workers.EarlyWorker, "running", lambda self: True)
     run = check(Options(paths=["."]))
     assert run.stats["analysed"] == 20 and run.stats["workers"] == 2
-    assert len(started) == 1 and alive_when_counted == [[]]
+    assert owns == [1] and len(started) == 1 and _reaped(started)
+
+
+@pytest.mark.parametrize("busy, own, expected", [(1.0, 0, 1), (1.0, 1, 2), (0.0, 1, 2), (3.0, 1, 1)])
+def test_default_workers_do_not_count_the_runs_own_worker(monkeypatch, busy, own, expected):
+    from credlint.store import workers
+
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(workers, "cpu_quota", lambda: None)
+    monkeypatch.setattr(workers, "busy_cpus", lambda: busy)
+    assert workers.default_jobs(own=own) == expected
 
 
 def test_files_only_touched_are_hashed_here_and_start_no_worker(warm_copy, submitted, started):

@@ -80,10 +80,14 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
             pending.append(job(rel, path))
     if known:
         pending = _drop_untouched(pending, known, cache, facts, progress)
+    helper = None  # the early worker, as the pool's second process when there are many files
     if early is not None and not (pending and few(pending) and early.submit(pending)):
-        early.close()  # before the CPUs are counted: its import would count as another's work
+        if pending:
+            helper = early
+        else:
+            early.close()
         early = None
-    workers = jobs or default_jobs()
+    workers = jobs or default_jobs(own=1 if helper is not None and helper.running() else 0)
     damaged: List[Job] = []
     for rel in unchanged:
         found = cache.cached(rel)
@@ -94,7 +98,10 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
         if progress is not None:
             progress(rel)
     used = pool_size(pending + damaged, workers)
-    analysed = _run(pending, catalogue, workers, cache, facts, known, progress, early)
+    if helper is not None and pool_size(pending, workers) != 2:
+        helper.close()  # one process is enough, or a pool of more (whose workers fork from here)
+        helper = None
+    analysed = _run(pending, catalogue, workers, cache, facts, known, progress, early, helper)
     if damaged:
         analysed += _run(damaged, catalogue, workers, cache, facts, known, progress)
 
@@ -153,9 +160,11 @@ def gather(files: Sequence[Tuple[str, Path]], config, catalogue, *, cache=None, 
 
 
 def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileFacts], known: Dict[str, FileFacts],
-         progress: Optional[Callable[[str], None]], early: Optional[EarlyWorker] = None) -> int:
-    """Analyse `jobs` (already submitted to `early` when it is given) and record their facts;
-    `known` holds the cached facts of the jobs sent with a known digest."""
+         progress: Optional[Callable[[str], None]], early: Optional[EarlyWorker] = None,
+         helper: Optional[EarlyWorker] = None) -> int:
+    """Analyse `jobs` (already submitted to `early` when it is given; shared with `helper`, see
+    `workers.run_jobs`) and record their facts; `known` holds the cached facts of the jobs sent
+    with a known digest."""
     def done(job: Job, outcome: Outcome) -> None:
         if progress is not None:
             progress(job.rel)
@@ -165,7 +174,7 @@ def _run(jobs: List[Job], catalogue, workers: int, cache, facts: Dict[str, FileF
         for job, outcome in zip(jobs, outcomes):
             done(job, outcome)
     else:
-        outcomes = run_jobs(jobs, catalogue, workers, done)
+        outcomes = run_jobs(jobs, catalogue, workers, done, helper)
     analysed = 0
     for job, outcome in zip(jobs, outcomes):
         if outcome.facts is None:  # content unchanged since it was cached

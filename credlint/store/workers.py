@@ -82,11 +82,11 @@ def run_job(job: Job, catalogue) -> Outcome:
     return Outcome(facts, digest, st)
 
 
-def default_jobs() -> int:
+def default_jobs(own: int = 0) -> int:
     """Worker processes for a run that names none: the CPUs this process may use, less those
-    other processes keep busy. On a busy machine a pool gains nothing and costs its start and
-    the pickled results."""
-    return max(1, usable_cpus() - int(busy_cpus() + 0.5))
+    other processes keep busy (`own`: how many of the running ones are this run's own worker).
+    On a busy machine a pool gains nothing and costs its start and the pickled results."""
+    return max(1, usable_cpus() - int(max(0.0, busy_cpus() - own) + 0.5))
 
 
 def usable_cpus() -> int:
@@ -157,15 +157,20 @@ def pool_size(jobs: Sequence[Job], workers: int) -> int:
 
 
 def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
-             progress: Optional[Callable[[Job, Outcome], None]] = None) -> List[Outcome]:
+             progress: Optional[Callable[[Job, Outcome], None]] = None,
+             helper: Optional["EarlyWorker"] = None) -> List[Outcome]:
     """Outcomes in the order of `jobs`, computed by up to `workers` processes, this one included.
 
     The pool's `workers - 1` processes take batches from the start of the list while this
     process takes them from the end, until the two meet: no process sits idle waiting for the
-    others, and this process's share is never pickled."""
+    others, and this process's share is never pickled. With two processes and a `helper` (the
+    worker `credlint check` forked first thing, which has loaded the parser meanwhile), that
+    worker is the other process: see `_shared_with`."""
     workers = pool_size(jobs, workers)
     if workers <= 1:
         return [_run_one(job, catalogue, progress) for job in jobs]
+    if helper is not None and workers == 2:
+        return _shared_with(helper, jobs, catalogue, progress)
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
@@ -203,6 +208,72 @@ def run_jobs(jobs: Sequence[Job], catalogue, workers: int,
             if done[index] is None:
                 done[index] = [_run_one(job, catalogue, progress) for job in batch]
     return [outcome for outcomes in done for outcome in outcomes]
+
+
+def _shared_with(helper: "EarlyWorker", jobs: Sequence[Job], catalogue,
+                 progress: Optional[Callable[[Job, Outcome], None]]) -> List[Outcome]:
+    """The jobs shared between this process and `helper`, both taking batches from the start.
+
+    A pool forks when the files are known, so its parent must import the parser first (a
+    tenth of a second, before anything runs in parallel) for its workers to inherit it. The
+    helper was forked before the run's own imports and has been importing the parser beside
+    them; this process imports it when its first file needs a parse, while the helper works.
+
+    A thread of this process feeds the helper over its pipe, two batches ahead, so that it never
+    waits for this process to notice an answer; since a batch is taken when it is sent, batches
+    shrink towards the end of the list, so that neither process is left with much to do while
+    the other waits. Outcomes go back in input order; what the helper did not answer (it died)
+    is done here."""
+    import threading
+
+    batches = _shrinking_batches(jobs)
+    done: List[Optional[List[Outcome]]] = [None] * len(batches)
+    answered: List[int] = []  # batches the helper answered, in order, for `progress` here
+    claims = (threading.Lock(), bytearray(len(batches)))
+    feeder = threading.Thread(target=helper.take_batches, args=(batches, claims, done, answered),
+                              name="credlint helper feed", daemon=True)
+    feeder.start()
+    reported = 0
+    try:
+        for index in range(len(batches)):
+            if _claim(claims, index):
+                done[index] = [_run_one(job, catalogue, progress) for job in batches[index]]
+            reported = _report(batches, done, answered, reported, progress)
+    except BaseException:  # Ctrl-C, or a failure here: stop the helper, or the feed waits on it
+        helper.close()
+        raise
+    finally:
+        feeder.join()
+    _report(batches, done, answered, reported, progress)
+    if helper.failed:
+        helper.fail()
+    for index, batch in enumerate(batches):
+        if done[index] is None:  # sent to the helper, never answered
+            done[index] = [_run_one(job, catalogue, progress) for job in batch]
+    return [outcome for outcomes in done for outcome in outcomes]
+
+
+def _shrinking_batches(jobs: Sequence[Job], processes: int = 2) -> List[List[Job]]:
+    """Batches of at most 32 jobs, each a quarter of what is left divided among the processes:
+    large while there is much to do (fewer round trips), one job at a time at the end."""
+    batches, start = [], 0
+    while start < len(jobs):
+        size = max(1, min(32, (len(jobs) - start) // (4 * processes)))
+        batches.append(list(jobs[start:start + size]))
+        start += size
+    return batches
+
+
+def _report(batches, done, answered: List[int], reported: int,
+            progress: Optional[Callable[[Job, Outcome], None]]) -> int:
+    """`progress` for the batches the helper answered since the last call; how many that makes."""
+    while reported < len(answered):
+        index = answered[reported]
+        if progress is not None:
+            for job, outcome in zip(batches[index], done[index]):
+                progress(job, outcome)
+        reported += 1
+    return reported
 
 
 def _run_one(job: Job, catalogue, progress: Optional[Callable[[Job, Outcome], None]]) -> Outcome:
@@ -296,13 +367,17 @@ class EarlyWorker:
         self._busy = 0
         self._dead = False
         self._begun = False
+        self.failed = False  # see `take_batches`
         if cache_dir is not None:
             self.begin(cache_dir)
 
     @classmethod
-    def prestart(cls) -> None:
-        """Fork the worker now, for the run to `claim`, where it can overlap anything."""
+    def prestart(cls, words: Sequence[str] = ()) -> None:
+        """Fork the worker now, for the run to `claim`, where it can overlap anything; not when the
+        command line (`words`) asks for one process."""
         global _PRESTARTED
+        if _one_process(words):
+            return
         if _PRESTARTED is None and can_fork() and usable_cpus() >= 2 and "libcst" not in sys.modules:
             try:
                 _PRESTARTED = cls()
@@ -347,6 +422,14 @@ class EarlyWorker:
             self._busy = len(jobs)
         return sent
 
+    def running(self) -> bool:
+        """The worker is on a CPU now (importing the parser, say), as `/proc` tells."""
+        try:
+            with open(f"/proc/{self.pid}/stat", encoding="ascii", errors="replace") as handle:
+                return handle.read().rpartition(")")[2].split()[0] == "R"
+        except (OSError, IndexError, TypeError):
+            return False
+
     def results(self) -> Optional[List[Outcome]]:
         """Outcomes in the order submitted, or None if the worker failed."""
         try:
@@ -361,6 +444,44 @@ class EarlyWorker:
     def _failed(self) -> None:
         print("credlint: the worker process failed; continuing in one process", file=sys.stderr)
         self.close()
+
+    fail = _failed
+
+    def take_batches(self, batches: List[List[Job]], claims, done: List[Optional[List[Outcome]]],
+                     answered: List[int]) -> None:
+        """(A thread of `_shared_with`.) Take batches from the start of the list in turn with this
+        process, keep two of them with the worker, and put its outcomes in `done`. A worker that
+        fails sets `failed` and is sent nothing more: what it held is done by this process."""
+        from collections import deque
+
+        sent = deque()
+        following = 0
+
+        def send_next() -> None:
+            nonlocal following
+            while following < len(batches):
+                index = following
+                following += 1
+                if _claim(claims, index):
+                    if not self._channel.send(batches[index], limit=self.MAX_BATCH_BYTES):
+                        return  # too large to write without waiting (an editor's buffer): left to this process
+                    sent.append(index)
+                    return
+
+        try:
+            self.begin(None)
+            send_next()
+            send_next()
+            while sent:
+                outcomes = self._channel.recv()
+                index = sent.popleft()
+                if not isinstance(outcomes, list) or len(outcomes) != len(batches[index]):
+                    raise ValueError("the worker could not analyse a batch")
+                done[index] = outcomes
+                answered.append(index)
+                send_next()
+        except Exception:  # noqa: BLE001 - the worker died or failed: this process does the rest
+            self.failed = True
 
     def close(self) -> None:
         """Stop the worker, whatever it is doing, and reap it."""
@@ -379,6 +500,16 @@ class EarlyWorker:
             pass
         self.pid = None
         self._channel.close()
+
+
+def _one_process(words: Sequence[str]) -> bool:
+    """The command line asks for one process (`--jobs 1`, `-j 1`, `-j1`, `--jobs=1`)."""
+    for index, word in enumerate(words):
+        if word in ("--jobs", "-j") and index + 1 < len(words) and words[index + 1] == "1":
+            return True
+        if word in ("--jobs=1", "-j1"):
+            return True
+    return False
 
 
 class _Channel:
