@@ -87,12 +87,12 @@ def _check_project(options: Options, progress: Optional[Callable[[str, int], Non
         from credlint.pipeline import load_plan
 
         loaded = load_plan(plan, options, progress, early, space)
+        from credlint.pipeline import run_rules
+
+        run = run_rules(loaded, options, early.call if early is not None else None)  # it helps with the fixes
     finally:
         if early is not None:
             early.close()
-    from credlint.pipeline import run_rules
-
-    run = run_rules(loaded, options)
     if memo is not None:
         if signature is not None and not loaded.read_failures:
             memo.save(signature, {"report": run.report.to_data(), "stats": run.stats})
@@ -240,10 +240,11 @@ class _LazyRules(Sequence):
 
 def _early_worker(head: Head, options: Options, namespace: Optional[str]):
     """A worker that imports the parser while the project is listed and the cache read (see
-    `workers.EarlyWorker`), when there is a core to spare: it parses the few changed files of a
+    `early.EarlyWorker`), when there is a core to spare: it parses the few changed files of a
     warm run, or is the second process of a cold one. Started before the analysis modules are
     imported, which it does not need yet either."""
-    from credlint.store.workers import EarlyWorker, can_fork, usable_cpus
+    from credlint.store.early import EarlyWorker
+    from credlint.store.workers import can_fork, usable_cpus
 
     # Not `default_jobs`: a busy machine still runs the forked import beside this process's work.
     if (options.jobs or usable_cpus()) < 2 or not can_fork():

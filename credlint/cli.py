@@ -555,7 +555,7 @@ def cmd_lsp(args) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["check"]:
-        from credlint.store.workers import EarlyWorker
+        from credlint.store.early import EarlyWorker
 
         EarlyWorker.prestart(words)  # before anything else: the run claims it, or it is stopped below
         try:

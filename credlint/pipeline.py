@@ -74,8 +74,6 @@ def load_plan(plan: Plan, options: Options, progress: Optional[Callable[[str, in
                       stdin=(stdin_rel, options.stdin[1]) if stdin_rel is not None else None, buffers=plan.buffers,
                       progress=(lambda rel: progress(rel, 0) if rel in wanted_set else None)
                       if progress is not None else None, stats=plan.stats, early=early)
-    if early is not None:
-        early.close()  # the parsing is done: no need to keep it until the report is out
     if cache is not None:
         cache.forget_except(rel for rel, _ in files if rel != stdin_rel)
         cache.save()
@@ -109,10 +107,10 @@ def load_plan(plan: Plan, options: Options, progress: Optional[Callable[[str, in
                   read_failures=len(failed) + len(plan.unlisted), known_codes=known)
 
 
-def run_rules(loaded: Loaded, options: Options) -> Run:
+def run_rules(loaded: Loaded, options: Options, elsewhere=None) -> Run:
     """The rules on the project model, then their hits made into findings: suppressions applied
     (rules that report on suppressions run after the others), masked, fingerprinted, and the
-    automatic fixes' safety noted."""
+    automatic fixes' safety noted (with `elsewhere`, a second process's help: `fixes.annotate`)."""
     from credlint.engine.fixtures import run_rule
 
     project, config, root, cwd = loaded.project, loaded.config, loaded.root, loaded.cwd
@@ -139,7 +137,7 @@ def run_rules(loaded: Loaded, options: Options) -> Run:
         from credlint.fixes import annotate
 
         annotate(findings, cwd, options.stdin, facts=lambda f: project.modules.get(f.project_path),
-                 prefect=config.prefect)  # `fix_safety`, kept with the report (memo, server)
+                 prefect=config.prefect, elsewhere=elsewhere)  # `fix_safety`, kept with the report (memo, server)
     quiet = to_findings([(r, h) for r, h, _ in silenced], project, config, root, cwd, loaded.wanted,
                          loaded.sources, [why for _, _, why in silenced])
     checked = sorted(r for r in loaded.wanted if r.endswith(".py"))

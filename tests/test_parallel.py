@@ -152,16 +152,16 @@ def warm_copy(big_project, tmp_path, monkeypatch):
 @pytest.fixture
 def submitted(monkeypatch):
     """What was handed to early workers: one list of paths per batch."""
-    from credlint.store import workers
+    from credlint.store import early
 
     batches = []
-    real = workers.EarlyWorker.submit
+    real = early.EarlyWorker.submit
 
     def recording(self, jobs):
         batches.append([job.rel for job in jobs])
         return real(self, jobs)
 
-    monkeypatch.setattr(workers.EarlyWorker, "submit", recording)
+    monkeypatch.setattr(early.EarlyWorker, "submit", recording)
     return batches
 
 
@@ -177,16 +177,16 @@ def _edit(root, rel="flows/generated_004.py"):
 @pytest.fixture
 def started(monkeypatch):
     """The early workers started, to check that each was stopped and reaped."""
-    from credlint.store import workers
+    from credlint.store import early
 
     made = []
-    real = workers.EarlyWorker.__init__
+    real = early.EarlyWorker.__init__
 
     def recording(self, *args):
         real(self, *args)
         made.append((self, self.pid))
 
-    monkeypatch.setattr(workers.EarlyWorker, "__init__", recording)
+    monkeypatch.setattr(early.EarlyWorker, "__init__", recording)
     return made
 
 
@@ -265,7 +265,7 @@ def test_a_cold_run_shares_the_files_with_the_worker_forked_early(big_project, t
 
 
 def _dies_after_a_batch(channel):
-    """Stands in for workers._serve_early: answers one batch, then dies."""
+    """Stands in for early._serve_early: answers one batch, then dies."""
     from credlint.prefect.catalogue import builtin_catalogue
     from credlint.store import workers
 
@@ -277,12 +277,12 @@ def _dies_after_a_batch(channel):
 def test_a_helper_that_dies_mid_run_does_not_lose_the_run(big_project, tmp_path, monkeypatch, capfd, started):
     from credlint import api as runner
     from credlint.api import Options, check
-    from credlint.store import workers
+    from credlint.store import early
 
     monkeypatch.chdir(big_project)
     expected = [f.to_json() for f in check(Options(paths=["."], jobs=1, cache=False)).report.findings]
     monkeypatch.setattr(runner, "_parser_loaded", lambda: False)
-    monkeypatch.setattr(workers, "_serve_early", _dies_after_a_batch)
+    monkeypatch.setattr(early, "_serve_early", _dies_after_a_batch)
     run = check(Options(paths=["."], jobs=2, cache=False))
     assert "the worker process failed; continuing in one process" in capfd.readouterr().err
     assert [f.to_json() for f in run.report.findings] == expected
@@ -308,7 +308,7 @@ def test_batches_shrink_to_single_files_at_the_end():
     (["check", "--jobs"], False),
 ])
 def test_a_command_line_asking_for_one_process_forks_no_worker(words, one):
-    from credlint.store.workers import _one_process
+    from credlint.store.early import _one_process
 
     assert _one_process(words) is one
 
@@ -327,12 +327,12 @@ def test_no_early_worker_once_the_parser_is_loaded(warm_copy, started, monkeypat
 def test_a_large_batch_is_not_written_to_a_worker_still_importing(warm_copy, monkeypatch):
     """The worker reads nothing while it imports libcst: a batch larger than the pipe holds
     would stall this process, so it is analysed here instead (the stdin buffer of an editor)."""
-    from credlint.store import workers
+    from credlint.store import early, workers
 
-    worker = workers.EarlyWorker(str(warm_copy / ".credlint_cache"))
+    worker = early.EarlyWorker(str(warm_copy / ".credlint_cache"))
     try:
         big = workers.Job("flows/big.py", str(warm_copy / "flows/big.py"),
-                          data=b"X = 1\n" * (workers.EarlyWorker.MAX_BATCH_BYTES // 6 + 1))
+                          data=b"X = 1\n" * (early.EarlyWorker.MAX_BATCH_BYTES // 6 + 1))
         assert worker.submit([big]) is False
         small = workers.Job("flows/small.py", str(warm_copy / "flows/small.py"), data=b"X = 1\n")
         assert worker.submit([small]) is True
@@ -348,12 +348,12 @@ def _dies_at_once(channel):
 
 
 def test_a_dead_early_worker_does_not_lose_the_run(warm_copy, monkeypatch, capfd):
-    from credlint.store import workers
+    from credlint.store import early
     from credlint.api import Options, check
 
     _edit(warm_copy)
     expected = [f.to_json() for f in check(Options(paths=["."], cache=False)).report.findings]
-    monkeypatch.setattr(workers, "_serve_early", _dies_at_once)
+    monkeypatch.setattr(early, "_serve_early", _dies_at_once)
     run = check(Options(paths=["."], jobs=2))
     assert "the worker process failed; continuing in one process" in capfd.readouterr().err
     assert [f.to_json() for f in run.report.findings] == expected
@@ -446,10 +446,10 @@ def test_pool_size_follows_the_python_files_to_analyse(python, other, workers, e
 
 PRESTART_PROBE = """
 import contextlib, io, json, os, sys
-from credlint.store import workers
+from credlint.store.early import EarlyWorker
 
 made, submitted, early = [], [], []
-real_init, real_submit = workers.EarlyWorker.__init__, workers.EarlyWorker.submit
+real_init, real_submit = EarlyWorker.__init__, EarlyWorker.submit
 
 def init(self, *args):
     real_init(self, *args)
@@ -460,7 +460,7 @@ def submit(self, jobs):
     submitted.append((self.pid, [job.rel for job in jobs]))
     return real_submit(self, jobs)
 
-workers.EarlyWorker.__init__, workers.EarlyWorker.submit = init, submit
+EarlyWorker.__init__, EarlyWorker.submit = init, submit
 from credlint.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(["check", "--format", "concise"] + sys.argv[1:] + ["."])
@@ -509,7 +509,7 @@ def test_an_early_worker_sharing_the_work_is_not_counted_as_anothers(warm_copy, 
     the free CPUs are decided, the worker is not counted as another process's work even while
     it is on a CPU (importing the parser)."""
     from credlint.api import Options, check
-    from credlint.store import gather, workers
+    from credlint.store import early, gather
 
     for i in range(0, 40, 2):  # twenty changed flows: more than one process is worth
         path = warm_copy / "flows" / f"generated_{i:03d}.py"
@@ -523,7 +523,7 @@ def test_an_early_worker_sharing_the_work_is_not_counted_as_anothers(warm_copy, 
         return 2
 
     monkeypatch.setattr(gather, "default_jobs", counted)
-    monkeypatch.setattr(workers.EarlyWorker, "running", lambda self: True)
+    monkeypatch.setattr(early.EarlyWorker, "running", lambda self: True)
     run = check(Options(paths=["."]))
     assert run.stats["analysed"] == 20 and run.stats["workers"] == 2
     assert owns == [1] and len(started) == 1 and _reaped(started)

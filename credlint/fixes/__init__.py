@@ -274,10 +274,20 @@ def plan(findings: Iterable[Finding], cwd: Path, unsafe: bool = False,
     return result
 
 
+# Runs `function(*args)` in another process; the callable it returns waits for the result (None
+# when there is none): the run's second process (`store.early.EarlyWorker.call`).
+Elsewhere = Callable[[Callable, tuple], Callable[[], object]]
+
+
 def annotate(findings: Iterable[Finding], cwd: Path, stdin: Optional[Tuple[str, bytes]] = None,
-             facts: Optional[FactsOf] = None, prefect: str = "auto") -> None:
+             facts: Optional[FactsOf] = None, prefect: str = "auto", elsewhere: Optional[Elsewhere] = None) -> None:
     """Set `fix_safety` on the findings credlint can fix; `stdin` is (the path it stands for, its
-    bytes), which the findings of that path were made from; `facts` and `prefect` as for `plan`."""
+    bytes), which the findings of that path were made from; `facts` and `prefect` as for `plan`.
+
+    Each fixable file is parsed again, which on a cold run is most of the time spent after the
+    files' own analysis; with `elsewhere`, the files are split in two halves of about the same
+    size and one half is done there meanwhile (with its facts, so that it extracts nothing)."""
+    findings = list(findings)
     buffers = None
     if stdin is not None:
         name = os.path.relpath(os.path.abspath(stdin[0]), str(cwd)).replace(os.sep, "/")
@@ -285,7 +295,53 @@ def annotate(findings: Iterable[Finding], cwd: Path, stdin: Optional[Tuple[str, 
             buffers = {name: stdin[1].decode("utf-8")}
         except UnicodeDecodeError:
             return
-    plan(findings, cwd, unsafe=True, buffers=buffers, facts=facts, prefect=prefect)
+    _load()
+    theirs = _their_half(findings, cwd) if elsewhere is not None and buffers is None else []
+    if not theirs:
+        plan(findings, cwd, unsafe=True, buffers=buffers, facts=facts, prefect=prefect)
+        return
+    given = {f.project_path: facts(f) for f in theirs} if facts is not None else {}
+    answer = elsewhere(fix_safety, (theirs, cwd, given, prefect))
+    sent = {id(f) for f in theirs}
+    mine = [f for f in findings if id(f) not in sent]
+    plan(mine, cwd, unsafe=True, facts=facts, prefect=prefect)
+    safeties = answer()
+    if not isinstance(safeties, list) or len(safeties) != len(theirs):  # not done there: here after all
+        plan(theirs, cwd, unsafe=True, facts=facts, prefect=prefect)
+        return
+    for finding, safety in zip(theirs, safeties):
+        finding.fix_safety = safety
+
+
+def _their_half(findings: List[Finding], cwd: Path) -> List[Finding]:
+    """The fixable findings of the smaller half (in bytes) of the files that have some, when
+    there are two files or more: the largest file first to the emptier half."""
+    by_path: Dict[str, List[Finding]] = {}
+    for finding in findings:
+        if finding.code in REGISTRY and finding.suppression is None:
+            by_path.setdefault(finding.path, []).append(finding)
+    if len(by_path) < 2:
+        return []
+    sizes = {}
+    for path in by_path:
+        try:
+            sizes[path] = os.stat(cwd / path).st_size
+        except OSError:
+            sizes[path] = 0
+    halves: Tuple[List[str], List[str]] = ([], [])
+    loads = [0, 0]
+    for path in sorted(by_path, key=lambda p: (-sizes[p], p)):
+        emptier = 0 if loads[0] <= loads[1] else 1
+        halves[emptier].append(path)
+        loads[emptier] += sizes[path]
+    return [f for path in halves[1] for f in by_path[path]]
+
+
+def fix_safety(findings: List[Finding], cwd: Path, facts: Dict[str, object], prefect: str) -> List[Optional[str]]:
+    """Each finding's `fix_safety`, as `annotate` sets it (run in another process: `facts` are
+    the files' facts by project path)."""
+    plan(findings, cwd, unsafe=True, facts=lambda f: facts.get(f.project_path), prefect=prefect)
+    return [finding.fix_safety for finding in findings]
 
 
 def write_fixes(fixed: Dict[str, Tuple[str, str, List[Edit]]], cwd: Path) -> int:

@@ -18,7 +18,8 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 from credlint.config import glob_matcher
 from credlint.facts.types import ModuleFacts, module_name_for
 from credlint.facts.file import FileFacts
-from credlint.store.workers import EarlyWorker, Job, Outcome, default_jobs, few, pool_size, run_jobs
+from credlint.store.early import EarlyWorker
+from credlint.store.workers import Job, Outcome, default_jobs, few, pool_size, run_jobs
 
 
 class Gathered:

@@ -1,0 +1,103 @@
+"""JSON's `fix_safety` parses each fixable file again; on a run with the early worker
+(`store.early`), half of those files are done there while this process does the other half
+(`fixes.annotate`). The findings are those of one process, and a worker that fails costs
+nothing but time."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from credlint import fixes
+
+FLOW = '''
+from prefect import Flow
+from prefect.tasks.snowflake import SnowflakeQuery
+
+query = SnowflakeQuery(account="acme", user="loader")
+
+with Flow("load-{index}") as flow:
+    query(password="Qm7vXk2pLw9tRz{index:04d}")
+'''
+
+
+@pytest.fixture
+def fixable(project, monkeypatch):
+    """Forty flows, each with a literal password given at run time (an unsafe fix each), as the
+    working directory; this process counts as one that has not loaded the parser yet, so that
+    a check starts its early worker."""
+    from credlint import api
+
+    project({f"flows/load_{index:02d}.py": FLOW.format(index=index) for index in range(40)})
+    monkeypatch.chdir(project.root)
+    monkeypatch.setattr(api, "_parser_loaded", lambda: False)
+    return project.root
+
+
+def _logged_fix_safety(findings, cwd, facts, prefect):
+    """Stands in for fixes.fix_safety in the early worker: notes which process ran it."""
+    with open(os.environ["CREDLINT_TEST_FIX_LOG"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()} {len(findings)} {len([p for p in facts.values() if p is not None])}\n")
+    return fixes._real_fix_safety(findings, cwd, facts, prefect)
+
+
+def _safeties(run):
+    return [(f.path, f.code, f.fix_safety) for f in run.report.findings]
+
+
+def test_the_early_worker_works_out_half_the_fix_safety(fixable, tmp_path, monkeypatch):
+    from credlint.api import Options, check
+
+    with monkeypatch.context() as alone:
+        alone.setattr("credlint.api._parser_loaded", lambda: True)
+        expected = _safeties(check(Options(paths=["."], jobs=1, cache=False, fixes=True)))
+    assert [s for _, code, s in expected if code == "CL201"] == ["unsafe"] * 40
+    log = tmp_path / "fix.log"
+    monkeypatch.setenv("CREDLINT_TEST_FIX_LOG", str(log))
+    monkeypatch.setattr(fixes, "_real_fix_safety", fixes.fix_safety, raising=False)
+    monkeypatch.setattr(fixes, "fix_safety", _logged_fix_safety)
+    run = check(Options(paths=["."], jobs=2, cache=False, fixes=True))
+    assert _safeties(run) == expected
+    (line,) = log.read_text(encoding="utf-8").splitlines()
+    pid, count, given = map(int, line.split())
+    assert pid != os.getpid() and count == 20 and given == 20  # half the files, with their facts
+
+
+def _dies_when_called(channel):
+    """Stands in for early._serve_early: analyses batches, dies when asked to run a function."""
+    from credlint.prefect.catalogue import builtin_catalogue
+    from credlint.store import workers
+
+    channel.recv()  # the cache folder
+    while True:
+        message = channel.recv()
+        if isinstance(message, tuple):
+            os._exit(9)
+        channel.send([workers.run_job(job, builtin_catalogue()) for job in message])
+
+
+def test_a_worker_that_dies_leaves_the_fix_safety_to_this_process(fixable, monkeypatch, capfd):
+    from credlint.api import Options, check
+    from credlint.store import early
+
+    with monkeypatch.context() as alone:
+        alone.setattr("credlint.api._parser_loaded", lambda: True)
+        expected = _safeties(check(Options(paths=["."], jobs=1, cache=False, fixes=True)))
+    monkeypatch.setattr(early, "_serve_early", _dies_when_called)
+    run = check(Options(paths=["."], jobs=2, cache=False, fixes=True))
+    assert _safeties(run) == expected
+    assert "the worker process failed; continuing in one process" in capfd.readouterr().err
+
+
+def test_the_halves_are_of_about_the_same_size(tmp_path):
+    from credlint.findings.report import Finding
+
+    sizes = {"a.py": 9000, "b.py": 5000, "c.py": 4000, "d.py": 100}
+    for rel, size in sizes.items():
+        (tmp_path / rel).write_text("#" * size)
+    findings = [Finding(code="CL201", name="n", severity="error", path=rel, line=1, column=1, end_line=1,
+                        end_column=2, message="m") for rel in sizes]
+    fixes._load()
+    theirs = fixes._their_half(findings, tmp_path)
+    assert sorted(f.path for f in theirs) == ["b.py", "c.py"]  # 9,000 + 100 bytes here, 9,000 there
+    assert fixes._their_half(findings[:1], tmp_path) == []  # one file: nothing to share
