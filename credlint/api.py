@@ -244,7 +244,7 @@ def _early_worker(head: Head, options: Options, namespace: Optional[str]):
     warm run, or is the second process of a cold one. Started before the analysis modules are
     imported, which it does not need yet either."""
     from credlint.store.early import EarlyWorker
-    from credlint.store.workers import can_fork, usable_cpus
+    from credlint.store.cpus import can_fork, usable_cpus
 
     # Not `default_jobs`: a busy machine still runs the forked import beside this process's work.
     if (options.jobs or usable_cpus()) < 2 or not can_fork():

@@ -16,7 +16,7 @@ class Options:
     ignore: Optional[List[str]] = None
     backend: Optional[str] = None
     fail_on: Optional[str] = None
-    jobs: Optional[int] = None  # processes for the analysis; None: the free cores (`workers.default_jobs`)
+    jobs: Optional[int] = None  # processes for the analysis; None: the free cores (`cpus.default_jobs`)
     cache: bool = True
     cache_dir: Optional[str] = None  # default: .credlint_cache/ at the project root
     prefilter: bool = True  # False parses every Python file (tests check it changes nothing)

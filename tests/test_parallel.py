@@ -391,7 +391,7 @@ def test_the_early_worker_copes_with_a_closed_standard_output(project):
     ({}, None),
 ])
 def test_the_cpu_quota_of_a_container(tmp_path, files, expected):
-    from credlint.store.workers import cpu_quota
+    from credlint.store.cpus import cpu_quota
 
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -404,13 +404,13 @@ def test_the_cpu_quota_of_a_container(tmp_path, files, expected):
     (None, 2.0, 6), (None, 7.6, 1), (None, 30.0, 1), (3.0, 1.0, 2),
 ])
 def test_default_workers_are_the_cpus_the_quota_and_the_others_leave(monkeypatch, quota, busy, expected):
-    from credlint.store import workers
+    from credlint.store import cpus
 
-    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
-    monkeypatch.setattr(workers, "cpu_quota", lambda: quota)
-    monkeypatch.setattr(workers, "busy_cpus", lambda: busy)
-    assert workers.default_jobs() == expected
-    assert workers.usable_cpus() == (8 if quota is None else max(1, min(8, round(quota + 0.01))))
+    monkeypatch.setattr(cpus.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setattr(cpus, "cpu_quota", lambda: quota)
+    monkeypatch.setattr(cpus, "busy_cpus", lambda: busy)
+    assert cpus.default_jobs() == expected
+    assert cpus.usable_cpus() == (8 if quota is None else max(1, min(8, round(quota + 0.01))))
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -421,7 +421,7 @@ def test_default_workers_are_the_cpus_the_quota_and_the_others_leave(monkeypatch
     ("garbage\n", 0.0),
 ])
 def test_busy_cpus_from_the_load(tmp_path, text, expected):
-    from credlint.store.workers import busy_cpus
+    from credlint.store.cpus import busy_cpus
 
     (tmp_path / "loadavg").write_text(text)
     assert busy_cpus(str(tmp_path / "loadavg")) == pytest.approx(expected)
@@ -454,7 +454,7 @@ real_init, real_submit = EarlyWorker.__init__, EarlyWorker.submit
 def init(self, *args):
     real_init(self, *args)
     made.append(self.pid)
-    early.append("credlint.api" not in sys.modules)  # forked before the run's own imports
+    early.append("credlint.api" not in sys.modules and "credlint.store.workers" not in sys.modules)  # forked before the run's own imports
 
 def submit(self, jobs):
     submitted.append((self.pid, [job.rel for job in jobs]))
@@ -531,12 +531,12 @@ def test_an_early_worker_sharing_the_work_is_not_counted_as_anothers(warm_copy, 
 
 @pytest.mark.parametrize("busy, own, expected", [(1.0, 0, 1), (1.0, 1, 2), (0.0, 1, 2), (3.0, 1, 1)])
 def test_default_workers_do_not_count_the_runs_own_worker(monkeypatch, busy, own, expected):
-    from credlint.store import workers
+    from credlint.store import cpus
 
-    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(workers, "cpu_quota", lambda: None)
-    monkeypatch.setattr(workers, "busy_cpus", lambda: busy)
-    assert workers.default_jobs(own=own) == expected
+    monkeypatch.setattr(cpus.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(cpus, "cpu_quota", lambda: None)
+    monkeypatch.setattr(cpus, "busy_cpus", lambda: busy)
+    assert cpus.default_jobs(own=own) == expected
 
 
 def test_files_only_touched_are_hashed_here_and_start_no_worker(warm_copy, submitted, started):

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, List, Optional, Sequence
 
-from credlint.store import workers
-from credlint.store.workers import Job, Outcome, can_fork, claim_batch, usable_cpus
+from credlint.store.cpus import can_fork, usable_cpus
+
+TYPE_CHECKING = False  # not `typing`'s: this module is imported before the early fork, which waits for it
+if TYPE_CHECKING:
+    from typing import Callable, List, Optional, Sequence
+
+    from credlint.store.workers import Job, Outcome
 
 # The worker `EarlyWorker.prestart` forked at the start of `credlint check`, until claimed.
 _PRESTARTED: Optional["EarlyWorker"] = None
@@ -177,6 +181,8 @@ class EarlyWorker:
         fails sets `failed` and is sent nothing more: what it held is done by this process."""
         from collections import deque
 
+        from credlint.store.workers import claim_batch
+
         sent = deque()
         following = 0
 
@@ -283,6 +289,8 @@ def _serve_early(channel: _Channel) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
     from pathlib import Path
 
+    from credlint.store import workers
+
     try:
         from credlint.facts.python import extract as pyfacts  # noqa: F401 - the point of this process: libcst loads now
     except Exception:  # noqa: BLE001 - a job that needs it fails, and the parent redoes it its way
@@ -312,7 +320,7 @@ def _serve_early(channel: _Channel) -> None:
             if isinstance(message, tuple) and message[:1] == ("call",):  # `EarlyWorker.call`
                 answer = message[1](*message[2])
             else:
-                answer = [workers.run_job(job, catalogue) for job in message]
+                answer = [workers.run_job(job, catalogue) for job in message]  # looked up here: tests stand in for it
         except Exception:  # noqa: BLE001 - the parent redoes the work and reports it its way
             answer = None
         try:

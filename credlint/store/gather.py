@@ -19,7 +19,8 @@ from credlint.config import glob_matcher
 from credlint.facts.types import ModuleFacts, module_name_for
 from credlint.facts.file import FileFacts
 from credlint.store.early import EarlyWorker
-from credlint.store.workers import Job, Outcome, default_jobs, few, pool_size, run_jobs
+from credlint.store.cpus import default_jobs
+from credlint.store.workers import Job, Outcome, few, pool_size, run_jobs
 
 
 class Gathered:
