@@ -233,6 +233,7 @@ def cmd_check(args) -> int:
         raise UsageError("`-` reads standard input only with --stdin-filename PATH (the path it stands for)")
     started = time.perf_counter()
     shown = sys.stdout  # the report's stream; standard error when standard output gets the fixed text
+    renderers = {name: get_reporter(name) for name, _ in outputs}  # imported while a worker parses
 
     def run_check(progress=None, text=None):
         """`text`: what standard input stands for after a fix pass (--fix --stdin-filename)."""
@@ -290,7 +291,7 @@ def cmd_check(args) -> int:
                    docs_url=run.config.docs_url)
     status = 0
     for name, target in outputs:
-        render = get_reporter(name)
+        render = renderers[name]
         if target is None:
             render(report, shown, color=_use_color(args.color, shown), **options)
             continue
