@@ -12,12 +12,12 @@ their exit handlers. `cli.main` itself, which tests and the API call in-process,
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
-from typing import Optional
 
 
-def leave(code: Optional[int]) -> None:
+def leave(code: "int | None") -> None:
     """Flush stdout and stderr, then end the process with `code` (None: 0), skipping the teardown."""
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -28,12 +28,18 @@ def leave(code: Optional[int]) -> None:
 
 
 def entry() -> None:
+    if sys.argv[1:2] == ["check"]:
+        # Nor does a check's process need the cycle collector back when the check ends: the
+        # check pauses it anyway (`credlint.collector`), and turned on again it would at once
+        # walk everything the check left, about as long as the teardown. Paused here, it stays
+        # paused for the imports and the early worker too (which collects after each file).
+        gc.disable()
+        from credlint.cli import main
+
+        leave(main())
     from credlint.cli import main
 
-    code = main()
-    if sys.argv[1:2] == ["check"]:
-        leave(code)
-    sys.exit(code)
+    sys.exit(main())
 
 
 if __name__ == "__main__":

@@ -98,3 +98,27 @@ def test_the_installed_command_is_the_entry():
     scripts = {ep.name: ep.value for ep in metadata.entry_points(group="console_scripts")
                if ep.name == "credlint"}
     assert scripts == {"credlint": "credlint.__main__:entry"}
+
+
+GC_PROBE = '''
+import gc, sys
+import credlint.cli as cli
+real = cli.main
+def main():
+    sys.stderr.write(f"collector on: {gc.isenabled()}\\n")
+    return real()
+cli.main = main
+from credlint.__main__ import entry
+entry()
+'''
+
+
+def test_a_check_runs_without_the_cycle_collector_from_the_start(project):
+    """Turned back on after the check, the collector would walk everything the check left (as
+    long as the teardown the fast exit skips): a check's process keeps it off throughout."""
+    project({"flow.py": "x = 1\n"})
+    for args, on in ((["check", ".", "--no-cache"], False), (["rules"], True)):
+        proc = subprocess.run([sys.executable, "-c", GC_PROBE, *args], cwd=str(project.root), env=_env(),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert f"collector on: {on}" in proc.stderr
