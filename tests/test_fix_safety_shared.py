@@ -34,11 +34,11 @@ def fixable(project, monkeypatch):
     return project.root
 
 
-def _logged_fix_safety(findings, cwd, facts, prefect):
+def _logged_fix_safety(findings, cwd, prefect):
     """Stands in for fixes.fix_safety in the early worker: notes which process ran it."""
     with open(os.environ["CREDLINT_TEST_FIX_LOG"], "a", encoding="utf-8") as log:
-        log.write(f"{os.getpid()} {len(findings)} {len([p for p in facts.values() if p is not None])}\n")
-    return fixes._real_fix_safety(findings, cwd, facts, prefect)
+        log.write(f"{os.getpid()} {len(findings)} {prefect}\n")
+    return fixes._real_fix_safety(findings, cwd, prefect)
 
 
 def _safeties(run):
@@ -59,8 +59,8 @@ def test_the_early_worker_works_out_half_the_fix_safety(fixable, tmp_path, monke
     run = check(Options(paths=["."], jobs=2, cache=False, fixes=True))
     assert _safeties(run) == expected
     (line,) = log.read_text(encoding="utf-8").splitlines()
-    pid, count, given = map(int, line.split())
-    assert pid != os.getpid() and count == 20 and given == 20  # half the files, with their facts
+    pid, count, prefect = line.split()
+    assert int(pid) != os.getpid() and int(count) == 20 and prefect == "auto"  # half the files
 
 
 def _dies_when_called(channel):

@@ -286,7 +286,8 @@ def annotate(findings: Iterable[Finding], cwd: Path, stdin: Optional[Tuple[str, 
 
     Each fixable file is parsed again, which on a cold run is most of the time spent after the
     files' own analysis; with `elsewhere`, the files are split in two halves of about the same
-    size and one half is done there meanwhile (with its facts, so that it extracts nothing)."""
+    size and one half is done there meanwhile. The facts are not sent along: pickling them all
+    costs this process more than extracting the few a fixer needs costs the other."""
     findings = list(findings)
     buffers = None
     if stdin is not None:
@@ -300,8 +301,7 @@ def annotate(findings: Iterable[Finding], cwd: Path, stdin: Optional[Tuple[str, 
     if not theirs:
         plan(findings, cwd, unsafe=True, buffers=buffers, facts=facts, prefect=prefect)
         return
-    given = {f.project_path: facts(f) for f in theirs} if facts is not None else {}
-    answer = elsewhere(fix_safety, (theirs, cwd, given, prefect))
+    answer = elsewhere(fix_safety, (theirs, cwd, prefect))
     sent = {id(f) for f in theirs}
     mine = [f for f in findings if id(f) not in sent]
     plan(mine, cwd, unsafe=True, facts=facts, prefect=prefect)
@@ -337,10 +337,10 @@ def _their_half(findings: List[Finding], cwd: Path) -> List[Finding]:
     return [f for path in halves[1] for f in by_path[path]]
 
 
-def fix_safety(findings: List[Finding], cwd: Path, facts: Dict[str, object], prefect: str) -> List[Optional[str]]:
-    """Each finding's `fix_safety`, as `annotate` sets it (run in another process: `facts` are
-    the files' facts by project path)."""
-    plan(findings, cwd, unsafe=True, facts=lambda f: facts.get(f.project_path), prefect=prefect)
+def fix_safety(findings: List[Finding], cwd: Path, prefect: str) -> List[Optional[str]]:
+    """Each finding's `fix_safety`, as `annotate` sets it (run in another process, which extracts
+    the facts it needs under the configuration's `prefect`)."""
+    plan(findings, cwd, unsafe=True, prefect=prefect)
     return [finding.fix_safety for finding in findings]
 
 
