@@ -117,7 +117,7 @@ class EarlyWorker:
         try:
             sent = self._channel.send(list(jobs), limit=self.MAX_BATCH_BYTES)
         except OSError:  # the worker is gone (a closed pipe): analyse here
-            self._failed()
+            self.fail()
             return False
         if sent:
             self._busy = len(jobs)
@@ -138,17 +138,16 @@ class EarlyWorker:
         except Exception:  # noqa: BLE001 - the worker died (killed for memory, ...)
             outcomes = None
         if not isinstance(outcomes, list) or len(outcomes) != self._busy:
-            self._failed()
+            self.fail()
             return None
         self._busy = 0
         self._reading = True
         return outcomes
 
-    def _failed(self) -> None:
+    def fail(self) -> None:
+        """Say that the worker failed (the run goes on in this process) and stop it."""
         print("credlint: the worker process failed; continuing in one process", file=sys.stderr)
         self.close()
-
-    fail = _failed
 
     def call(self, function: Callable, args: tuple) -> Callable[[], object]:
         """Start `function(*args)` in the worker (a module-level function, pickled by name); the
@@ -168,7 +167,7 @@ class EarlyWorker:
             try:
                 answer = self._channel.recv()
             except Exception:  # noqa: BLE001 - the worker died: the caller does the work itself
-                self._failed()
+                self.fail()
                 return None
             return answer
 
