@@ -76,7 +76,7 @@ def _check_project(options: Options, progress: Optional[Callable[[str, int], Non
         if answered is not None:
             return answered
     space = facts_namespace(head.config) if options.caching else None
-    early = _early_worker(head, options, space)
+    early = _early_worker(head, options)
     try:
         plan = plan_of(options, head)
         memo, signature = _memo_for(plan, options, space)
@@ -238,7 +238,7 @@ class _LazyRules(Sequence):
         return len(self._all())
 
 
-def _early_worker(head: Head, options: Options, namespace: Optional[str]):
+def _early_worker(head: Head, options: Options):
     """A worker that imports the parser while the project is listed and the cache read (see
     `early.EarlyWorker`), when there is a core to spare: it parses the few changed files of a
     warm run, or is the second process of a cold one. Started before the analysis modules are
