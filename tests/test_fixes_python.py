@@ -125,6 +125,23 @@ def test_cl201_in_prefect1_refers_to_a_secret_named_after_the_parameter(project)
     compile(text, "flow.py", "exec")
 
 
+def test_a_fix_in_the_last_statement_of_a_file_without_a_final_newline(project):
+    """libcst ends the module's last statement with a newline the file lacks: the fixer must not
+    look past the file's end (it used to fail there, and the finding had no fix)."""
+    root = project.write({"flow.py": f"""
+        from prefect import Flow
+        from prefect.tasks.snowflake import SnowflakeQuery
+
+        query = SnowflakeQuery(account="acme", user="loader")
+
+        with Flow("load") as flow:
+            query(password="{PASSWORD}")"""})
+    assert [f["fix_safety"] for f in findings(root, "CL201")] == ["unsafe"]
+    fix(root, "--unsafe-fixes")
+    text = (root / "flow.py").read_text()
+    assert text.endswith('    query(password=PrefectSecret("SNOWFLAKE_PASSWORD"))') and PASSWORD not in text
+
+
 def test_cl201_in_prefect1_keeps_an_import_it_finds_and_never_shadows_a_name(project):
     root = project.write({"flow.py": f"""
         from prefect import Flow, task

@@ -62,6 +62,7 @@ class PythonFile:
         if index < 0:
             return None  # the module's header (its leading comments)
         start, end = self.statement_spans()[index]
+        end = min(end, len(self.text))  # libcst ends the last statement with a newline the file may lack
         breaks = len(NEWLINE_RE.findall(self.text, start, end))
         ends_line = end > start and self.text[end - 1] in "\r\n"
         last = self._first_lines[index] + breaks - (1 if ends_line else 0)
