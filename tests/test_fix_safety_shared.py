@@ -34,11 +34,12 @@ def fixable(project, monkeypatch):
     return project.root
 
 
-def _logged_fix_safety(findings, cwd, prefect):
-    """Stands in for fixes.fix_safety in the early worker: notes which process ran it."""
+def _logged_fix_safety(findings, cwd, prefect, facts):
+    """Stands in for fixes.fix_safety in the early worker: notes which process ran it, and for
+    how many files it was sent the check's facts."""
     with open(os.environ["CREDLINT_TEST_FIX_LOG"], "a", encoding="utf-8") as log:
-        log.write(f"{os.getpid()} {len(findings)} {prefect}\n")
-    return fixes._real_fix_safety(findings, cwd, prefect)
+        log.write(f"{os.getpid()} {len(findings)} {prefect} {sum(v is not None for v in facts.values())}\n")
+    return fixes._real_fix_safety(findings, cwd, prefect, facts)
 
 
 def _safeties(run):
@@ -59,8 +60,69 @@ def test_the_early_worker_works_out_half_the_fix_safety(fixable, tmp_path, monke
     run = check(Options(paths=["."], jobs=2, cache=False, fixes=True))
     assert _safeties(run) == expected
     (line,) = log.read_text(encoding="utf-8").splitlines()
-    pid, count, prefect = line.split()
+    pid, count, prefect, with_facts = line.split()
     assert int(pid) != os.getpid() and int(count) == 20 and prefect == "auto"  # half the files
+    assert int(with_facts) == 20  # the check's facts went along: the worker need not extract them
+
+
+BIG_FLOW = '''
+from prefect import Flow
+from prefect.tasks.secrets import PrefectSecret
+from prefect.tasks.snowflake import SnowflakeQuery
+
+load = SnowflakeQuery(account="acme", user="loader")
+
+with Flow("reports") as flow:
+    password = PrefectSecret("SNOWFLAKE_PASSWORD")
+    load(query="select 1", password=password)
+''' + "# padding\n" * 5000
+
+
+def test_only_the_files_a_fixer_must_parse_are_shared(project, monkeypatch, tmp_path):
+    """A large file whose fixable findings need no parse (a CL101 warning in a flow without
+    storage: no fix, as its facts tell) weighs nothing in the halves: the two files to parse go one to each process."""
+    from credlint import api
+    from credlint.api import Options, check
+
+    project({"pyproject.toml": '[tool.credlint]\nbackend = "cloud"\n', "flows/big.py": BIG_FLOW,
+             **{f"flows/load_{index:02d}.py": FLOW.format(index=index) for index in range(2)}})
+    monkeypatch.chdir(project.root)
+    with monkeypatch.context() as alone:
+        alone.setattr(api, "_parser_loaded", lambda: True)
+        expected = _safeties(check(Options(paths=["."], jobs=1, cache=False, fixes=True)))
+    assert sorted((path, code, s) for path, code, s in expected if code in fixes.FIXABLE) == [
+        ("flows/big.py", "CL101", None), ("flows/load_00.py", "CL201", "unsafe"),
+        ("flows/load_01.py", "CL201", "unsafe")]
+    log = tmp_path / "fix.log"
+    monkeypatch.setenv("CREDLINT_TEST_FIX_LOG", str(log))
+    monkeypatch.setattr(api, "_parser_loaded", lambda: False)
+    monkeypatch.setattr(fixes, "_real_fix_safety", fixes.fix_safety, raising=False)
+    monkeypatch.setattr(fixes, "fix_safety", _logged_fix_safety)
+    run = check(Options(paths=["."], jobs=2, cache=False, fixes=True))
+    assert _safeties(run) == expected
+    (line,) = log.read_text(encoding="utf-8").splitlines()
+    assert int(line.split()[1]) == 1  # one CL201 file there, one here; the large file in neither
+
+
+def test_a_fixer_that_must_parse_is_deferred_by_a_first_pass(project, monkeypatch):
+    """`plan(..., deferred=...)` parses nothing: the findings that need a parse wait in the list,
+    the others get their fix safety at once."""
+    from credlint.api import Options, check, load
+
+    project({"flows/big.py": BIG_FLOW, "flows/load_00.py": FLOW.format(index=0)})
+    monkeypatch.chdir(project.root)
+    options = Options(paths=["."], jobs=1, cache=False, fixes=False)
+    findings = check(options).report.findings
+    (literal,) = [f for f in findings if f.code == "CL201"]
+    (missing,) = [f for f in findings if f.code == "CL101"]
+    modules = load(options).project.modules
+    waiting: list = []
+    done = fixes.plan([missing, literal], project.root, unsafe=True, deferred=waiting,
+                      facts=lambda f: modules[f.project_path])
+    assert waiting == [literal] and literal.fix_safety is None and not done.edits
+    assert done.sources["flows/load_00.py"]._python is None and done.sources["flows/big.py"]._python is None
+    fixes.plan(waiting, project.root, unsafe=True)
+    assert literal.fix_safety == "unsafe"
 
 
 def _dies_when_called(channel):

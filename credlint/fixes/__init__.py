@@ -75,12 +75,18 @@ class Edit:
     shown: bool = False  # the replacement holds only names (a `${NAME}` reference): the diff shows it
 
 
+class ParseDeferred(Exception):
+    """A fixer asked for the parse of a file whose `Source` may not parse it (`annotate`'s first
+    pass, which leaves those findings for a second)."""
+
+
 @dataclass
 class Source:
     """One file as fixers see it: its path (relative, with /), its text and, lazily, its parse.
 
     `facts` are the facts the check extracted from this very text, when the caller has them
-    (`python_facts.facts_of` extracts them again otherwise, under the configuration's `prefect`)."""
+    (`python_facts.facts_of` extracts them again otherwise, under the configuration's `prefect`).
+    With `may_parse` False, asking for the parse raises `ParseDeferred` instead."""
 
     path: str
     text: str
@@ -88,6 +94,7 @@ class Source:
     _offsets: Optional[List[int]] = None
     facts: object = None
     prefect: str = "auto"
+    may_parse: bool = True
 
     @property
     def is_python(self) -> bool:
@@ -116,6 +123,8 @@ class Source:
     def python(self):
         """The libcst view of the file (`python.PythonFile`), parsed once."""
         if self._python is None:
+            if not self.may_parse:
+                raise ParseDeferred(self.path)
             from credlint.fixes.python import PythonFile
 
             self._python = PythonFile(self.text)
@@ -169,6 +178,8 @@ def edit_for(finding: Finding, source: Source) -> Optional[Edit]:
         return None
     try:
         edit = kind.fixer(finding, source)
+    except ParseDeferred:
+        raise
     except Exception:  # noqa: BLE001 - a file the fixer cannot read gets no fix, never a crash
         return None
     if edit is None:
@@ -244,12 +255,14 @@ class Plan:
 
 
 def plan(findings: Iterable[Finding], cwd: Path, unsafe: bool = False,
-         buffers: Optional[Dict[str, str]] = None, facts: Optional[FactsOf] = None, prefect: str = "auto") -> Plan:
+         buffers: Optional[Dict[str, str]] = None, facts: Optional[FactsOf] = None, prefect: str = "auto",
+         deferred: Optional[List[Finding]] = None) -> Plan:
     """Every finding's edit (safe ones; unsafe too when asked), and set each finding's
     `fix_safety` to the safety of the fix it has, whether or not it is used this time. `facts`
     gives the check's facts of a finding's file, which the fixers that need facts then use
     instead of extracting them again; `prefect` is the configuration's setting, for those that
-    must."""
+    must. With a `deferred` list, no file is parsed: the findings whose fixer would parse theirs
+    are appended to it instead, and get no edit."""
     _load()
     result = Plan()
     missing = set()
@@ -264,8 +277,13 @@ def plan(findings: Iterable[Finding], cwd: Path, unsafe: bool = False,
                 continue
             source.prefect = prefect
             source.facts = facts(finding) if facts is not None else None
+            source.may_parse = deferred is None
             result.sources[finding.path] = source
-        edit = edit_for(finding, source)
+        try:
+            edit = edit_for(finding, source)
+        except ParseDeferred:
+            deferred.append(finding)
+            continue
         if edit is None:
             continue
         finding.fix_safety = edit.safety
@@ -284,10 +302,12 @@ def annotate(findings: Iterable[Finding], cwd: Path, stdin: Optional[Tuple[str, 
     """Set `fix_safety` on the findings credlint can fix; `stdin` is (the path it stands for, its
     bytes), which the findings of that path were made from; `facts` and `prefect` as for `plan`.
 
-    Each fixable file is parsed again, which on a cold run is most of the time spent after the
-    files' own analysis; with `elsewhere`, the files are split in two halves of about the same
-    size and one half is done there meanwhile. The facts are not sent along: pickling them all
-    costs this process more than extracting the few a fixer needs costs the other."""
+    A fixer that must parse its file again costs far more than one that can tell from the
+    finding and the facts (most say no that way): on a cold run, those parses are most of the
+    time spent after the files' own analysis. With `elsewhere`, the findings that need no parse
+    are done first, then the files to parse are split in two halves of about the same size, and
+    one half is done there meanwhile, with the check's facts of those files: only they are
+    pickled, which costs less than the other process's extracting them again."""
     findings = list(findings)
     buffers = None
     if stdin is not None:
@@ -297,14 +317,19 @@ def annotate(findings: Iterable[Finding], cwd: Path, stdin: Optional[Tuple[str, 
         except UnicodeDecodeError:
             return
     _load()
-    theirs = _their_half(findings, cwd) if elsewhere is not None and buffers is None else []
-    if not theirs:
+    if elsewhere is None or buffers is not None:
         plan(findings, cwd, unsafe=True, buffers=buffers, facts=facts, prefect=prefect)
         return
-    answer = elsewhere(fix_safety, (theirs, cwd, prefect))
+    to_parse: List[Finding] = []
+    plan(findings, cwd, unsafe=True, facts=facts, prefect=prefect, deferred=to_parse)
+    theirs = _their_half(to_parse, cwd)
+    if not theirs:
+        plan(to_parse, cwd, unsafe=True, facts=facts, prefect=prefect)
+        return
+    sent_facts = {f.path: facts(f) for f in theirs} if facts is not None else {}
+    answer = elsewhere(fix_safety, (theirs, cwd, prefect, sent_facts))
     sent = {id(f) for f in theirs}
-    mine = [f for f in findings if id(f) not in sent]
-    plan(mine, cwd, unsafe=True, facts=facts, prefect=prefect)
+    plan([f for f in to_parse if id(f) not in sent], cwd, unsafe=True, facts=facts, prefect=prefect)
     safeties = answer()
     if not isinstance(safeties, list) or len(safeties) != len(theirs):  # not done there: here after all
         plan(theirs, cwd, unsafe=True, facts=facts, prefect=prefect)
@@ -337,10 +362,12 @@ def _their_half(findings: List[Finding], cwd: Path) -> List[Finding]:
     return [f for path in halves[1] for f in by_path[path]]
 
 
-def fix_safety(findings: List[Finding], cwd: Path, prefect: str) -> List[Optional[str]]:
-    """Each finding's `fix_safety`, as `annotate` sets it (run in another process, which extracts
-    the facts it needs under the configuration's `prefect`)."""
-    plan(findings, cwd, unsafe=True, prefect=prefect)
+def fix_safety(findings: List[Finding], cwd: Path, prefect: str,
+               facts: Optional[Dict[str, object]] = None) -> List[Optional[str]]:
+    """Each finding's `fix_safety`, as `annotate` sets it (run in another process): `facts` are
+    the check's facts by finding path; a file without them has its facts extracted under the
+    configuration's `prefect`."""
+    plan(findings, cwd, unsafe=True, prefect=prefect, facts=(lambda f: facts.get(f.path)) if facts else None)
     return [finding.fix_safety for finding in findings]
 
 
