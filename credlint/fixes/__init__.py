@@ -80,6 +80,11 @@ class ParseDeferred(Exception):
     pass, which leaves those findings for a second)."""
 
 
+class WholeModuleNeeded(Exception):
+    """A fixer given an outline of its file (`python.PythonFile.outlined`) asked about code the
+    outline left out: `edit_for` runs it again on the whole file."""
+
+
 @dataclass
 class Source:
     """One file as fixers see it: its path (relative, with /), its text and, lazily, its parse.
@@ -95,6 +100,7 @@ class Source:
     facts: object = None
     prefect: str = "auto"
     may_parse: bool = True
+    _near: object = None  # an outline's parse (`python_near`); False: the whole file's instead
 
     @property
     def is_python(self) -> bool:
@@ -129,6 +135,29 @@ class Source:
 
             self._python = PythonFile(self.text)
         return self._python
+
+    def python_near(self, finding: Finding):
+        """The libcst view for a fix that changes only the top-level statement holding `finding`
+        (and perhaps the imports): an outline's parse (`PythonFile.outlined`), or the whole
+        file's when it is parsed already, when the facts must be extracted from it, or when an
+        outline was parsed for another statement already."""
+        first, last = finding.line, finding.end_line
+        if self._python is not None or self.facts is None:
+            return self.python()
+        near = self._near
+        if near is not None:
+            return near if near is not False and near.keeps(first, last) else self.python()
+        if not self.may_parse:
+            raise ParseDeferred(self.path)
+        from credlint.fixes.python import PythonFile
+
+        near = PythonFile.outlined(self.text, first, last)
+        self._near = near if near is not None else False
+        return near if near is not None else self.python()
+
+    def whole_module_needed(self) -> None:
+        """An outline did not do (`python.WholeModuleNeeded`): fixers use the whole file from now."""
+        self._near = False
 
 
 Fixer = Callable[[Finding, Source], Optional[Edit]]
@@ -177,7 +206,11 @@ def edit_for(finding: Finding, source: Source) -> Optional[Edit]:
     if kind is None or finding.suppression is not None:
         return None
     try:
-        edit = kind.fixer(finding, source)
+        try:
+            edit = kind.fixer(finding, source)
+        except WholeModuleNeeded:  # the outline was not enough: again, on the whole file
+            source.whole_module_needed()
+            edit = kind.fixer(finding, source)
     except ParseDeferred:
         raise
     except Exception:  # noqa: BLE001 - a file the fixer cannot read gets no fix, never a crash

@@ -15,7 +15,7 @@ from credlint.facts.python.parse import parse_module, unvalidated
 from credlint.facts.python.positions import statement_offsets
 from credlint.prefect.names import SECRETS_ENV_PREFIX, typo_secret_name
 from credlint.findings.report import Finding
-from credlint.fixes import Edit, Source, fixer
+from credlint.fixes import Edit, Source, WholeModuleNeeded, fixer
 
 
 # CL103: removed Prefect 0.x arguments whose 1.x replacement is the same value under a new name.
@@ -29,10 +29,16 @@ class PythonFile:
 
     A fix touches one top-level statement, so positions and parents are worked out for the
     statement that holds the finding only: libcst's positions for a whole file cost twice its
-    parse, and `JSON`'s `fix_safety` asks for them on every fixable file of a cold run."""
+    parse, and `JSON`'s `fix_safety` asks for them on every fixable file of a cold run.
 
-    def __init__(self, text: str):
+    `outlined` parses an outline of the file instead (`fixes.outline`): the same offsets, lines
+    and columns, with the code far from a finding left out. Edits are made from the file's own
+    `original` text; anything that would need the code left out raises `WholeModuleNeeded`."""
+
+    def __init__(self, text: str, original: Optional[str] = None):
         self.text = text
+        self.original = text if original is None else original
+        self.outline = original is not None
         # Parsed here and held by nobody else: the wrapper need not copy it (a copy rebuilds
         # every node) to keep positions keyed by the nodes it resolves.
         self.wrapper = MetadataWrapper(parse_module(text), unsafe_skip_copy=True)
@@ -42,6 +48,23 @@ class PythonFile:
         self._whole = False  # the whole module's positions and parents are known
         self.positions = Positions(self)
         self.parents = Parents(self)
+
+    @classmethod
+    def outlined(cls, text: str, first_line: int, last_line: int) -> Optional["PythonFile"]:
+        """The file parsed as an outline that keeps lines `first_line`..`last_line` whole; None
+        when no outline leaves anything out."""
+        from credlint.fixes.outline import outline
+
+        sparse = outline(text, first_line, last_line)
+        return cls(sparse, original=text) if sparse is not None else None
+
+    def keeps(self, first_line: int, last_line: int) -> bool:
+        """Lines `first_line`..`last_line` lie in one top-level statement, as the file has it."""
+        index = self._statement_on(first_line)
+        if index is None or self._statement_on(last_line) != index:
+            return False
+        start, end = self.statement_spans()[index]
+        return self.original[start:end] == self.text[start:end]
 
     def statement_spans(self) -> List[Tuple[int, int]]:
         """Where each top-level statement's code starts and ends in the text."""
@@ -97,6 +120,8 @@ class PythonFile:
         """Every node's position and parent (what `_index` gives for one statement)."""
         if self._whole:
             return
+        if self.outline:
+            raise WholeModuleNeeded
         self.positions.known = dict(positions_of(self.wrapper))
         self.parents.known = {}
         self.parents.add_subtree(self.wrapper.module)
@@ -130,6 +155,8 @@ class PythonFile:
         done, edit = self._replace_in_statement(changes, Transform(), imports)
         if done:
             return edit
+        if self.outline:
+            raise WholeModuleNeeded
         with unvalidated():  # every node is rebuilt; `edit_for` parses what comes out
             new = self.wrapper.module.visit(Transform())
         if imports:
@@ -159,13 +186,16 @@ class PythonFile:
         statement = module.body[index]
         if index not in self._indexed and self.text[start:end] != module.code_for_node(statement):
             return False, None  # not where the text has it (`_index` checked it already): the whole module instead
+        if self.original[start:end] != self.text[start:end]:
+            return False, None  # an outline that changed the statement's own lines
         with unvalidated():  # the statement's nodes are rebuilt; `edit_for` parses what comes out
             new = statement.visit(transform)
         if not isinstance(new, cst.CSTNode):  # the statement removed, or made several
             return False, None
         slot = self.statement_spans()[at][0]
         added = "".join(module.code_for_node(cst.parse_statement(line + "\n")) for line in imports)
-        edit = smallest_edit(self.text[slot:end], added + self.text[slot:start] + module.code_for_node(new))
+        text = self.original  # an outline's offsets are the file's: what lies between is the file's own
+        edit = smallest_edit(text[slot:end], added + text[slot:start] + module.code_for_node(new))
         if edit is not None:
             edit.start += slot
             edit.end += slot

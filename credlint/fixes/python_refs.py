@@ -73,7 +73,7 @@ def _environ(module: PythonFile, node, name: str) -> Optional[Edit]:
 def reference_instead_of_literal(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python:
         return None
-    module = source.python()
+    module = source.python_near(finding)
     node = _literal(module, finding)
     if node is None:
         return None
@@ -159,7 +159,7 @@ def _saved_as(module: PythonFile, call: cst.Call) -> Optional[str]:
 def context_secret_from_environment(finding: Finding, source: Source) -> Optional[Edit]:
     if not source.is_python or not finding.secret:
         return None
-    module = source.python()
+    module = source.python_near(finding)
     if finding.symbol:  # a run config's env: its value goes to the agent, not into the code
         node = _literal(module, finding)
         element = module.parents.get(node) if node is not None else None
