@@ -214,7 +214,7 @@ def test_the_outline_is_parsed_instead_of_the_whole_file(project, monkeypatch):
     edit = fixes.edit_for(literal, source)
     assert edit is not None and edit.safety == "unsafe"
     assert source._python is None  # the whole file was never parsed
-    assert source._near.outline and "print(index)" not in source._near.text
+    assert source._near.is_outline and "print(index)" not in source._near.text
 
 
 def test_a_fix_the_outline_cannot_make_is_made_on_the_whole_file(project, monkeypatch):

@@ -38,7 +38,7 @@ class PythonFile:
     def __init__(self, text: str, original: Optional[str] = None):
         self.text = text
         self.original = text if original is None else original
-        self.outline = original is not None
+        self.is_outline = original is not None
         # Parsed here and held by nobody else: the wrapper need not copy it (a copy rebuilds
         # every node) to keep positions keyed by the nodes it resolves.
         self.wrapper = MetadataWrapper(parse_module(text), unsafe_skip_copy=True)
@@ -120,7 +120,7 @@ class PythonFile:
         """Every node's position and parent (what `_index` gives for one statement)."""
         if self._whole:
             return
-        if self.outline:
+        if self.is_outline:
             raise WholeModuleNeeded
         self.positions.known = dict(positions_of(self.wrapper))
         self.parents.known = {}
@@ -155,7 +155,7 @@ class PythonFile:
         done, edit = self._replace_in_statement(changes, Transform(), imports)
         if done:
             return edit
-        if self.outline:
+        if self.is_outline:
             raise WholeModuleNeeded
         with unvalidated():  # every node is rebuilt; `edit_for` parses what comes out
             new = self.wrapper.module.visit(Transform())
